@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of crawlstream from
+# Debian 12 packages. Idempotent and quiet on success: when everything is
+# already installed it does nothing and prints nothing.
+#
+#   bash scripts/install-deps.sh          # needs root (or sudo)
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  clang libfuzzer-14-dev
+  # required libraries
+  librdkafka-dev libcurl4-openssl-dev libgumbo-dev libspdlog-dev libfmt-dev
+  prometheus-cpp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
+  protobuf-compiler libprotobuf-dev zlib1g-dev
+  # text handling: script conversion, charset detection, unicode, domains
+  libopencc-dev opencc libuchardet-dev libicu-dev libpsl-dev
+  # config and JSON
+  libyaml-cpp-dev nlohmann-json3-dev libxml2-dev
+  # real parts used by tests and benchmarks
+  nginx-light kcat python3 python3-kafka python3-protobuf python3-yaml
+  curl wrk procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { $SUDO apt-get update -qq && \
+       $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "install-deps: failed to install: ${missing[*]}" >&2
+  exit 1
+fi
