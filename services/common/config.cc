@@ -1,0 +1,435 @@
+#include "services/common/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace crawlstream {
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<std::string> SplitList(const std::string& raw) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(raw);
+  while (std::getline(in, item, ',')) {
+    item = Trim(item);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string JoinList(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ",";
+    out += v[i];
+  }
+  return out;
+}
+
+Error KeyError(const std::string& key, const std::string& raw,
+               const std::string& origin, const std::string& reason) {
+  return Error(ErrorCode::kInvalidArgument,
+               origin + ": " + key + "=\"" + raw + "\": " + reason);
+}
+
+Result<int64_t> ParseInt(const std::string& text) {
+  std::string t = Trim(text);
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || p != t.data() + t.size()) {
+    return Fail(ErrorCode::kInvalidArgument, "not an integer");
+  }
+  return v;
+}
+
+Result<double> ParseDouble(const std::string& text) {
+  std::string t = Trim(text);
+  if (t.empty()) return Fail(ErrorCode::kInvalidArgument, "not a number");
+  char* end = nullptr;
+  double v = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size() || !std::isfinite(v)) {
+    return Fail(ErrorCode::kInvalidArgument, "not a number");
+  }
+  return v;
+}
+
+Result<bool> ParseBool(const std::string& text) {
+  std::string t = Lower(Trim(text));
+  if (t == "true" || t == "yes" || t == "on" || t == "1") return true;
+  if (t == "false" || t == "no" || t == "off" || t == "0") return false;
+  return Fail(ErrorCode::kInvalidArgument,
+              "not a boolean (use true/false, yes/no, on/off, 1/0)");
+}
+
+// Flattens a YAML map into "a.b.c" -> node. Sequences and scalars are
+// leaves.
+Status Flatten(const YAML::Node& node, const std::string& prefix,
+               const std::string& origin,
+               std::vector<std::pair<std::string, YAML::Node>>* out) {
+  if (!node.IsMap()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                origin + ": " + (prefix.empty() ? "top level" : prefix) +
+                    " must be a mapping of section to keys");
+  }
+  for (const auto& kv : node) {
+    std::string name = kv.first.as<std::string>();
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (kv.second.IsMap()) {
+      if (auto st = Flatten(kv.second, key, origin, out); !st) return st;
+    } else {
+      out->emplace_back(key, kv.second);
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  std::string t = Lower(Trim(text));
+  size_t i = 0;
+  while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.')) ++i;
+  std::string number = t.substr(0, i), unit = Trim(t.substr(i));
+  auto value = ParseDouble(number);
+  if (!value || *value < 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "not a duration (use e.g. 250ms, 2s, 5m, 1h)");
+  }
+  double ms;
+  if (unit.empty() || unit == "s") ms = *value * 1000;
+  else if (unit == "ms") ms = *value;
+  else if (unit == "m" || unit == "min") ms = *value * 60'000;
+  else if (unit == "h") ms = *value * 3'600'000;
+  else return Fail(ErrorCode::kInvalidArgument, "unknown duration unit '" + unit + "' (use ms, s, m, h)");
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
+}
+
+Result<int64_t> ParseBytes(const std::string& text) {
+  std::string t = Trim(text);
+  size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  auto value = ParseInt(t.substr(0, i));
+  if (!value) return Fail(ErrorCode::kInvalidArgument, "not a byte size (use e.g. 512, 64KiB, 10MiB)");
+  std::string unit = Lower(Trim(t.substr(i)));
+  int64_t mult;
+  if (unit.empty() || unit == "b") mult = 1;
+  else if (unit == "kib" || unit == "k") mult = int64_t{1} << 10;
+  else if (unit == "mib" || unit == "m") mult = int64_t{1} << 20;
+  else if (unit == "gib" || unit == "g") mult = int64_t{1} << 30;
+  else if (unit == "kb") mult = 1000;
+  else if (unit == "mb") mult = 1000 * 1000;
+  else if (unit == "gb") mult = 1000 * 1000 * 1000;
+  else return Fail(ErrorCode::kInvalidArgument, "unknown size unit '" + unit + "' (use B, KiB, MiB, GiB, KB, MB, GB)");
+  if (*value > INT64_MAX / mult) return Fail(ErrorCode::kInvalidArgument, "byte size too large");
+  return *value * mult;
+}
+
+void Config::Add(const std::string& key, Key k) { keys_[key] = std::move(k); }
+
+void Config::Bind(const std::string& key, std::string* field, std::string help) {
+  Key k{std::move(help), *field, nullptr, nullptr};
+  k.set = [field](const std::string& raw) -> Status { *field = raw; return Ok(); };
+  k.get = [field] { return *field; };
+  Add(key, std::move(k));
+}
+
+void Config::BindEnum(const std::string& key, std::string* field,
+                      std::string help, std::vector<std::string> allowed) {
+  Key k{std::move(help), *field, nullptr, nullptr};
+  k.set = [field, allowed](const std::string& raw) -> Status {
+    if (std::find(allowed.begin(), allowed.end(), raw) == allowed.end()) {
+      return Fail(ErrorCode::kInvalidArgument, "must be one of: " + JoinList(allowed));
+    }
+    *field = raw;
+    return Ok();
+  };
+  k.get = [field] { return *field; };
+  Add(key, std::move(k));
+}
+
+void Config::Bind(const std::string& key, bool* field, std::string help) {
+  Key k{std::move(help), *field ? "true" : "false", nullptr, nullptr};
+  k.set = [field](const std::string& raw) -> Status {
+    auto v = ParseBool(raw);
+    if (!v) return std::unexpected(v.error());
+    *field = *v;
+    return Ok();
+  };
+  k.get = [field] { return std::string(*field ? "true" : "false"); };
+  Add(key, std::move(k));
+}
+
+void Config::Bind(const std::string& key, int64_t* field, std::string help,
+                  int64_t min, int64_t max) {
+  Key k{std::move(help), std::to_string(*field), nullptr, nullptr};
+  k.set = [field, min, max](const std::string& raw) -> Status {
+    auto v = ParseInt(raw);
+    if (!v) return std::unexpected(v.error());
+    if (*v < min || *v > max) {
+      return Fail(ErrorCode::kInvalidArgument, "out of range [" + std::to_string(min) +
+                                                   ", " + std::to_string(max) + "]");
+    }
+    *field = *v;
+    return Ok();
+  };
+  k.get = [field] { return std::to_string(*field); };
+  Add(key, std::move(k));
+}
+
+void Config::BindBytes(const std::string& key, int64_t* field, std::string help,
+                       int64_t min, int64_t max) {
+  Key k{std::move(help), std::to_string(*field), nullptr, nullptr};
+  k.set = [field, min, max](const std::string& raw) -> Status {
+    auto v = ParseBytes(raw);
+    if (!v) return std::unexpected(v.error());
+    if (*v < min || *v > max) {
+      return Fail(ErrorCode::kInvalidArgument, "out of range [" + std::to_string(min) +
+                                                   ", " + std::to_string(max) + "] bytes");
+    }
+    *field = *v;
+    return Ok();
+  };
+  k.get = [field] { return std::to_string(*field); };
+  Add(key, std::move(k));
+}
+
+void Config::Bind(const std::string& key, double* field, std::string help,
+                  double min, double max) {
+  std::ostringstream d;
+  d << *field;
+  Key k{std::move(help), d.str(), nullptr, nullptr};
+  k.set = [field, min, max](const std::string& raw) -> Status {
+    auto v = ParseDouble(raw);
+    if (!v) return std::unexpected(v.error());
+    if (*v < min || *v > max) {
+      std::ostringstream r;
+      r << "out of range [" << min << ", " << max << "]";
+      return Fail(ErrorCode::kInvalidArgument, r.str());
+    }
+    *field = *v;
+    return Ok();
+  };
+  k.get = [field] { std::ostringstream o; o << *field; return o.str(); };
+  Add(key, std::move(k));
+}
+
+void Config::Bind(const std::string& key, std::chrono::milliseconds* field,
+                  std::string help, std::chrono::milliseconds min,
+                  std::chrono::milliseconds max) {
+  Key k{std::move(help), std::to_string(field->count()) + "ms", nullptr, nullptr};
+  k.set = [field, min, max](const std::string& raw) -> Status {
+    auto v = ParseDuration(raw);
+    if (!v) return std::unexpected(v.error());
+    if (*v < min || *v > max) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "out of range [" + std::to_string(min.count()) + "ms, " +
+                      std::to_string(max.count()) + "ms]");
+    }
+    *field = *v;
+    return Ok();
+  };
+  k.get = [field] { return std::to_string(field->count()) + "ms"; };
+  Add(key, std::move(k));
+}
+
+void Config::Bind(const std::string& key, std::vector<std::string>* field,
+                  std::string help) {
+  Key k{std::move(help), JoinList(*field), nullptr, nullptr};
+  k.is_list = true;
+  k.list = field;
+  k.set = [field](const std::string& raw) -> Status {
+    *field = SplitList(raw);
+    return Ok();
+  };
+  k.get = [field] { return JoinList(*field); };
+  Add(key, std::move(k));
+}
+
+std::string Config::EnvName(const std::string& key) {
+  std::string out = "CRAWLSTREAM_";
+  for (char c : key) {
+    out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+Status Config::SetFromText(const std::string& key, const std::string& raw,
+                           const std::string& origin) {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) {
+    return std::unexpected(KeyError(key, raw, origin, "unknown key (see --help for the list)"));
+  }
+  if (auto st = it->second.set(raw); !st) {
+    return std::unexpected(KeyError(key, raw, origin, st.error().message));
+  }
+  return Ok();
+}
+
+Status Config::Load(const std::string& yaml_path, char** environ_block,
+                    const std::vector<std::pair<std::string, std::string>>& flags) {
+  std::string text;
+  if (!yaml_path.empty()) {
+    std::ifstream in(yaml_path, std::ios::binary);
+    if (!in) return Fail(ErrorCode::kNotFound, "config file " + yaml_path + ": cannot be read");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  return LoadText(text, yaml_path.empty() ? "<defaults>" : yaml_path, environ_block, flags);
+}
+
+Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
+                        char** environ_block,
+                        const std::vector<std::pair<std::string, std::string>>& flags) {
+  std::vector<std::string> errors;
+  auto collect = [&errors](const Status& st) {
+    if (!st) errors.push_back(st.error().message);
+  };
+  auto finish = [&errors]() -> Status {
+    if (errors.empty()) return Ok();
+    std::string msg = "invalid configuration:";
+    for (const auto& e : errors) msg += "\n  " + e;
+    return Fail(ErrorCode::kInvalidArgument, msg);
+  };
+
+  // 1. YAML file.
+  if (!Trim(yaml_text).empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(yaml_text);
+    } catch (const YAML::Exception& e) {
+      return Fail(ErrorCode::kInvalidArgument, origin + ": not valid YAML: " + e.what());
+    }
+    if (!root.IsNull()) {
+      std::vector<std::pair<std::string, YAML::Node>> leaves;
+      try {
+        if (auto st = Flatten(root, "", origin, &leaves); !st) return st;
+        for (auto& [key, node] : leaves) {
+          auto it = keys_.find(key);
+          if (it == keys_.end()) {
+            errors.push_back(KeyError(key, node.IsScalar() ? node.Scalar() : "...", origin,
+                                      "unknown key (see --help for the list)").message);
+            continue;
+          }
+          if (node.IsSequence()) {
+            if (!it->second.is_list) {
+              errors.push_back(KeyError(key, "[...]", origin, "expected a single value, got a list").message);
+              continue;
+            }
+            std::vector<std::string> items;
+            for (const auto& item : node) items.push_back(item.as<std::string>());
+            *it->second.list = items;
+          } else if (node.IsNull()) {
+            if (it->second.is_list) it->second.list->clear();
+            else errors.push_back(KeyError(key, "", origin, "value is empty").message);
+          } else {
+            collect(SetFromText(key, node.Scalar(), origin));
+          }
+        }
+      } catch (const YAML::Exception& e) {
+        return Fail(ErrorCode::kInvalidArgument, origin + ": " + e.what());
+      }
+    }
+  }
+  if (auto st = finish(); !st) return st;
+
+  // 2. Environment.
+  std::set<std::string> section_prefixes;
+  std::map<std::string, std::string> env_to_key;
+  for (const auto& [key, _] : keys_) {
+    env_to_key[EnvName(key)] = key;
+    auto dot = key.find('.');
+    if (dot != std::string::npos) section_prefixes.insert(EnvName(key.substr(0, dot)) + "_");
+  }
+  for (char** e = environ_block; e && *e; ++e) {
+    std::string entry(*e);
+    if (!entry.starts_with("CRAWLSTREAM_")) continue;
+    auto eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = entry.substr(0, eq), value = entry.substr(eq + 1);
+    auto it = env_to_key.find(name);
+    if (it != env_to_key.end()) {
+      collect(SetFromText(it->second, value, "environment " + name));
+      continue;
+    }
+    for (const auto& prefix : section_prefixes) {
+      if (name.starts_with(prefix)) {
+        errors.push_back("environment " + name + "=\"" + value +
+                         "\": unknown key (see --help for the list)");
+        break;
+      }
+    }
+  }
+  if (auto st = finish(); !st) return st;
+
+  // 3. Flags.
+  for (const auto& [key, value] : flags) {
+    collect(SetFromText(key, value, "flag --" + key));
+  }
+  return finish();
+}
+
+std::string Config::Help() const {
+  std::ostringstream out;
+  for (const auto& [key, k] : keys_) {
+    out << "  --" << key << "  (env " << EnvName(key) << ", default \"" << k.default_text
+        << "\")\n      " << k.help << "\n";
+  }
+  return out.str();
+}
+
+std::map<std::string, std::string> Config::Effective() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, k] : keys_) out[key] = k.get();
+  return out;
+}
+
+ParsedArgs ParseArgs(int argc, char** argv, int first,
+                     const std::vector<std::string>& bare) {
+  ParsedArgs out;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") {
+      for (++i; i < argc; ++i) out.positional.emplace_back(argv[i]);
+      break;
+    }
+    if (!arg.starts_with("--") || arg.size() == 2) {
+      out.positional.push_back(arg);
+      continue;
+    }
+    std::string body = arg.substr(2);
+    auto eq = body.find('=');
+    if (eq != std::string::npos) {
+      out.flags.emplace_back(body.substr(0, eq), body.substr(eq + 1));
+      continue;
+    }
+    bool is_bare = std::find(bare.begin(), bare.end(), body) != bare.end();
+    if (!is_bare && i + 1 < argc && !std::string(argv[i + 1]).starts_with("--")) {
+      out.flags.emplace_back(body, argv[++i]);
+    } else {
+      out.flags.emplace_back(body, "true");
+    }
+  }
+  return out;
+}
+
+}  // namespace crawlstream

@@ -1,0 +1,207 @@
+#include "services/common/kafka_consumer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "services/common/health.h"
+
+namespace crawlstream {
+
+struct Consumer::Impl {
+  Consumer* self = nullptr;
+  Health* health = nullptr;
+  std::chrono::milliseconds commit_interval{1000};
+  std::chrono::steady_clock::time_point next_commit;
+  uint64_t generation = 0;
+  prometheus::Family<prometheus::Counter>* consumed = nullptr;
+  prometheus::Family<prometheus::Counter>* commits = nullptr;
+  prometheus::Family<prometheus::Counter>* errors = nullptr;
+  std::map<std::string, prometheus::Counter*> consumed_by_topic;
+
+  static std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
+    std::vector<TopicPartition> out;
+    for (int i = 0; list && i < list->cnt; ++i) {
+      out.push_back({list->elems[i].topic, list->elems[i].partition});
+    }
+    return out;
+  }
+
+  void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                 rd_kafka_topic_partition_list_t* parts) {
+    auto tps = ToVector(parts);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      generation = self->tracker_.Assign(tps);
+      spdlog::info("kafka consumer: assigned {} partitions", tps.size());
+      rd_kafka_assign(rk, parts);
+      if (health) health->Set("partitions_assigned", true);
+    } else {
+      // Revoked: commit what is done for these partitions, then let go.
+      auto positions = self->tracker_.PositionsFor(tps);
+      if (!positions.empty()) {
+        if (auto st = self->CommitPositions(positions, true); !st) {
+          spdlog::warn("kafka consumer: commit on revoke: {}", st.error().message);
+        }
+      }
+      self->tracker_.Revoke(tps);
+      spdlog::info("kafka consumer: revoked {} partitions ({})", tps.size(), rd_kafka_err2name(err));
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+};
+
+Result<std::unique_ptr<Consumer>> Consumer::Create(
+    const KafkaOptions& options, const std::vector<std::string>& topics,
+    std::shared_ptr<prometheus::Registry> registry, Health* health) {
+  if (options.brokers.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "kafka.brokers is empty: name the Kafka brokers");
+  }
+  if (options.group_id.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "kafka.group_id is empty: a consumer needs a group");
+  }
+  auto conf_or = MakeKafkaConf(
+      options, {{"group.id", options.group_id},
+                {"enable.auto.commit", "false"},
+                {"enable.auto.offset.store", "false"},
+                {"auto.offset.reset", "earliest"},
+                {"enable.partition.eof", "false"},
+                {"session.timeout.ms", std::to_string(options.session_timeout.count())},
+                {"heartbeat.interval.ms", std::to_string(std::max<int64_t>(options.session_timeout.count() / 3, 100))},
+                {"fetch.message.max.bytes", std::to_string(options.max_message_bytes + 65536)}});
+  if (!conf_or) return std::unexpected(conf_or.error());
+  auto* conf = static_cast<rd_kafka_conf_t*>(*conf_or);
+
+  std::unique_ptr<Consumer> c(new Consumer());
+  c->impl_ = std::make_unique<Impl>();
+  Impl* impl = c->impl_.get();
+  impl->self = c.get();
+  impl->health = health;
+  impl->commit_interval = options.commit_interval;
+  impl->next_commit = std::chrono::steady_clock::now() + options.commit_interval;
+  impl->consumed = &prometheus::BuildCounter()
+                        .Name("crawlstream_kafka_consumed_total")
+                        .Help("Records consumed, by topic")
+                        .Register(*registry);
+  impl->commits = &prometheus::BuildCounter()
+                       .Name("crawlstream_kafka_commits_total")
+                       .Help("Offset commits, by outcome")
+                       .Register(*registry);
+  impl->errors = &prometheus::BuildCounter()
+                      .Name("crawlstream_kafka_consumer_errors_total")
+                      .Help("Consumer errors, by class (retry, dead_letter, fatal)")
+                      .Register(*registry);
+  if (health) health->Set("partitions_assigned", false);
+
+  rd_kafka_conf_set_opaque(conf, impl);
+  rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                          rd_kafka_topic_partition_list_t* parts, void* opaque) {
+    static_cast<Impl*>(opaque)->Rebalance(rk, err, parts);
+  });
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Fail(ErrorCode::kInvalidArgument, std::string("kafka consumer: ") + err);
+  }
+  c->rk_ = rk;
+  rd_kafka_poll_set_consumer(rk);
+  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
+  auto serr = rd_kafka_subscribe(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (serr) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("subscribe: ") + rd_kafka_err2str(serr));
+  }
+  return c;
+}
+
+Result<std::optional<InRecord>> Consumer::Poll(std::chrono::milliseconds timeout) {
+  auto* rk = static_cast<rd_kafka_t*>(rk_);
+  rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, static_cast<int>(timeout.count()));
+  if (!m) return std::optional<InRecord>();
+  if (m->err) {
+    auto cls = ClassifyKafkaError(m->err);
+    std::string msg = rd_kafka_message_errstr(m);
+    rd_kafka_message_destroy(m);
+    if (cls == KafkaErrorClass::kNone) return std::optional<InRecord>();
+    impl_->errors->Add({{"class", std::string(KafkaErrorClassName(cls))}}).Increment();
+    if (cls == KafkaErrorClass::kFatal) {
+      return Fail(ErrorCode::kInternal, "kafka consumer: fatal: " + msg);
+    }
+    spdlog::warn("kafka consumer: {} ({})", msg, KafkaErrorClassName(cls));
+    return std::optional<InRecord>();
+  }
+  InRecord r;
+  r.tp = {rd_kafka_topic_name(m->rkt), m->partition};
+  r.offset = m->offset;
+  r.generation = impl_->generation;
+  if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      r.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : "");
+    }
+  }
+  rd_kafka_timestamp_type_t tstype;
+  r.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+  rd_kafka_message_destroy(m);
+  auto& counter = impl_->consumed_by_topic[r.tp.topic];
+  if (!counter) counter = &impl_->consumed->Add({{"topic", r.tp.topic}});
+  counter->Increment();
+  tracker_.Started(r.tp, r.offset, r.generation);
+  return std::optional<InRecord>(std::move(r));
+}
+
+void Consumer::Done(const InRecord& record) {
+  tracker_.Done(record.tp, record.offset, record.generation);
+}
+
+Status Consumer::CommitPositions(const std::vector<CommitPosition>& positions, bool sync) {
+  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(positions.size()));
+  for (const auto& p : positions) {
+    rd_kafka_topic_partition_list_add(list, p.tp.topic.c_str(), p.tp.partition)->offset = p.offset;
+  }
+  auto err = rd_kafka_commit(static_cast<rd_kafka_t*>(rk_), list, sync ? 0 : 1);
+  rd_kafka_topic_partition_list_destroy(list);
+  bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+  impl_->commits->Add({{"outcome", ok ? "ok" : "error"}}).Increment();
+  if (!ok) return Fail(ErrorCode::kUnavailable, std::string("commit: ") + rd_kafka_err2str(err));
+  tracker_.MarkCommitted(positions);
+  return Ok();
+}
+
+Status Consumer::MaybeCommit(bool force) {
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now < impl_->next_commit) return Ok();
+  impl_->next_commit = now + impl_->commit_interval;
+  auto positions = tracker_.Committable(force);
+  if (positions.empty()) return Ok();
+  // Synchronous when forced (shutdown), asynchronous otherwise. An
+  // asynchronous commit is marked optimistically; a failed one is repeated
+  // by the next forced commit at the latest (positions only move forward).
+  return CommitPositions(positions, force);
+}
+
+Status Consumer::Close() {
+  if (closed_ || !rk_) return Ok();
+  closed_ = true;
+  Status result = MaybeCommit(true);
+  auto* rk = static_cast<rd_kafka_t*>(rk_);
+  rd_kafka_consumer_close(rk);
+  return result;
+}
+
+Consumer::~Consumer() {
+  if (!rk_) return;
+  if (auto st = Close(); !st) spdlog::warn("kafka consumer close: {}", st.error().message);
+  rd_kafka_destroy(static_cast<rd_kafka_t*>(rk_));
+}
+
+}  // namespace crawlstream

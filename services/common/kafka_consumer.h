@@ -1,0 +1,84 @@
+// A consumer-group member that commits an input offset only after the
+// application says the record is done (its outputs acknowledged, or it was
+// dead-lettered or deliberately skipped).
+//
+// Auto-commit is off. Poll() hands out records; Done() marks them; the
+// committable position per partition (offset_tracker.h) is committed every
+// commit_interval by MaybeCommit() (call it from the main loop) and
+// synchronously on revoke and Close(). Records still in flight when their
+// partition is revoked are redelivered to the new owner (at-least-once).
+//
+// Metrics: crawlstream_kafka_consumed_total{topic},
+//          crawlstream_kafka_commits_total{outcome},
+//          crawlstream_kafka_consumer_errors_total{class}.
+// Readiness: Health condition "partitions_assigned" is true once the group
+// has given this member its (possibly empty) assignment.
+//
+// Poll/MaybeCommit/Close from one thread; Done() from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/common/kafka_options.h"
+#include "services/common/kafka_producer.h"
+#include "services/common/offset_tracker.h"
+#include "services/common/result.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace crawlstream {
+
+class Health;
+
+struct InRecord {
+  TopicPartition tp;
+  int64_t offset = 0;
+  uint64_t generation = 0;
+  std::string key;
+  std::string value;
+  KafkaHeaders headers;
+  int64_t timestamp_ms = -1;  // producer or log-append time, -1 if none
+};
+
+class Consumer {
+ public:
+  static Result<std::unique_ptr<Consumer>> Create(
+      const KafkaOptions& options, const std::vector<std::string>& topics,
+      std::shared_ptr<prometheus::Registry> registry, Health* health);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // Next record, std::nullopt on timeout, or an error classified kFatal
+  // (anything else is logged, counted and retried internally).
+  Result<std::optional<InRecord>> Poll(std::chrono::milliseconds timeout);
+  void Done(const InRecord& record);
+  // Commits advanced positions when commit_interval has passed (or `force`).
+  Status MaybeCommit(bool force = false);
+  // Commits synchronously, leaves the group, closes. Idempotent.
+  Status Close();
+
+  size_t pending() const { return tracker_.pending(); }
+  size_t assigned_partitions() const { return tracker_.assigned(); }
+
+  struct Impl;
+
+ private:
+  Consumer() = default;
+  Status CommitPositions(const std::vector<CommitPosition>& positions, bool sync);
+
+  void* rk_ = nullptr;
+  OffsetTracker tracker_;
+  std::unique_ptr<Impl> impl_;
+  bool closed_ = false;
+  friend struct Impl;
+};
+
+}  // namespace crawlstream

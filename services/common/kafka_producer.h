@@ -1,0 +1,106 @@
+// An idempotent Kafka producer whose delivery reports reach the caller.
+//
+// Every Produce() gets exactly one callback, on the producer's background
+// poll thread, telling whether the broker acknowledged the record and, if
+// not, how the error is classified (kafka_errors.h). Callers commit their
+// input only from an acknowledged delivery. Records larger than
+// max_message_bytes are refused synchronously (kResourceExhausted) so that
+// the caller can dead-letter them.
+//
+// Metrics (registered in the given registry):
+//   crawlstream_kafka_produced_total{topic,outcome="ok|error"}
+//   crawlstream_kafka_produce_inflight
+// Readiness: sets Health condition "broker" from a metadata probe every few
+// seconds.
+//
+// Thread-safe: Produce() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "services/common/kafka_errors.h"
+#include "services/common/kafka_options.h"
+#include "services/common/result.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace crawlstream {
+
+class Health;
+
+using KafkaHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct OutRecord {
+  std::string topic;
+  std::string key;
+  std::string value;
+  KafkaHeaders headers;
+};
+
+struct DeliveryReport {
+  int error_code = 0;  // rd_kafka_resp_err_t; 0 = acknowledged
+  KafkaErrorClass error_class = KafkaErrorClass::kNone;
+  std::string error_message;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  bool ok() const { return error_code == 0; }
+};
+
+using DeliveryCallback = std::function<void(const DeliveryReport&)>;
+
+class Producer {
+ public:
+  // Creates the producer (enable.idempotence=true, acks=all).
+  static Result<std::unique_ptr<Producer>> Create(
+      const KafkaOptions& options, std::shared_ptr<prometheus::Registry> registry,
+      Health* health);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Queues a record. On success `done` will be called exactly once. On
+  // failure (oversize, unknown topic name, queue full past the delivery
+  // timeout) `done` is not called and the error says why.
+  Status Produce(OutRecord record, DeliveryCallback done);
+
+  // Waits until every queued record got its callback, or the timeout.
+  Status Flush(std::chrono::milliseconds timeout);
+
+  int64_t inflight() const { return inflight_.load(); }
+  int64_t max_message_bytes() const { return max_message_bytes_; }
+  // The underlying rd_kafka_t* (for tests and the dev broker).
+  void* handle() const { return rk_; }
+
+  struct MetricHandles;
+
+ private:
+  Producer() = default;
+  void PollLoop();
+
+  void* rk_ = nullptr;  // rd_kafka_t*
+  int64_t max_message_bytes_ = 0;
+  std::chrono::milliseconds delivery_timeout_{0};
+  Health* health_ = nullptr;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<MetricHandles> metrics_;
+  std::atomic<int64_t> inflight_{0};
+  std::atomic<bool> stop_{false};
+  std::thread poller_;
+};
+
+// Builds an rd_kafka_conf_t* from options plus `overrides` (name, value).
+// Returns the conf as void* (owned by the caller until passed to
+// rd_kafka_new) or an error naming the bad property.
+Result<void*> MakeKafkaConf(const KafkaOptions& options,
+                            const std::vector<std::pair<std::string, std::string>>& overrides);
+
+}  // namespace crawlstream

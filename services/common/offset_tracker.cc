@@ -1,0 +1,85 @@
+#include "services/common/offset_tracker.h"
+
+namespace crawlstream {
+
+int64_t OffsetTracker::Position(const State& s) {
+  if (!s.pending.empty()) return *s.pending.begin();
+  return s.next;
+}
+
+uint64_t OffsetTracker::Assign(const std::vector<TopicPartition>& partitions) {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  for (const auto& tp : partitions) parts_[tp] = State{generation_, {}, -1, -1};
+  return generation_;
+}
+
+void OffsetTracker::Revoke(const std::vector<TopicPartition>& partitions) {
+  std::lock_guard lock(mu_);
+  for (const auto& tp : partitions) parts_.erase(tp);
+}
+
+void OffsetTracker::RevokeAll() {
+  std::lock_guard lock(mu_);
+  parts_.clear();
+}
+
+void OffsetTracker::Started(const TopicPartition& tp, int64_t offset, uint64_t generation) {
+  std::lock_guard lock(mu_);
+  auto it = parts_.find(tp);
+  if (it == parts_.end() || it->second.generation != generation) return;
+  it->second.pending.insert(offset);
+  if (offset + 1 > it->second.next) it->second.next = offset + 1;
+}
+
+void OffsetTracker::Done(const TopicPartition& tp, int64_t offset, uint64_t generation) {
+  std::lock_guard lock(mu_);
+  auto it = parts_.find(tp);
+  if (it == parts_.end() || it->second.generation != generation) return;
+  it->second.pending.erase(offset);
+}
+
+std::vector<CommitPosition> OffsetTracker::Committable(bool all) const {
+  std::lock_guard lock(mu_);
+  std::vector<CommitPosition> out;
+  for (const auto& [tp, s] : parts_) {
+    int64_t pos = Position(s);
+    if (pos >= 0 && (all || pos != s.committed)) out.push_back({tp, pos});
+  }
+  return out;
+}
+
+std::vector<CommitPosition> OffsetTracker::PositionsFor(
+    const std::vector<TopicPartition>& tps) const {
+  std::lock_guard lock(mu_);
+  std::vector<CommitPosition> out;
+  for (const auto& tp : tps) {
+    auto it = parts_.find(tp);
+    if (it == parts_.end()) continue;
+    int64_t pos = Position(it->second);
+    if (pos >= 0 && pos != it->second.committed) out.push_back({tp, pos});
+  }
+  return out;
+}
+
+void OffsetTracker::MarkCommitted(const std::vector<CommitPosition>& positions) {
+  std::lock_guard lock(mu_);
+  for (const auto& p : positions) {
+    auto it = parts_.find(p.tp);
+    if (it != parts_.end()) it->second.committed = p.offset;
+  }
+}
+
+size_t OffsetTracker::pending() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [_, s] : parts_) n += s.pending.size();
+  return n;
+}
+
+size_t OffsetTracker::assigned() const {
+  std::lock_guard lock(mu_);
+  return parts_.size();
+}
+
+}  // namespace crawlstream

@@ -1,0 +1,239 @@
+#include "services/common/stage_loop.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "crawlstream/v1/dead_letter.pb.h"
+#include "services/common/health.h"
+#include "services/common/shutdown.h"
+
+namespace crawlstream {
+
+struct StageLoop::State {
+  std::string stage;
+  prometheus::Family<prometheus::Counter>* records = nullptr;
+  prometheus::Histogram* latency = nullptr;
+  std::mutex mu;
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> counters;
+  std::atomic<bool> failed{false};
+  std::atomic<int64_t> done{0};
+
+  void Count(const std::string& outcome, const std::string& reason) {
+    std::lock_guard lock(mu);
+    auto& c = counters[{outcome, reason}];
+    if (!c) c = &records->Add({{"stage", stage}, {"outcome", outcome}, {"reason", reason}});
+    c->Increment();
+  }
+};
+
+std::string MakeDeadLetter(const std::string& stage, const std::string& reason,
+                           const std::string& detail, const InRecord& input) {
+  crawlstream::v1::DeadLetter dl;
+  dl.set_stage(stage);
+  dl.set_reason(reason);
+  dl.set_detail(detail);
+  dl.set_source_topic(input.tp.topic);
+  dl.set_source_partition(input.tp.partition);
+  dl.set_source_offset(input.offset);
+  dl.set_original_key(input.key);
+  dl.set_original_value(input.value);
+  for (const auto& [name, value] : input.headers) {
+    auto* h = dl.add_original_headers();
+    h->set_name(name);
+    h->set_value(value);
+  }
+  *dl.mutable_failed_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  dl.set_attempts(1);
+  return dl.SerializeAsString();
+}
+
+StageLoop::StageLoop(StageLoopOptions options, Consumer* consumer, Producer* producer,
+                     Health* health, std::shared_ptr<prometheus::Registry> registry)
+    : state_(std::make_shared<State>()), options_(std::move(options)),
+      consumer_(consumer), producer_(producer), health_(health) {
+  state_->stage = options_.stage;
+  state_->records = &prometheus::BuildCounter()
+                         .Name("crawlstream_stage_records_total")
+                         .Help("Input records by stage, outcome and reason")
+                         .Register(*registry);
+  state_->latency = &prometheus::BuildHistogram()
+                         .Name("crawlstream_stage_process_seconds")
+                         .Help("Time to process one input record (excluding delivery)")
+                         .Register(*registry)
+                         .Add({{"stage", options_.stage}},
+                              prometheus::Histogram::BucketBoundaries{
+                                  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                  0.25, 0.5, 1, 2.5});
+}
+
+StageLoop::~StageLoop() = default;
+
+void StageLoop::Handle(const InRecord& record, const Processor& process) {
+  auto start = std::chrono::steady_clock::now();
+  StageResult result = process(record);
+  state_->latency->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+
+  auto state = state_;
+  Consumer* consumer = consumer_;
+  Producer* producer = producer_;
+  std::string stage = options_.stage;
+  std::string dlq = options_.deadletter_topic;
+
+  // Produces the dead letter for `record`; the input is done on its ack.
+  auto dead_letter = [state, consumer, producer, stage, dlq, record](
+                         const std::string& reason, const std::string& detail) {
+    spdlog::warn("{}: dead-lettering {}/{}@{}: {}: {}", stage, record.tp.topic,
+                 record.tp.partition, record.offset, reason, detail);
+    OutRecord out{dlq, record.key, MakeDeadLetter(stage, reason, detail, record),
+                  {{"content-type", "application/x-protobuf"},
+                   {"schema", "crawlstream.v1.DeadLetter"},
+                   {"producer", "crawlstream-" + stage}}};
+    auto st = producer->Produce(std::move(out), [state, consumer, record, reason](
+                                                    const DeliveryReport& report) {
+      if (report.ok()) {
+        state->Count("dead_letter", reason);
+        consumer->Done(record);
+        state->done.fetch_add(1);
+      } else {
+        spdlog::error("dead letter not delivered: {}", report.error_message);
+        state->failed.store(true);
+      }
+    });
+    if (!st) {
+      // Even the dead letter is refused (e.g. the original is huge): keep
+      // the original out of it and say so.
+      InRecord trimmed = record;
+      trimmed.value = trimmed.value.substr(0, 4096);
+      OutRecord small{dlq, record.key,
+                      MakeDeadLetter(stage, reason, detail + " (original value truncated to 4 KiB: " +
+                                                        std::to_string(record.value.size()) + " bytes)",
+                                     trimmed),
+                      {{"schema", "crawlstream.v1.DeadLetter"}}};
+      auto st2 = producer->Produce(std::move(small), [state, consumer, record, reason](
+                                                         const DeliveryReport& report) {
+        if (report.ok()) {
+          state->Count("dead_letter", reason);
+          consumer->Done(record);
+          state->done.fetch_add(1);
+        } else {
+          state->failed.store(true);
+        }
+      });
+      if (!st2) state->failed.store(true);
+    }
+  };
+
+  if (!result.dead_letter_reason.empty()) {
+    dead_letter(result.dead_letter_reason, result.dead_letter_detail);
+    return;
+  }
+  if (result.outputs.empty()) {
+    state_->Count("skipped", result.skip_reason.empty() ? "no_output" : result.skip_reason);
+    consumer_->Done(record);
+    state_->done.fetch_add(1);
+    return;
+  }
+
+  struct Fanout {
+    std::atomic<int> remaining;
+    std::atomic<bool> rejected{false};
+    std::mutex mu;
+    std::string reject_detail;
+  };
+  auto fan = std::make_shared<Fanout>();
+  fan->remaining.store(static_cast<int>(result.outputs.size()));
+  auto finish_one = [state, consumer, record, fan, dead_letter](const DeliveryReport* report,
+                                                                const std::string& refused) {
+    if (report && !report->ok()) {
+      if (report->error_class == KafkaErrorClass::kDeadLetter) {
+        std::lock_guard lock(fan->mu);
+        fan->rejected.store(true);
+        fan->reject_detail = report->error_message;
+      } else {
+        state->failed.store(true);
+      }
+    }
+    if (!refused.empty()) {
+      std::lock_guard lock(fan->mu);
+      fan->rejected.store(true);
+      fan->reject_detail = refused;
+    }
+    if (fan->remaining.fetch_sub(1) == 1) {
+      if (state->failed.load()) return;  // not committed; redelivered after restart
+      if (fan->rejected.load()) {
+        dead_letter("output_rejected", fan->reject_detail);
+        return;
+      }
+      state->Count("processed", "");
+      consumer->Done(record);
+      state->done.fetch_add(1);
+    }
+  };
+  for (auto& out : result.outputs) {
+    auto st = producer_->Produce(std::move(out), [finish_one](const DeliveryReport& report) {
+      finish_one(&report, "");
+    });
+    if (!st) {
+      if (st.error().code == ErrorCode::kResourceExhausted) {
+        finish_one(nullptr, st.error().message);
+      } else {
+        spdlog::error("{}: produce failed: {}", options_.stage, st.error().message);
+        state_->failed.store(true);
+        finish_one(nullptr, "");
+      }
+    }
+  }
+}
+
+int StageLoop::Run(const Processor& process) {
+  int64_t handled = 0;
+  while (!Shutdown::Requested()) {
+    health_->Beat();
+    if (state_->failed.load()) {
+      spdlog::error("{}: an output could not be delivered; stopping without committing it",
+                    options_.stage);
+      break;
+    }
+    if (auto st = consumer_->MaybeCommit(); !st) {
+      spdlog::warn("{}: {}", options_.stage, st.error().message);
+    }
+    if (options_.stop_after > 0 && state_->done.load() >= options_.stop_after &&
+        producer_->inflight() == 0) {
+      break;
+    }
+    if (producer_->inflight() >= options_.max_inflight) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      continue;
+    }
+    auto polled = consumer_->Poll(std::chrono::milliseconds(100));
+    if (!polled) {
+      spdlog::critical("{}: {}", options_.stage, polled.error().message);
+      state_->failed.store(true);
+      break;
+    }
+    if (!polled->has_value()) continue;
+    Handle(**polled, process);
+    ++handled;
+  }
+  spdlog::info("{}: stopping after {} records; draining {} in-flight outputs", options_.stage,
+               handled, producer_->inflight());
+  if (auto st = producer_->Flush(options_.drain_timeout); !st) {
+    spdlog::warn("{}: {}", options_.stage, st.error().message);
+  }
+  auto commit = consumer_->Close();
+  if (!commit) spdlog::warn("{}: final commit: {}", options_.stage, commit.error().message);
+  bool failed = state_->failed.load();
+  spdlog::info("{}: stopped ({})", options_.stage, failed ? "failed" : "clean");
+  return failed ? 1 : 0;
+}
+
+}  // namespace crawlstream

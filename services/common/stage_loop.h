@@ -1,0 +1,104 @@
+// The consume → process → produce → commit loop shared by the extractor
+// and dedup services (the fetcher has its own event loop).
+//
+// For each input record the Processor returns outputs, a dead-letter
+// reason, or a skip reason. The input offset is marked done only when every
+// output is acknowledged by the broker (or the dead letter is); offsets are
+// committed in order per partition (offset_tracker.h). Hence every stage is
+// at-least-once; duplicates from redelivery are absorbed downstream by the
+// article id (dedup) and the compacted `articles` topic.
+//
+// Failures:
+//   - processor says dead-letter (undecodable, oversize, ...): a DeadLetter
+//     with the stage, reason, detail and the original record goes to the
+//     dead-letter topic; the partition moves on.
+//   - an output is refused as too large, or its delivery fails with a
+//     record-level error: the input is dead-lettered ("output_rejected").
+//   - delivery fails for any other reason after the producer's own retries
+//     (kafka.delivery_timeout): the loop stops with exit code 1 without
+//     committing that input, so a restart redelivers it.
+// Stop: Shutdown::Requested() stops intake; in-flight outputs are flushed
+// (up to drain_timeout), done offsets are committed synchronously, the
+// consumer leaves the group; Run() returns 0.
+//
+// Metrics: crawlstream_stage_records_total{stage,outcome,reason},
+//          crawlstream_stage_process_seconds{stage} (histogram).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/common/kafka_consumer.h"
+#include "services/common/kafka_producer.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace crawlstream {
+
+class Health;
+
+struct StageResult {
+  std::vector<OutRecord> outputs;
+  // Set to dead-letter the input (machine-readable reason + detail).
+  std::string dead_letter_reason;
+  std::string dead_letter_detail;
+  // Set (with no outputs) to skip the input; counted by reason.
+  std::string skip_reason;
+
+  static StageResult DeadLetter(std::string reason, std::string detail) {
+    StageResult r;
+    r.dead_letter_reason = std::move(reason);
+    r.dead_letter_detail = std::move(detail);
+    return r;
+  }
+  static StageResult Skip(std::string reason) {
+    StageResult r;
+    r.skip_reason = std::move(reason);
+    return r;
+  }
+};
+
+using Processor = std::function<StageResult(const InRecord&)>;
+
+struct StageLoopOptions {
+  std::string stage;             // "extractor", "dedup"
+  std::string deadletter_topic;  // e.g. "crawl.deadletter"
+  int64_t max_inflight = 2000;   // outputs awaiting acknowledgement
+  std::chrono::milliseconds drain_timeout{10'000};
+  // For tests and `crawlstream run`: stop once this many inputs are done
+  // and nothing is in flight (0 = never).
+  int64_t stop_after = 0;
+};
+
+// Builds the serialized crawlstream.v1.DeadLetter for `input`.
+std::string MakeDeadLetter(const std::string& stage, const std::string& reason,
+                           const std::string& detail, const InRecord& input);
+
+class StageLoop {
+ public:
+  StageLoop(StageLoopOptions options, Consumer* consumer, Producer* producer,
+            Health* health, std::shared_ptr<prometheus::Registry> registry);
+  ~StageLoop();
+
+  // Runs until a stop is requested or a fatal error; returns the exit code.
+  int Run(const Processor& process);
+  // Processes one polled record (exposed for the in-process pipeline).
+  void Handle(const InRecord& record, const Processor& process);
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+  StageLoopOptions options_;
+  Consumer* consumer_;
+  Producer* producer_;
+  Health* health_;
+};
+
+}  // namespace crawlstream
