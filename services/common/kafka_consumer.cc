@@ -14,6 +14,7 @@ namespace crawlstream {
 struct Consumer::Impl {
   Consumer* self = nullptr;
   Health* health = nullptr;
+  std::shared_ptr<prometheus::Registry> registry;  // keeps the families alive
   std::chrono::milliseconds commit_interval{1000};
   std::chrono::steady_clock::time_point next_commit;
   uint64_t generation = 0;
@@ -79,6 +80,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(
   Impl* impl = c->impl_.get();
   impl->self = c.get();
   impl->health = health;
+  impl->registry = registry;
   impl->commit_interval = options.commit_interval;
   impl->next_commit = std::chrono::steady_clock::now() + options.commit_interval;
   impl->consumed = &prometheus::BuildCounter()

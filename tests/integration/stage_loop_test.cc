@@ -1,0 +1,150 @@
+// The shared stage loop: poison input goes to the dead-letter topic with
+// the stage, reason and original bytes; the partition keeps moving; offsets
+// are committed only for finished input; injected broker errors lose
+// nothing.
+#include "services/common/stage_loop.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <thread>
+
+#include "crawlstream/v1/dead_letter.pb.h"
+#include "services/common/dev_broker.h"
+#include "services/common/health.h"
+#include "services/common/shutdown.h"
+#include "tests/integration/test_util.h"
+
+namespace crawlstream {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Upper-cases "ok:" payloads; "bad" is undecodable; "skip" is skipped;
+// "huge" produces an output larger than the producer accepts.
+StageResult Process(const InRecord& in) {
+  if (in.value.starts_with("ok:")) {
+    std::string up = in.value.substr(3);
+    for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return StageResult{{{"st.out", in.key, up, {}}}, "", "", ""};
+  }
+  if (in.value == "skip") return StageResult::Skip("not_interesting");
+  if (in.value == "huge") return StageResult{{{"st.out", in.key, std::string(20000, 'h'), {}}}, "", "", ""};
+  return StageResult::DeadLetter("undecodable", "payload is not ok:<text>");
+}
+
+class StageLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Shutdown::Reset();
+    auto b = DevBroker::Start(3, {{"st.in", 1}, {"st.out", 1}, {"st.dlq", 1}});
+    ASSERT_TRUE(b);
+    broker_ = std::move(*b);
+    opts_.brokers = broker_->bootstrap();
+    opts_.group_id = "st-group";
+    opts_.max_message_bytes = 8192;
+    opts_.commit_interval = 20ms;
+  }
+  void Feed(const std::vector<std::string>& values) {
+    auto p = Producer::Create(opts_, std::make_shared<prometheus::Registry>(), nullptr);
+    ASSERT_TRUE(p);
+    int i = 0;
+    for (const auto& v : values) {
+      ASSERT_TRUE((*p)->Produce({"st.in", "k" + std::to_string(i++), v, {{"h", "1"}}}, nullptr));
+    }
+    ASSERT_TRUE((*p)->Flush(10s));
+  }
+  int RunUntil(int64_t inputs, std::string* metrics_out) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    Health health;
+    auto producer = Producer::Create(opts_, registry, &health);
+    auto consumer = Consumer::Create(opts_, {"st.in"}, registry, &health);
+    EXPECT_TRUE(producer && consumer);
+    StageLoopOptions lo;
+    lo.stage = "test";
+    lo.deadletter_topic = "st.dlq";
+    lo.stop_after = inputs;
+    StageLoop loop(lo, consumer->get(), producer->get(), &health, registry);
+    int code = loop.Run(Process);
+    prometheus::TextSerializer s;
+    if (metrics_out) *metrics_out = s.Serialize(registry->Collect());
+    return code;
+  }
+  std::unique_ptr<DevBroker> broker_;
+  KafkaOptions opts_;
+};
+
+TEST_F(StageLoopTest, PoisonRecordsAreDeadLetteredAndPartitionMovesOn) {
+  Feed({"ok:a", "bad", std::string("\xff\xfe garbage \x00", 12), "ok:b", "skip", "huge", "ok:c"});
+  std::string metrics;
+  ASSERT_EQ(RunUntil(7, &metrics), 0);
+
+  auto out = testing_util::ReadAll(opts_.brokers, "st.out", 1);
+  std::vector<std::string> values;
+  for (const auto& r : out) values.push_back(r.value);
+  EXPECT_EQ(values, (std::vector<std::string>{"A", "B", "C"}));
+
+  auto dlq = testing_util::ReadAll(opts_.brokers, "st.dlq", 1);
+  ASSERT_EQ(dlq.size(), 3u);
+  crawlstream::v1::DeadLetter first;
+  ASSERT_TRUE(first.ParseFromString(dlq[0].value));
+  EXPECT_EQ(first.stage(), "test");
+  EXPECT_EQ(first.reason(), "undecodable");
+  EXPECT_EQ(first.original_value(), "bad");
+  EXPECT_EQ(first.source_topic(), "st.in");
+  EXPECT_EQ(first.source_offset(), 1);
+  ASSERT_EQ(first.original_headers_size(), 1);
+  crawlstream::v1::DeadLetter garbage;
+  ASSERT_TRUE(garbage.ParseFromString(dlq[1].value));
+  EXPECT_EQ(garbage.original_value(), std::string("\xff\xfe garbage \x00", 12));
+  crawlstream::v1::DeadLetter huge;
+  ASSERT_TRUE(huge.ParseFromString(dlq[2].value));
+  EXPECT_EQ(huge.reason(), "output_rejected");
+  EXPECT_EQ(huge.original_value(), "huge");
+
+  // Every input is finished, so the group committed past the last one.
+  auto committed = testing_util::CommittedOffsets(opts_.brokers, "st-group", "st.in", 1);
+  EXPECT_EQ(committed[0], 7);
+  EXPECT_NE(metrics.find("outcome=\"dead_letter\",reason=\"undecodable\",stage=\"test\"} 2"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("outcome=\"skipped\",reason=\"not_interesting\",stage=\"test\"} 1"),
+            std::string::npos) << metrics;
+}
+
+TEST_F(StageLoopTest, InjectedProduceErrorsLoseNothing) {
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 50; ++i) inputs.push_back("ok:r" + std::to_string(i));
+  Feed(inputs);
+  // The next produce requests fail with retriable errors; the idempotent
+  // producer retries them.
+  broker_->PushRequestErrors(0, {6 /*NOT_LEADER*/, 7 /*REQUEST_TIMED_OUT*/, 6, 7});
+  ASSERT_EQ(RunUntil(50, nullptr), 0);
+  auto out = testing_util::ReadAll(opts_.brokers, "st.out", 1);
+  std::set<std::string> distinct;
+  for (const auto& r : out) distinct.insert(r.value);
+  EXPECT_EQ(distinct.size(), 50u);
+  EXPECT_EQ(out.size(), 50u);  // idempotence: no duplicates in the log
+}
+
+TEST_F(StageLoopTest, StopRequestDrainsAndCommits) {
+  Feed({"ok:x", "ok:y"});
+  // Ask for a stop once both outputs are visible to an outside reader.
+  std::string bootstrap = opts_.brokers;
+  std::thread stopper([bootstrap] {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           testing_util::ReadAll(bootstrap, "st.out", 1, 2s).size() < 2) {
+      std::this_thread::sleep_for(100ms);
+    }
+    Shutdown::Request();
+  });
+  ASSERT_EQ(RunUntil(0, nullptr), 0);  // runs until the stop request
+  stopper.join();
+  Shutdown::Reset();
+  auto committed = testing_util::CommittedOffsets(opts_.brokers, "st-group", "st.in", 1);
+  EXPECT_EQ(committed[0], 2);
+}
+
+}  // namespace
+}  // namespace crawlstream
