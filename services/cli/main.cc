@@ -7,6 +7,7 @@
 #include <string>
 
 #include "services/cli/broker_command.h"
+#include "services/cli/healthcheck_command.h"
 #include "services/common/service_runtime.h"
 #ifdef CRAWLSTREAM_HAVE_EXTRACT
 #include "services/cli/extract_command.h"
@@ -24,6 +25,7 @@ void Usage(std::ostream& out) {
          "           (starts the development broker unless --brokers is given)\n"
          "  extract  extract the article from HTML files, one JSON line per file\n"
          "  broker   run the development broker (development and tests only)\n"
+         "  healthcheck  exit 0 when the local /healthz answers 200 (containers)\n"
          "  version  print the version\n\n"
          "Run `crawlstream <command> --help` for the options of a command.\n";
 }
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   if (cmd == "broker") return crawlstream::RunBrokerCommand(argc, argv);
+  if (cmd == "healthcheck") return crawlstream::RunHealthcheckCommand(argc, argv);
 #ifdef CRAWLSTREAM_HAVE_EXTRACT
   if (cmd == "extract") return crawlstream::RunExtractCommand(argc - 1, argv + 1);
 #endif

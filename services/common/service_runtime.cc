@@ -47,7 +47,8 @@ void ServiceRuntime::BindShared(Config* c, ServiceOptions* s, KafkaOptions* k, T
 }
 
 std::optional<int> ServiceRuntime::Setup(int argc, char** argv,
-                                         const std::function<void(Config*)>& bind_service_keys) {
+                                         const std::function<void(Config*)>& bind_service_keys,
+                                         const std::function<Status()>& validate) {
   Config config;
   BindShared(&config, &service_, &kafka_, &topics_);
   if (bind_service_keys) bind_service_keys(&config);
@@ -78,6 +79,13 @@ std::optional<int> ServiceRuntime::Setup(int argc, char** argv,
   if (auto st = config.Load(config_path, environ, flags); !st) {
     std::cerr << "crawlstream-" << name_ << ": " << st.error().message << "\n";
     return 2;
+  }
+  if (validate) {
+    if (auto st = validate(); !st) {
+      std::cerr << "crawlstream-" << name_ << ": invalid configuration: " << st.error().message
+                << "\n";
+      return 2;
+    }
   }
   if (check_only) {
     std::cout << "configuration ok" << (config_path.empty() ? "" : ": " + config_path) << "\n";

@@ -51,8 +51,11 @@ class ServiceRuntime {
 
   // Returns an exit code when the process should exit now (0 after --help
   // or a successful --check-config, 2 on a configuration error).
+  // `validate` (optional) checks values that need more than one key; it
+  // runs before --check-config answers.
   std::optional<int> Setup(int argc, char** argv,
-                           const std::function<void(Config*)>& bind_service_keys);
+                           const std::function<void(Config*)>& bind_service_keys,
+                           const std::function<Status()>& validate = nullptr);
   // Binds the shared keys to the given structs (exposed for `crawlstream
   // run`, which composes several services).
   static void BindShared(Config* c, ServiceOptions* s, KafkaOptions* k, TopicNames* t);

@@ -25,6 +25,12 @@ struct StageLoop::State {
   std::map<std::pair<std::string, std::string>, prometheus::Counter*> counters;
   std::atomic<bool> failed{false};
   std::atomic<int64_t> done{0};
+  std::map<std::string, int64_t> acked;  // guarded by mu
+
+  void Acked(const std::string& topic) {
+    std::lock_guard lock(mu);
+    ++acked[topic];
+  }
 
   void Count(const std::string& outcome, const std::string& reason) {
     std::lock_guard lock(mu);
@@ -152,7 +158,9 @@ void StageLoop::Handle(const InRecord& record, const Processor& process) {
   auto fan = std::make_shared<Fanout>();
   fan->remaining.store(static_cast<int>(result.outputs.size()));
   auto finish_one = [state, consumer, record, fan, dead_letter](const DeliveryReport* report,
-                                                                const std::string& refused) {
+                                                                const std::string& refused,
+                                                                const std::string& topic) {
+    if (report && report->ok()) state->Acked(topic);
     if (report && !report->ok()) {
       if (report->error_class == KafkaErrorClass::kDeadLetter) {
         std::lock_guard lock(fan->mu);
@@ -179,24 +187,33 @@ void StageLoop::Handle(const InRecord& record, const Processor& process) {
     }
   };
   for (auto& out : result.outputs) {
-    auto st = producer_->Produce(std::move(out), [finish_one](const DeliveryReport& report) {
-      finish_one(&report, "");
+    std::string topic = out.topic;
+    auto st = producer_->Produce(std::move(out), [finish_one, topic](const DeliveryReport& report) {
+      finish_one(&report, "", topic);
     });
     if (!st) {
       if (st.error().code == ErrorCode::kResourceExhausted) {
-        finish_one(nullptr, st.error().message);
+        finish_one(nullptr, st.error().message, topic);
       } else {
         spdlog::error("{}: produce failed: {}", options_.stage, st.error().message);
         state_->failed.store(true);
-        finish_one(nullptr, "");
+        finish_one(nullptr, "", topic);
       }
     }
   }
 }
 
+int64_t StageLoop::inputs_done() const { return state_->done.load(); }
+
+int64_t StageLoop::outputs_acked(const std::string& topic) const {
+  std::lock_guard lock(state_->mu);
+  auto it = state_->acked.find(topic);
+  return it == state_->acked.end() ? 0 : it->second;
+}
+
 int StageLoop::Run(const Processor& process) {
   int64_t handled = 0;
-  while (!Shutdown::Requested()) {
+  while (!Shutdown::Requested() && !(options_.stop && options_.stop->load())) {
     health_->Beat();
     if (state_->failed.load()) {
       spdlog::error("{}: an output could not be delivered; stopping without committing it",

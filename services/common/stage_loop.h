@@ -25,6 +25,7 @@
 //          crawlstream_stage_process_seconds{stage} (histogram).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -74,6 +75,9 @@ struct StageLoopOptions {
   // For tests and `crawlstream run`: stop once this many inputs are done
   // and nothing is in flight (0 = never).
   int64_t stop_after = 0;
+  // For `crawlstream run`: also stop when this flag is set (null = only
+  // on Shutdown::Requested()).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Builds the serialized crawlstream.v1.DeadLetter for `input`.
@@ -90,6 +94,11 @@ class StageLoop {
   int Run(const Processor& process);
   // Processes one polled record (exposed for the in-process pipeline).
   void Handle(const InRecord& record, const Processor& process);
+
+  // Inputs finished (processed, skipped or dead-lettered, and acknowledged).
+  int64_t inputs_done() const;
+  // Outputs acknowledged by the broker, per topic name.
+  int64_t outputs_acked(const std::string& topic) const;
 
   struct State;
 

@@ -1,0 +1,112 @@
+#include "services/cli/extract_command.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "services/common/article_json.h"
+#include "services/extractor/extractor.h"
+
+namespace crawlstream {
+namespace {
+
+void PrintUsage() {
+  std::fprintf(stderr,
+               "usage: crawlstream extract [--url URL] [--content-type CT] "
+               "FILE...\n");
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  if (f.bad()) return false;
+  *out = std::move(ss).str();
+  return true;
+}
+
+}  // namespace
+
+int RunExtractCommand(int argc, char** argv) {
+  std::string url;
+  std::string content_type;
+  std::vector<std::string> files;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "extract" && files.empty() && i == 1) continue;
+    if ((arg == "--url" || arg == "--content-type") && i + 1 < argc) {
+      (arg == "--url" ? url : content_type) = argv[++i];
+    } else if (arg.starts_with("--url=")) {
+      url = arg.substr(6);
+    } else if (arg.starts_with("--content-type=")) {
+      content_type = arg.substr(15);
+    } else if (arg == "-h" || arg == "--help") {
+      PrintUsage();
+      return 0;
+    } else if (arg.starts_with("--")) {
+      std::fprintf(stderr, "extract: unknown flag %s\n", arg.c_str());
+      PrintUsage();
+      return 2;
+    } else {
+      files.push_back(arg);
+    }
+  }
+  if (files.empty()) {
+    PrintUsage();
+    return 2;
+  }
+  extractor::ExtractorOptions options;
+  options.clock = [] { return std::chrono::system_clock::now(); };
+  extractor::Extractor ex(std::move(options));
+  int status = 0;
+  for (const auto& path : files) {
+    std::string bytes;
+    nlohmann::json line;
+    if (!ReadFile(path, &bytes)) {
+      std::fprintf(stderr, "extract: cannot read %s\n", path.c_str());
+      line["source_path"] = path;
+      line["error"] = "io: cannot read file";
+      std::cout << line.dump(-1, ' ', false,
+                             nlohmann::json::error_handler_t::replace)
+                << '\n';
+      status = 1;
+      continue;
+    }
+    extractor::PageInput in;
+    in.body = bytes;
+    in.content_type = content_type;
+    if (!url.empty()) {
+      in.url = url;
+    } else {
+      std::error_code ec;
+      auto abs = std::filesystem::absolute(path, ec);
+      in.url = "file://" + (ec ? path : abs.string());
+    }
+    auto result = ex.Extract(in);
+    if (!result) {
+      line["source_path"] = path;
+      line["url"] = in.url;
+      line["error"] = result.error().ToString();
+    } else {
+      line = nlohmann::json::parse(MessageToJsonLine(*result), nullptr, false);
+      if (line.is_discarded() || !line.is_object()) {
+        line = nlohmann::json::object();
+        line["error"] = "internal: cannot render article";
+      }
+      line["source_path"] = path;
+    }
+    std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
+  }
+  std::cout.flush();
+  return status;
+}
+
+}  // namespace crawlstream

@@ -1,0 +1,450 @@
+#include "services/cli/run_command.h"
+
+#include <librdkafka/rdkafka.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "crawlstream/v1/article.pb.h"
+#include "crawlstream/v1/duplicate.pb.h"
+#include "services/common/admin_server.h"
+#include "services/common/article_json.h"
+#include "services/common/config.h"
+#include "services/common/dev_broker.h"
+#include "services/common/health.h"
+#include "services/common/kafka_consumer.h"
+#include "services/common/kafka_producer.h"
+#include "services/common/logging.h"
+#include "services/common/service_runtime.h"
+#include "services/common/shutdown.h"
+#include "services/common/stage_loop.h"
+#include "services/dedup/dedup_service.h"
+#include "services/extractor/extractor_service.h"
+#include "services/fetcher/fetcher_service.h"
+
+extern char** environ;
+
+namespace crawlstream {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kUsage =
+    R"(usage: crawlstream run --seeds FILE [--brokers LIST] [--out FILE.jsonl]
+                       [--duplicates-out FILE.jsonl] [--allow-cidr CIDR]...
+                       [--config FILE] [--follow] [--<section>.<key>=VALUE]...
+
+Runs fetcher, extractor and dedup in one process. Seeds are URLs (pages,
+RSS/Atom feeds or sitemaps), one per line. Without --brokers the
+development broker runs in-process (nothing is kept after exit); with
+--brokers the given Kafka cluster and the normal topics are used.
+
+Every published article is written to --out (default out/articles.jsonl)
+as one JSON object per line; duplicate decisions go to --duplicates-out
+(default out/duplicates.jsonl). The run ends when the crawl has drained,
+unless --follow keeps polling the seed feeds and sitemaps.
+
+  --allow-cidr CIDR   let the SSRF guard reach this range (e.g. 127.0.0.1/32
+                      for a local test site); repeatable
+  --follow            keep running, re-polling feeds (fetcher.repoll_interval)
+
+Keys (also settable in --config FILE and by environment variable):
+)";
+
+// Reads articles, duplicates and dead letters from the offsets they had
+// when the run started, and keeps the canonical set for --out.
+class Collector {
+ public:
+  Collector(std::string out, std::string dups) : out_path_(std::move(out)), dup_path_(std::move(dups)) {}
+
+  Status Start(const KafkaOptions& kafka, const TopicNames& topics) {
+    topics_ = topics;
+    auto conf = MakeKafkaConf(kafka, {{"group.id", "crawlstream-run-collector"},
+                                      {"enable.auto.commit", "false"},
+                                      {"fetch.message.max.bytes",
+                                       std::to_string(kafka.max_message_bytes + 65536)}});
+    if (!conf) return std::unexpected(conf.error());
+    char err[512];
+    rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, static_cast<rd_kafka_conf_t*>(*conf), err, sizeof err);
+    if (!rk_) return Fail(ErrorCode::kInvalidArgument, std::string("collector: ") + err);
+    auto* list = rd_kafka_topic_partition_list_new(16);
+    for (const auto& topic : {topics.articles, topics.duplicates, topics.deadletter}) {
+      const rd_kafka_metadata_t* md = nullptr;
+      rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+      auto e = rd_kafka_metadata(rk_, 0, rkt, &md, 10000);
+      rd_kafka_topic_destroy(rkt);
+      if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
+        if (md) rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_partition_list_destroy(list);
+        return Fail(ErrorCode::kUnavailable, "collector: no metadata for " + topic);
+      }
+      for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
+        int64_t lo = 0, hi = 0;
+        rd_kafka_query_watermark_offsets(rk_, topic.c_str(), p, &lo, &hi, 10000);
+        rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = hi;
+      }
+      rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_assign(rk_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    thread_ = std::thread([this] { Loop(); });
+    return Ok();
+  }
+
+  void Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    if (rk_) {
+      rd_kafka_consumer_close(rk_);
+      rd_kafka_destroy(rk_);
+      rk_ = nullptr;
+    }
+    Write();
+  }
+
+  int64_t articles() const { return articles_.load(); }
+  int64_t tombstones() const { return tombstones_.load(); }
+  int64_t duplicates() const { return duplicates_.load(); }
+  int64_t dead_letters() const { return dead_letters_.load(); }
+  size_t canonical() const {
+    std::lock_guard lock(mu_);
+    return live_.size();
+  }
+
+ private:
+  void Loop() {
+    auto next_write = std::chrono::steady_clock::now() + 1s;
+    while (!stop_.load()) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 100);
+      if (m) {
+        if (!m->err) Handle(m);
+        rd_kafka_message_destroy(m);
+      }
+      if (std::chrono::steady_clock::now() > next_write) {
+        Write();
+        next_write = std::chrono::steady_clock::now() + 1s;
+      }
+    }
+  }
+
+  void Handle(rd_kafka_message_t* m) {
+    std::string topic = rd_kafka_topic_name(m->rkt);
+    std::string key = m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "";
+    std::string_view value = m->payload ? std::string_view(static_cast<char*>(m->payload), m->len)
+                                        : std::string_view();
+    std::lock_guard lock(mu_);
+    if (topic == topics_.articles) {
+      if (value.empty()) {
+        ++tombstones_;
+        live_.erase(key);
+      } else {
+        crawlstream::v1::Article a;
+        if (a.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          ++articles_;
+          if (!live_.contains(a.id())) order_.push_back(a.id());
+          live_[a.id()] = MessageToJsonLine(a);
+        }
+      }
+      dirty_ = true;
+    } else if (topic == topics_.duplicates) {
+      crawlstream::v1::Duplicate d;
+      if (d.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        ++duplicates_;
+        dup_lines_.push_back(MessageToJsonLine(d));
+        dirty_ = true;
+      }
+    } else {
+      ++dead_letters_;
+    }
+  }
+
+  // Rewrites both files atomically (the canonical set changes when a
+  // better canonical replaces an earlier one).
+  void Write() {
+    std::lock_guard lock(mu_);
+    if (!dirty_) return;
+    dirty_ = false;
+    auto write = [](const std::string& path, const std::vector<std::string>& lines) {
+      if (path.empty()) return;
+      std::string tmp = path + ".tmp";
+      {
+        std::ofstream out(tmp, std::ios::trunc);
+        for (const auto& l : lines) out << l << '\n';
+      }
+      std::rename(tmp.c_str(), path.c_str());
+    };
+    std::vector<std::string> lines;
+    for (const auto& id : order_) {
+      auto it = live_.find(id);
+      if (it != live_.end()) lines.push_back(it->second);
+    }
+    write(out_path_, lines);
+    write(dup_path_, dup_lines_);
+  }
+
+  std::string out_path_, dup_path_;
+  TopicNames topics_;
+  rd_kafka_t* rk_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> live_;
+  std::vector<std::string> order_;
+  std::vector<std::string> dup_lines_;
+  bool dirty_ = false;
+  std::atomic<int64_t> articles_{0}, tombstones_{0}, duplicates_{0}, dead_letters_{0};
+};
+
+void EnsureParentDir(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  std::string dir = path.substr(0, slash);
+  std::string cmd;
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      std::string part = dir.substr(0, i);
+      ::mkdir(part.c_str(), 0755);
+    }
+  }
+}
+
+}  // namespace
+
+int RunRunCommand(int argc, char** argv) {
+  ServiceOptions service;
+  service.http_port = 0;
+  KafkaOptions kafka;
+  TopicNames topics;
+  fetcher::FetcherServiceOptions fopts;
+  extractor::ExtractorServiceOptions eopts;
+  dedup::DedupServiceOptions dopts;
+  fopts.crawler.repoll_interval = 0ms;
+  Config config;
+  ServiceRuntime::BindShared(&config, &service, &kafka, &topics);
+  fetcher::BindFetcherKeys(&config, &fopts);
+  extractor::BindExtractorKeys(&config, &eopts);
+  dedup::BindDedupKeys(&config, &dopts);
+
+  ParsedArgs args = ParseArgs(argc, argv, 1, {"follow", "help", "check-config"});
+  std::string config_path, seeds, out = "out/articles.jsonl", dups = "out/duplicates.jsonl";
+  bool follow = false, check_only = false;
+  std::vector<std::string> allow;
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (auto& [k, v] : args.flags) {
+    if (k == "help") {
+      std::cout << kUsage << config.Help();
+      return 0;
+    }
+    if (k == "seeds") seeds = v;
+    else if (k == "brokers") flags.emplace_back("kafka.brokers", v);
+    else if (k == "out") out = v;
+    else if (k == "duplicates-out") dups = v;
+    else if (k == "allow-cidr") allow.push_back(v);
+    else if (k == "config") config_path = v;
+    else if (k == "follow") follow = v != "false";
+    else if (k == "check-config") check_only = true;
+    else flags.emplace_back(k, v);
+  }
+  if (!args.positional.empty()) {
+    std::cerr << "crawlstream run: unexpected argument \"" << args.positional[0] << "\" (see --help)\n";
+    return 2;
+  }
+  if (auto st = config.Load(config_path, environ, flags); !st) {
+    std::cerr << "crawlstream run: " << st.error().message << "\n";
+    return 2;
+  }
+  for (const auto& cidr : allow) fopts.crawler.allow_cidrs.push_back(cidr);
+  if (!seeds.empty()) fopts.seeds_file = seeds;
+  if (auto st = fetcher::FinishFetcherOptions(&fopts); !st) {
+    std::cerr << "crawlstream run: " << st.error().message << "\n";
+    return 2;
+  }
+  auto ex_options = extractor::MakeExtractorOptions(eopts);
+  if (!ex_options) {
+    std::cerr << "crawlstream run: " << ex_options.error().message << "\n";
+    return 2;
+  }
+  if (check_only) {
+    std::cout << "configuration ok\n";
+    return 0;
+  }
+  if (fopts.seeds_file.empty() && fopts.feeds.empty()) {
+    std::cerr << "crawlstream run: --seeds FILE is required (see --help)\n";
+    return 2;
+  }
+  if (auto seeds_ok = fetcher::ReadSeeds(fopts.seeds_file); !fopts.seeds_file.empty() && !seeds_ok) {
+    std::cerr << "crawlstream run: " << seeds_ok.error().message << "\n";
+    return 2;
+  }
+  LogFormat fmt = service.log_format == "json" ? LogFormat::kJson
+                  : service.log_format == "text" ? LogFormat::kText
+                                                 : LogFormat::kAuto;
+  bool tty = isatty(STDERR_FILENO);
+  // On a terminal the progress line is the interface: keep logs to warnings.
+  std::string level = tty && service.log_level == "info" ? "warn" : service.log_level;
+  if (auto st = InitLogging("run", level, fmt); !st) {
+    std::cerr << st.error().message << "\n";
+    return 2;
+  }
+  Shutdown::Install();
+  if (follow && fopts.crawler.repoll_interval.count() == 0) fopts.crawler.repoll_interval = 5min;
+
+  std::unique_ptr<DevBroker> broker;
+  if (kafka.brokers.empty()) {
+    int parts = static_cast<int>(topics.partitions);
+    auto b = DevBroker::Start(1, {{topics.requests, parts}, {topics.pages, parts},
+                                  {topics.extracted, parts}, {topics.articles, parts},
+                                  {topics.duplicates, parts}, {topics.deadletter, parts}});
+    if (!b) {
+      std::cerr << "crawlstream run: " << b.error().message << "\n";
+      return 1;
+    }
+    broker = std::move(*b);
+    kafka.brokers = broker->bootstrap();
+    spdlog::info("run: development broker at {}", kafka.brokers);
+  }
+  EnsureParentDir(out);
+  EnsureParentDir(dups);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  Health health;
+  AdminServer admin(registry, &health);
+  if (auto st = admin.Start(service.http_host, static_cast<int>(service.http_port)); !st) {
+    std::cerr << "crawlstream run: " << st.error().message << "\n";
+    return 2;
+  }
+
+  Collector collector(out, dups);
+  if (auto st = collector.Start(kafka, topics); !st) {
+    std::cerr << "crawlstream run: " << st.error().message << "\n";
+    return 1;
+  }
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+
+  // Dedup: restore, then consume articles.extracted.
+  dedup::DedupOptions dedup_options;
+  dedup_options.expected_articles = static_cast<size_t>(dopts.expected_articles);
+  auto converter = dedup::MakeOpenccConverter();
+  if (!converter) {
+    std::cerr << "crawlstream run: " << converter.error().message << "\n";
+    return 2;
+  }
+  dedup::Deduplicator deduplicator(dedup_options, converter->get());
+  dedup::DedupStage dedup_stage(&deduplicator, topics, registry);
+  if (auto st = dedup_stage.Restore(kafka, dopts.restore_timeout); !st) {
+    std::cerr << "crawlstream run: " << st.error().message << "\n";
+    return 1;
+  }
+
+  auto make_stage = [&](const std::string& name, const std::string& input)
+      -> std::pair<std::unique_ptr<Producer>, std::unique_ptr<Consumer>> {
+    KafkaOptions k = kafka;
+    k.group_id = kafka.group_id.empty() || kafka.group_id == "crawlstream-run"
+                     ? "crawlstream-" + name
+                     : kafka.group_id + "-" + name;
+    k.client_id = "crawlstream-run-" + name;
+    auto p = Producer::Create(k, registry, &health);
+    auto c = Consumer::Create(k, {input}, registry, &health);
+    if (!p || !c) {
+      spdlog::critical("run: {}: {}", name, !p ? p.error().message : c.error().message);
+      return {};
+    }
+    return {std::move(*p), std::move(*c)};
+  };
+  auto [ex_producer, ex_consumer] = make_stage("extractor", topics.pages);
+  auto [dd_producer, dd_consumer] = make_stage("dedup", topics.extracted);
+  if (!ex_producer || !dd_producer) return 1;
+
+  extractor::Extractor ex(*ex_options);
+  StageLoop ex_loop({.stage = "extractor", .deadletter_topic = topics.deadletter,
+                     .drain_timeout = service.drain_timeout, .stop = &stop},
+                    ex_consumer.get(), ex_producer.get(), &health, registry);
+  StageLoop dd_loop({.stage = "dedup", .deadletter_topic = topics.deadletter,
+                     .drain_timeout = service.drain_timeout, .stop = &stop},
+                    dd_consumer.get(), dd_producer.get(), &health, registry);
+  KafkaOptions fk = kafka;
+  fk.group_id = "crawlstream-fetcher";
+  fk.client_id = "crawlstream-run-fetcher";
+  fetcher::FetcherService fetch(fopts, fk, topics, registry, &health);
+
+  auto start = std::chrono::steady_clock::now();
+  std::thread ex_thread([&] {
+    if (ex_loop.Run(extractor::MakeExtractorProcessor(&ex, topics.extracted)) != 0) failures++;
+  });
+  std::thread dd_thread([&] {
+    if (dd_loop.Run(dedup_stage.processor()) != 0) failures++;
+  });
+  std::thread fetch_thread([&] {
+    if (fetch.Run(&stop, service.drain_timeout) != 0) failures++;
+    // A fetcher that stops on its own (e.g. bad seeds) ends the run.
+    stop.store(true);
+  });
+
+  auto print_progress = [&](bool final_line) {
+    const auto* fs = fetch.stats();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    int64_t fetched = fetch.pages_acked();
+    int64_t dl = collector.dead_letters();
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "queued %lld  fetched %lld  extracted %lld  duplicate %lld  published %zu  "
+                  "dead-lettered %lld  %.1f pages/s  %.0fs",
+                  static_cast<long long>(fs ? fs->submitted.load() - fs->finished.load() : 0),
+                  static_cast<long long>(fetched),
+                  static_cast<long long>(ex_loop.outputs_acked(topics.extracted)),
+                  static_cast<long long>(collector.duplicates()), collector.canonical(),
+                  static_cast<long long>(dl), secs > 0 ? fetched / secs : 0.0, secs);
+    if (tty) {
+      std::fprintf(stderr, "\r\033[K%s%s", line, final_line ? "\n" : "");
+    } else if (final_line) {
+      std::fprintf(stderr, "%s\n", line);
+    }
+  };
+
+  // Drained: the fetcher has taken every request produced and is idle,
+  // every page was consumed by the extractor, every extracted article by
+  // dedup, and the collector has seen every dedup output. Checked twice in
+  // a row to rule out a record between two counters.
+  int stable = 0;
+  while (!stop.load() && !Shutdown::Requested()) {
+    std::this_thread::sleep_for(200ms);
+    health.Beat();
+    print_progress(false);
+    if (follow) continue;
+    bool drained =
+        fetch.idle() && fetch.requests_acked() > 0 && fetch.inputs_taken() >= fetch.requests_acked() &&
+        ex_loop.inputs_done() >= fetch.pages_acked() &&
+        dd_loop.inputs_done() >= ex_loop.outputs_acked(topics.extracted) &&
+        collector.articles() + collector.tombstones() >= dd_loop.outputs_acked(topics.articles) &&
+        collector.duplicates() >= dd_loop.outputs_acked(topics.duplicates);
+    stable = drained ? stable + 1 : 0;
+    if (stable >= 3) break;
+  }
+  stop.store(true);
+  fetch_thread.join();
+  ex_thread.join();
+  dd_thread.join();
+  std::this_thread::sleep_for(300ms);  // let the collector see the last acks
+  collector.Stop();
+  print_progress(true);
+  std::fprintf(stderr,
+               "crawl %s: %zu articles published to %s, %lld duplicates to %s, %lld dead letters\n",
+               failures.load() ? "failed" : "drained", collector.canonical(), out.c_str(),
+               static_cast<long long>(collector.duplicates()), dups.c_str(),
+               static_cast<long long>(collector.dead_letters()));
+  admin.Stop();
+  return failures.load() ? 1 : 0;
+}
+
+}  // namespace crawlstream

@@ -1,0 +1,523 @@
+#!/usr/bin/python3
+"""Structural checks of docker/ and deploy/ that need neither a Docker engine
+nor a cluster. Called by check_deploy.sh; run from the repository root.
+
+    check_deploy.py compose
+    check_deploy.py dockerfile [BUILD_DIR]
+    check_deploy.py topics
+    check_deploy.py seed
+    check_deploy.py copies
+    check_deploy.py manifests OVERLAY RENDERED.yaml
+
+Each prints "ok: ..." lines, "FAIL: ..." lines for problems and
+"skip: ..." lines, and exits 1 when anything failed.
+"""
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+ROOT = os.getcwd()
+SERVICES = ("fetcher", "extractor", "dedup")
+INPUT_TOPIC = {"fetcher": "crawl.requests", "extractor": "crawl.pages", "dedup": "articles.extracted"}
+TOPIC_VAR = {
+    "crawl.requests": "PARTITIONS_REQUESTS", "crawl.pages": "PARTITIONS_PAGES",
+    "articles.extracted": "PARTITIONS_EXTRACTED", "articles": "PARTITIONS_ARTICLES",
+    "articles.duplicates": "PARTITIONS_DUPLICATES", "crawl.deadletter": "PARTITIONS_DEADLETTER",
+}
+failures = []
+
+
+def ok(msg):
+    print(f"ok: {msg}")
+
+
+def fail(msg):
+    print(f"FAIL: {msg}")
+    failures.append(msg)
+
+
+def expect(cond, msg):
+    (ok if cond else fail)(msg)
+    return cond
+
+
+def load(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def duration_seconds(text):
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", str(text))
+    if not m:
+        return None
+    v = float(m.group(1))
+    return v * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+
+
+def config_value(service, key):
+    """service.drain_timeout etc. from config/<service>.yaml, or None."""
+    path = os.path.join(ROOT, "config", f"{service}.yaml")
+    if not os.path.exists(path):
+        return None
+    doc = yaml.safe_load(open(path, encoding="utf-8")) or {}
+    section, name = key.split(".", 1)
+    return (doc.get(section) or {}).get(name)
+
+
+# ------------------------------------------------------------------ topics
+def run_topics_script(env_overrides, describe_counts=None):
+    """Runs deploy/base/kafka/create-topics.sh against stub Kafka tools and
+    returns the list of argument vectors they were called with."""
+    tmp = tempfile.mkdtemp()
+    try:
+        log = os.path.join(tmp, "calls.log")
+        counts = describe_counts or {}
+        for tool in ("kafka-topics.sh", "kafka-configs.sh", "kafka-broker-api-versions.sh"):
+            stub = os.path.join(tmp, tool)
+            describe = ""
+            if tool == "kafka-topics.sh":
+                cases = "".join(
+                    f'    {shlex.quote(t)}) echo "Topic: {t}\tPartitionCount: {n}\tReplicationFactor: 1";;\n'
+                    for t, n in counts.items())
+                describe = ('if [[ " $* " == *" --describe "* ]]; then\n'
+                            '  t=""; prev=""; for a in "$@"; do [ "$prev" = --topic ] && t=$a; prev=$a; done\n'
+                            f'  case "$t" in\n{cases}    *) exit 1;;\n  esac\n  exit 0\nfi\n')
+            with open(stub, "w") as fh:
+                fh.write("#!/usr/bin/env bash\n" + describe +
+                         f'printf "%s" "{tool}" >>{shlex.quote(log)}\n'
+                         f'for a in "$@"; do printf "\\t%s" "$a" >>{shlex.quote(log)}; done\n'
+                         f'echo >>{shlex.quote(log)}\n')
+            os.chmod(stub, 0o755)
+        env = dict(os.environ, KAFKA_BIN=tmp, WAIT_SECONDS="5")
+        env.update({k: str(v) for k, v in env_overrides.items()})
+        r = subprocess.run(["bash", os.path.join(ROOT, "deploy/base/kafka/create-topics.sh")],
+                           env=env, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"create-topics.sh exited {r.returncode}: {r.stderr.strip()}")
+        calls = []
+        if os.path.exists(log):
+            calls = [line.rstrip("\n").split("\t") for line in open(log) if line.strip()]
+        return calls
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def created_topics(calls):
+    """{topic: {"partitions": int, "rf": int, "config": {k: v}}} from --create calls."""
+    out = {}
+    for c in calls:
+        if c[0] != "kafka-topics.sh" or "--create" not in c:
+            continue
+        args = c[1:]
+        t = {"config": {}}
+        name = None
+        for i, a in enumerate(args):
+            if a == "--topic":
+                name = args[i + 1]
+            elif a == "--partitions":
+                t["partitions"] = int(args[i + 1])
+            elif a == "--replication-factor":
+                t["rf"] = int(args[i + 1])
+            elif a == "--config":
+                k, v = args[i + 1].split("=", 1)
+                t["config"][k] = v
+        out[name] = t
+    return out
+
+
+def check_topic_settings(topics, where, rf):
+    expect(set(topics) == set(TOPIC_VAR), f"{where}: creates exactly the six topics {sorted(TOPIC_VAR)}"
+           f" (got {sorted(topics)})")
+    art = topics.get("articles", {}).get("config", {})
+    expect(art.get("cleanup.policy") == "compact", f"{where}: articles is compacted")
+    expect("retention.ms" not in art, f"{where}: articles has no time retention (compaction keeps one record per key)")
+    for name, t in topics.items():
+        cfg = t["config"]
+        if name != "articles":
+            expect(cfg.get("cleanup.policy") == "delete" and cfg.get("retention.ms", "").isdigit(),
+                   f"{where}: {name} has delete retention ({cfg.get('retention.ms')} ms)")
+        expect(t.get("rf") == rf, f"{where}: {name} replication factor {t.get('rf')} == {rf}")
+        expect(int(cfg.get("min.insync.replicas", 0)) <= t.get("rf", 0),
+               f"{where}: {name} min.insync.replicas <= replication factor")
+    for name in ("crawl.pages", "articles.extracted", "articles", "crawl.deadletter"):
+        mmb = int(topics.get(name, {}).get("config", {}).get("max.message.bytes", 0))
+        expect(mmb >= 8 * 1024 * 1024 + 65536,
+               f"{where}: {name} max.message.bytes {mmb} >= kafka.max_message_bytes (8MiB) + 64KiB")
+
+
+def cmd_topics():
+    calls = run_topics_script({"REPLICATION_FACTOR": 3, "MIN_INSYNC_REPLICAS": 2})
+    check_topic_settings(created_topics(calls), "create-topics.sh defaults", 3)
+    # Existing topics: settings are updated, partitions only grow, never for articles.
+    calls = run_topics_script({"PARTITIONS_REQUESTS": 24, "PARTITIONS_ARTICLES": 12},
+                              describe_counts={t: 6 for t in TOPIC_VAR})
+    alters = [c for c in calls if c[0] == "kafka-topics.sh" and "--alter" in c]
+    altered = {c[c.index("--topic") + 1] for c in alters}
+    expect("crawl.requests" in altered, "create-topics.sh: grows partitions of an existing topic")
+    expect("articles" not in altered, "create-topics.sh: never changes the partitions of compacted articles")
+    expect(not any("--create" in c for c in calls), "create-topics.sh: does not re-create existing topics")
+    configs = [c for c in calls if c[0] == "kafka-configs.sh"]
+    expect(len(configs) == len(TOPIC_VAR), "create-topics.sh: updates the settings of every existing topic")
+
+
+# ------------------------------------------------------------------ compose
+def cmd_compose():
+    c = load("docker/compose.yaml")
+    svcs = c.get("services", {})
+    need = {"kafka", "topics-init", "fetcher", "extractor", "dedup", "prometheus", "grafana", "kafka-exporter"}
+    expect(need <= set(svcs), f"compose: services {sorted(need)} present")
+    k = svcs.get("kafka", {})
+    expect(str(k.get("image", "")).startswith("apache/kafka:") and ":latest" not in k.get("image", ""),
+           f"compose: kafka uses the official apache/kafka image pinned to a version ({k.get('image')})")
+    env = k.get("environment", {})
+    expect("controller" in str(env.get("KAFKA_PROCESS_ROLES", "")) and "broker" in str(env.get("KAFKA_PROCESS_ROLES", "")),
+           "compose: kafka runs in KRaft mode (process.roles broker,controller)")
+    expect(str(env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE")).lower() == "false",
+           "compose: topic auto-creation is off (topics come from topics-init)")
+    cid = str(env.get("CLUSTER_ID", ""))
+    expect(re.fullmatch(r"[A-Za-z0-9_-]{22}", cid) is not None, "compose: CLUSTER_ID is a base64 UUID")
+    expect(bool(k.get("healthcheck", {}).get("test")), "compose: kafka has a healthcheck")
+    for name, s in svcs.items():
+        img = str(s.get("image", ""))
+        if name in SERVICES:
+            continue
+        expect(img and not img.endswith(":latest") and ":" in img, f"compose: {name} image pinned ({img})")
+    ti = svcs.get("topics-init", {})
+    expect(ti.get("depends_on", {}).get("kafka", {}).get("condition") == "service_healthy",
+           "compose: topics-init waits for a healthy kafka")
+    expect(any("create-topics.sh" in str(v) for v in ti.get("volumes", [])),
+           "compose: topics-init runs deploy/base/kafka/create-topics.sh")
+    for name in SERVICES:
+        s = svcs.get(name, {})
+        where = f"compose: {name}"
+        expect(s.get("image") == svcs["fetcher"].get("image") and s.get("build"),
+               f"{where} uses the one crawlstream image, built from docker/Dockerfile")
+        cmd = s.get("command") or []
+        expect(isinstance(cmd, list) and cmd[:1] == [f"/usr/local/bin/crawlstream-{name}"]
+               and f"/etc/crawlstream/{name}.yaml" in cmd, f"{where} runs crawlstream-{name} --config /etc/crawlstream/{name}.yaml")
+        expect(any(str(v).startswith(f"../config/{name}.yaml:/etc/crawlstream/{name}.yaml") for v in s.get("volumes", [])),
+               f"{where} mounts config/{name}.yaml")
+        e = s.get("environment", {})
+        expect(e.get("CRAWLSTREAM_KAFKA_BROKERS") == "kafka:9092", f"{where} CRAWLSTREAM_KAFKA_BROKERS=kafka:9092")
+        expect(e.get("CRAWLSTREAM_SERVICE_HTTP_HOST") == "0.0.0.0", f"{where} admin endpoint binds 0.0.0.0")
+        for var in e:
+            expect(re.fullmatch(r"CRAWLSTREAM_(SERVICE|KAFKA|TOPICS)_[A-Z0-9_]+", var) is not None,
+                   f"{where} env {var} is a shared key")
+        dep = s.get("depends_on", {})
+        expect(dep.get("kafka", {}).get("condition") == "service_healthy", f"{where} depends on healthy kafka")
+        expect(dep.get("topics-init", {}).get("condition") == "service_completed_successfully",
+               f"{where} depends on topics-init completed_successfully")
+        hc = s.get("healthcheck", {}).get("test", [])
+        expect(hc[:3] == ["CMD", "/usr/local/bin/crawlstream", "healthcheck"], f"{where} healthcheck is `crawlstream healthcheck` (no shell)")
+        expect(s.get("read_only") is True and "ALL" in s.get("cap_drop", []), f"{where} read-only root, capabilities dropped")
+        grace = duration_seconds(s.get("stop_grace_period", "10s"))
+        drain = duration_seconds(e.get("CRAWLSTREAM_SERVICE_DRAIN_TIMEOUT") or config_value(name, "service.drain_timeout") or "10s")
+        expect(grace > drain, f"{where} stop_grace_period {grace}s > drain_timeout {drain}s")
+    # The topic settings that compose really applies.
+    env = {k: v for k, v in ti.get("environment", {}).items()}
+    topics = created_topics(run_topics_script(env))
+    check_topic_settings(topics, "compose topics-init", int(env.get("REPLICATION_FACTOR", 3)))
+    # Prometheus scrapes every service and the exporter.
+    prom = load("docker/prometheus/prometheus.yml")
+    targets = {t for sc in prom.get("scrape_configs", []) for st in sc.get("static_configs", []) for t in st.get("targets", [])}
+    jobs = {sc["job_name"] for sc in prom.get("scrape_configs", [])}
+    for name in SERVICES:
+        expect(f"{name}:9464" in targets and f"crawlstream-{name}" in jobs,
+               f"prometheus: scrapes {name}:9464 as job crawlstream-{name}")
+    expect(any(t.startswith("kafka-exporter:") for t in targets), "prometheus: scrapes kafka-exporter (consumer lag)")
+    g = svcs.get("grafana", {})
+    vols = " ".join(map(str, g.get("volumes", [])))
+    expect("../deploy/grafana/crawlstream.json" in vols and "provisioning" in vols,
+           "grafana: provisioned datasource and the deploy/grafana dashboard mounted")
+    ds = yaml.safe_load(open(os.path.join(ROOT, "docker/grafana/provisioning/datasources/prometheus.yaml")))
+    expect(ds["datasources"][0]["url"] == "http://prometheus:9090", "grafana: datasource points at prometheus")
+    dash = json.load(open(os.path.join(ROOT, "deploy/grafana/crawlstream.json")))
+    titles = " ".join(p.get("title", "") for p in dash["panels"]).lower()
+    for word in ("stage", "fetch", "latency", "dedup", "dead letter", "lag"):
+        expect(word in titles, f"dashboard: has a panel about {word}")
+    # Alert rules: compose copy equals the PrometheusRule.
+    pr = load("deploy/base/monitoring/prometheusrule.yaml")
+    al = load("docker/prometheus/alerts.yml")
+    expect(pr["spec"]["groups"] == al["groups"], "alerts: docker/prometheus/alerts.yml equals the PrometheusRule groups")
+    names = {r["alert"] for g in al["groups"] for r in g["rules"]}
+    readme = open(os.path.join(ROOT, "deploy/README.md"), encoding="utf-8").read()
+    for n in sorted(names):
+        expect(f"### {n}" in readme, f"alerts: {n} is explained in deploy/README.md")
+    kinds = " ".join(names).lower()
+    for word in ("lag", "error", "deadletter", "fetchfailure"):
+        expect(word in kinds, f"alerts: an alert on {word}")
+
+
+# ------------------------------------------------------------------ dockerfile
+def dockerfile_packages(text, section):
+    m = re.search(rf"# {section}:begin.*?\n(.*?)# {section}:end", text, re.S)
+    if not m:
+        return None
+    body = m.group(1).split("--no-install-recommends", 1)[1].split("&&")[0]
+    return set(body.replace("\\", " ").split())
+
+
+def cmd_dockerfile(build_dir):
+    text = open(os.path.join(ROOT, "docker/Dockerfile"), encoding="utf-8").read()
+    froms = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.M)
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.M))
+    images = [args.get(f[0][2:-1], f[0]) if f[0].startswith("${") else f[0] for f in froms]
+    expect(images == ["debian:12", "debian:12-slim"], f"Dockerfile: debian:12 build stage, debian:12-slim runtime ({images})")
+    expect("-DCRAWLSTREAM_BUILD_TESTS=OFF" in text and "-DCRAWLSTREAM_BUILD_BENCH=OFF" in text,
+           "Dockerfile: builds without tests and benchmarks")
+    runtime = text.split("AS runtime", 1)[1]
+    expect(re.search(r"^USER\s+10001(:10001)?\s*$", runtime, re.M) is not None, "Dockerfile: runs as numeric non-root UID 10001")
+    hc = re.search(r"^HEALTHCHECK.*?CMD\s+(\[.*?\])", runtime, re.M | re.S)
+    expect(hc is not None and json.loads(hc.group(1))[:2] == ["/usr/local/bin/crawlstream", "healthcheck"],
+           "Dockerfile: exec-form HEALTHCHECK with `crawlstream healthcheck` (no shell, no curl)")
+    for line in re.findall(r"^(CMD|ENTRYPOINT)\s+(.*)$", runtime, re.M):
+        expect(line[1].strip().startswith("["), f"Dockerfile: {line[0]} is exec form")
+    expect("CRAWLSTREAM_SERVICE_HTTP_HOST=0.0.0.0" in runtime, "Dockerfile: admin endpoint binds 0.0.0.0 in the container")
+    for b in ("crawlstream", "crawlstream-fetcher", "crawlstream-extractor", "crawlstream-dedup"):
+        expect(b in text, f"Dockerfile: ships {b}")
+    # `cmake --install` must put every binary into /usr/local/bin.
+    for d, b in (("cli", "crawlstream"), ("fetcher", "crawlstream-fetcher"),
+                 ("extractor", "crawlstream-extractor"), ("dedup", "crawlstream-dedup")):
+        cm_path = os.path.join(ROOT, "services", d, "CMakeLists.txt")
+        cm = open(cm_path, encoding="utf-8").read() if os.path.exists(cm_path) else ""
+        if not re.search(rf"add_executable\(\s*{re.escape(b)}[\s)]", cm):
+            print(f"skip: services/{d}/CMakeLists.txt defines no {b} yet: its install rule not checked")
+            continue
+        expect(re.search(rf"install\(\s*TARGETS\s+[^)]*\b{re.escape(b)}\b[^)]*DESTINATION\s+bin", cm) is not None,
+               f"services/{d}/CMakeLists.txt installs {b} (the image takes the binaries from `cmake --install`)")
+    build_pkgs = dockerfile_packages(text, "build-packages")
+    run_pkgs = dockerfile_packages(text, "runtime-packages")
+    if not expect(build_pkgs is not None and run_pkgs is not None, "Dockerfile: package lists are marked"):
+        return
+    # Build stage: every library of scripts/install-deps.sh except test, bench and fuzz tools.
+    deps = open(os.path.join(ROOT, "scripts/install-deps.sh"), encoding="utf-8").read()
+    m = re.search(r"packages=\((.*?)\n\)", deps, re.S)
+    listed = set(re.sub(r"#.*", "", m.group(1)).split()) if m else set()
+    not_needed = {"libgtest-dev", "libgmock-dev", "googletest", "libbenchmark-dev", "libfuzzer-14-dev", "clang", "git"}
+    libs = {p for p in listed if p.endswith("-dev") or p == "protobuf-compiler"} - not_needed
+    missing = sorted(libs - build_pkgs)
+    expect(not missing, f"Dockerfile: build stage installs every library of scripts/install-deps.sh (missing: {missing})")
+    for p in sorted(run_pkgs):
+        expect(not p.endswith("-dev"), f"Dockerfile: runtime package {p} is not a -dev package")
+    # Runtime stage: owners of the binaries' NEEDED libraries.
+    base = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
+    bins = [os.path.join(build_dir, p) for p in (
+        "services/cli/crawlstream", "services/fetcher/crawlstream-fetcher",
+        "services/extractor/crawlstream-extractor", "services/dedup/crawlstream-dedup")]
+    present = [b for b in bins if os.path.exists(b)]
+    if not present:
+        print(f"skip: no binaries under {build_dir}: runtime libraries not compared")
+        return
+    for b in bins:
+        if b not in present:
+            print(f"skip: {b} not built: its runtime libraries not compared")
+    if not shutil.which("objdump") or not shutil.which("dpkg"):
+        print("skip: objdump or dpkg missing: runtime libraries not compared")
+        return
+    for b in present:
+        needed = re.findall(r"NEEDED\s+(\S+)", subprocess.run(["objdump", "-p", b], capture_output=True, text=True).stdout)
+        ldd = subprocess.run(["ldd", b], capture_output=True, text=True).stdout
+        paths = dict(re.findall(r"^\s*(\S+) => (\S+)", ldd, re.M))
+        owners = set()
+        for lib in needed:
+            path = paths.get(lib)
+            if not path:
+                fail(f"Dockerfile: {b} needs {lib}, which ldd cannot find")
+                continue
+            cands = {path, os.path.realpath(path)}
+            for c in list(cands):
+                cands.add(c.replace("/usr/lib/", "/lib/", 1) if c.startswith("/usr/lib/") else c.replace("/lib/", "/usr/lib/", 1))
+            owner = None
+            for c in cands:
+                r = subprocess.run(["dpkg", "-S", c], capture_output=True, text=True)
+                if r.returncode == 0:
+                    owner = r.stdout.split(":")[0].strip()
+                    break
+            if owner is None:
+                fail(f"Dockerfile: no Debian package owns {path} ({lib}, needed by {os.path.basename(b)})")
+            else:
+                owners.add(owner)
+        missing = sorted(owners - run_pkgs - base)
+        expect(not missing, f"Dockerfile: runtime stage has the libraries {os.path.basename(b)} links ({sorted(owners)}); missing: {missing}")
+
+
+# ------------------------------------------------------------------ seed
+def cmd_seed():
+    if not shutil.which("protoc"):
+        print("skip: protoc not installed: seed.sh encoding not decoded")
+        return
+    tmp = tempfile.mkdtemp()
+    try:
+        url = "https://News.Example.com:8443/2024/07/05/" + "long-path-" * 20 + "a.html?x=1"
+        out = os.path.join(tmp, "req.bin")
+        r = subprocess.run(["bash", "docker/seed.sh", "--kind", "feed", "--out", out, url], capture_output=True, text=True)
+        if not expect(r.returncode == 0, f"seed.sh encodes a request ({r.stderr.strip()})"):
+            return
+        dec = subprocess.run(["protoc", "--decode=crawlstream.v1.CrawlRequest", "-I", "proto", "-I", "/usr/include",
+                              "proto/crawlstream/v1/crawl_request.proto"], stdin=open(out, "rb"), capture_output=True, text=True)
+        expect(dec.returncode == 0 and f'url: "{url}"' in dec.stdout and "kind: KIND_FEED" in dec.stdout
+               and 'origin: "cli"' in dec.stdout and "requested_at" in dec.stdout,
+               "seed.sh writes a CrawlRequest that protoc decodes (url, kind, requested_at, origin)")
+        r = subprocess.run(["bash", "docker/seed.sh", "--out", out, "ftp://x/"], capture_output=True, text=True)
+        expect(r.returncode != 0, "seed.sh refuses a non-http URL")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ copies
+def cmd_copies():
+    for s in SERVICES:
+        src = os.path.join(ROOT, "config", f"{s}.yaml")
+        dst = os.path.join(ROOT, "deploy/base/config", f"{s}.yaml")
+        if not os.path.exists(src):
+            print(f"skip: config/{s}.yaml does not exist yet: deploy/base/config/{s}.yaml not compared")
+            continue
+        expect(open(src, "rb").read() == open(dst, "rb").read(),
+               f"deploy/base/config/{s}.yaml equals config/{s}.yaml (refresh: bash deploy/sync-config.sh)")
+
+
+# ------------------------------------------------------------------ manifests
+def cmd_manifests(overlay, rendered):
+    docs = [d for d in yaml.safe_load_all(open(rendered, encoding="utf-8")) if d]
+    by = {}
+    for d in docs:
+        by.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    w = f"{overlay}:"
+    cms = by.get("ConfigMap", {})
+    env_cm = next((v for k, v in cms.items() if k.startswith("crawlstream-env")), None)
+    topics_cm = next((v for k, v in cms.items() if k.startswith("crawlstream-topics-") and "script" not in k), None)
+    if not expect(env_cm and topics_cm, f"{w} crawlstream-env and crawlstream-topics ConfigMaps rendered"):
+        return
+    env = env_cm["data"]
+    expect(env.get("CRAWLSTREAM_SERVICE_HTTP_HOST") == "0.0.0.0", f"{w} admin endpoint binds 0.0.0.0")
+    for k in env:
+        expect(re.fullmatch(r"CRAWLSTREAM_(SERVICE|KAFKA|TOPICS)_[A-Z0-9_]+", k) is not None, f"{w} env {k} is a shared key")
+    ns = {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"}
+    expect(len(ns) == 1 and None not in ns, f"{w} every object in one namespace ({ns})")
+    for s in SERVICES:
+        name = f"crawlstream-{s}"
+        dep = by.get("Deployment", {}).get(name) or by.get("StatefulSet", {}).get(name)
+        if not expect(dep is not None, f"{w} workload {name}"):
+            continue
+        pod = dep["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        psc = pod.get("securityContext", {})
+        csc = c.get("securityContext", {})
+        expect(psc.get("runAsNonRoot") is True and psc.get("seccompProfile", {}).get("type") == "RuntimeDefault",
+               f"{w} {name} pod runAsNonRoot, seccomp RuntimeDefault")
+        expect(csc.get("readOnlyRootFilesystem") is True and csc.get("allowPrivilegeEscalation") is False
+               and csc.get("capabilities", {}).get("drop") == ["ALL"] and csc.get("runAsNonRoot") is True,
+               f"{w} {name} container read-only root, no privilege escalation, drop ALL")
+        expect(c.get("livenessProbe", {}).get("httpGet", {}).get("path") == "/healthz", f"{w} {name} liveness on /healthz")
+        expect(c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/readyz", f"{w} {name} readiness on /readyz")
+        res = c.get("resources", {})
+        expect(all(k in res.get("requests", {}) for k in ("cpu", "memory")) and "memory" in res.get("limits", {}),
+               f"{w} {name} resource requests and memory limit")
+        expect(c.get("command") == [f"/usr/local/bin/crawlstream-{s}"] and c.get("args") == ["--config", f"/etc/crawlstream/{s}.yaml"],
+               f"{w} {name} runs crawlstream-{s} --config /etc/crawlstream/{s}.yaml")
+        vols = {v["name"]: v for v in pod.get("volumes", [])}
+        cmv = [v for v in vols.values() if v.get("configMap", {}).get("name", "").startswith("crawlstream-config")]
+        cm = cms.get(cmv[0]["configMap"]["name"]) if cmv else None
+        expect(cm is not None and f"{s}.yaml" in cm.get("data", {}), f"{w} {name} mounts its config file from the generated ConfigMap")
+        if cm is not None and os.path.exists(os.path.join(ROOT, "config", f"{s}.yaml")):
+            expect(cm["data"].get(f"{s}.yaml") == open(os.path.join(ROOT, "config", f"{s}.yaml"), encoding="utf-8").read(),
+                   f"{w} {name} ConfigMap holds config/{s}.yaml as it is")
+        envs = {e["name"]: e.get("value") for e in c.get("env", [])}
+        drain_text = envs.get("CRAWLSTREAM_SERVICE_DRAIN_TIMEOUT") or env.get("CRAWLSTREAM_SERVICE_DRAIN_TIMEOUT") \
+            or config_value(s, "service.drain_timeout") or "10s"
+        drain = duration_seconds(drain_text)
+        grace = pod.get("terminationGracePeriodSeconds", 30)
+        expect(drain is not None and grace >= drain + 15,
+               f"{w} {name} terminationGracePeriodSeconds {grace} >= drain_timeout {drain_text} + 15s for flush/commit/leave")
+        expect(pod.get("automountServiceAccountToken") is False, f"{w} {name} does not mount an API token")
+        svc = by.get("Service", {}).get(name)
+        expect(svc is not None and any(p.get("name") == "metrics" and p.get("port") == 9464 for p in svc["spec"]["ports"]),
+               f"{w} {name} Service exposes metrics on 9464")
+        pdb = by.get("PodDisruptionBudget", {}).get(name)
+        expect(pdb is not None and pdb["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items(),
+               f"{w} {name} PodDisruptionBudget selects its pods")
+        so = by.get("ScaledObject", {}).get(name)
+        if not expect(so is not None, f"{w} {name} ScaledObject"):
+            continue
+        topic = INPUT_TOPIC[s]
+        trig = so["spec"]["triggers"][0]
+        md = trig.get("metadata", {})
+        expect(trig.get("type") == "kafka" and md.get("topic") == topic and md.get("consumerGroup") == name,
+               f"{w} {name} scales on the lag of {name} on {topic}")
+        expect(md.get("bootstrapServers") == env.get("CRAWLSTREAM_KAFKA_BROKERS"),
+               f"{w} {name} KEDA reads the same brokers as the services ({md.get('bootstrapServers')})")
+        parts = int(topics_cm["data"][TOPIC_VAR[topic]])
+        expect(so["spec"].get("maxReplicaCount") == parts,
+               f"{w} {name} maxReplicaCount {so['spec'].get('maxReplicaCount')} == partitions of {topic} ({parts})")
+        expect(1 <= so["spec"].get("minReplicaCount", 0) <= so["spec"].get("maxReplicaCount", 0),
+               f"{w} {name} 1 <= minReplicaCount <= maxReplicaCount")
+        expect(so["spec"]["scaleTargetRef"]["name"] == name, f"{w} {name} ScaledObject targets its workload")
+        expect(str(md.get("allowIdleConsumers")).lower() == "false", f"{w} {name} no idle consumers beyond partitions")
+    job = by.get("Job", {}).get("crawlstream-topics")
+    if expect(job is not None, f"{w} topics Job"):
+        jc = job["spec"]["template"]["spec"]["containers"][0]
+        expect(jc["image"].startswith("apache/kafka:"), f"{w} topics Job uses apache/kafka")
+        rf = int(topics_cm["data"]["REPLICATION_FACTOR"])
+        isr = int(topics_cm["data"]["MIN_INSYNC_REPLICAS"])
+        expect(1 <= isr <= rf and (rf == 1 or isr < rf), f"{w} min.insync.replicas {isr} allows one broker down (RF {rf})")
+        topics = created_topics(run_topics_script(topics_cm["data"]))
+        check_topic_settings(topics, f"{w} topics Job", rf)
+    # ServiceMonitor selects every metrics Service.
+    sm = by.get("ServiceMonitor", {}).get("crawlstream")
+    if expect(sm is not None, f"{w} ServiceMonitor"):
+        sel = sm["spec"]["selector"]
+        vals = set(next((e["values"] for e in sel.get("matchExpressions", []) if e["key"] == "app.kubernetes.io/name"), []))
+        expect({f"crawlstream-{s}" for s in SERVICES} <= vals and sm["spec"]["endpoints"][0]["port"] == "metrics",
+               f"{w} ServiceMonitor scrapes the metrics port of every service")
+    expect("crawlstream" in by.get("PrometheusRule", {}), f"{w} PrometheusRule")
+    # NetworkPolicy: fetcher egress to the internet but not private ranges.
+    nps = by.get("NetworkPolicy", {})
+    fetch_np = [n for n in nps.values() if n["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == "crawlstream-fetcher"]
+    blocks = [t["ipBlock"] for n in fetch_np for e in n["spec"].get("egress", []) for t in e.get("to", []) if "ipBlock" in t]
+    v4 = next((b for b in blocks if b["cidr"] == "0.0.0.0/0"), None)
+    if expect(v4 is not None, f"{w} fetcher may reach 0.0.0.0/0"):
+        for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8", "100.64.0.0/10"):
+            expect(cidr in v4.get("except", []), f"{w} fetcher internet egress excludes {cidr}")
+    v6 = next((b for b in blocks if b["cidr"] == "::/0"), None)
+    if v6 is not None:
+        for cidr in ("fc00::/7", "fe80::/10", "::ffff:0:0/96"):
+            expect(cidr in v6.get("except", []), f"{w} fetcher IPv6 egress excludes {cidr}")
+    others = [n for n in nps.values() if n not in fetch_np]
+    expect(not any("ipBlock" in t for n in others for e in n["spec"].get("egress", []) for t in e.get("to", [])),
+           f"{w} only the fetcher has internet egress")
+    deny = [n for n in nps.values() if not n["spec"].get("ingress") and not n["spec"].get("egress")
+            and set(n["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}]
+    expect(bool(deny), f"{w} default-deny policy")
+    egress_ports = {(p.get("protocol"), p.get("port")) for n in others for e in n["spec"].get("egress", []) for p in e.get("ports", [])}
+    expect(("UDP", 53) in egress_ports and ("TCP", 9092) in egress_ports, f"{w} DNS and Kafka egress allowed")
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "compose":
+        cmd_compose()
+    elif cmd == "dockerfile":
+        cmd_dockerfile(sys.argv[2] if len(sys.argv) > 2 else "build")
+    elif cmd == "topics":
+        cmd_topics()
+    elif cmd == "seed":
+        cmd_seed()
+    elif cmd == "copies":
+        cmd_copies()
+    elif cmd == "manifests":
+        cmd_manifests(sys.argv[2], sys.argv[3])
+    else:
+        print(__doc__)
+        sys.exit(2)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
