@@ -1,0 +1,250 @@
+#include "services/dedup/dedup_service.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <librdkafka/rdkafka.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <functional>
+
+#include "crawlstream/v1/article.pb.h"
+#include "crawlstream/v1/duplicate.pb.h"
+#include "services/common/config.h"
+#include "services/common/kafka_producer.h"
+#include "services/common/service_runtime.h"
+
+namespace crawlstream::dedup {
+namespace {
+
+uint64_t Fnv(std::string_view s, uint64_t h) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+uint64_t IdHash(std::string_view id) { return Fnv(id, 0xcbf29ce484222325ULL); }
+
+KafkaHeaders Headers(const char* schema) {
+  return {{"content-type", "application/x-protobuf"},
+          {"schema", schema},
+          {"producer", std::string("crawlstream-dedup/") + CrawlstreamVersion()}};
+}
+
+}  // namespace
+
+void BindDedupKeys(Config* c, DedupServiceOptions* o) {
+  c->Bind("dedup.expected_articles", &o->expected_articles,
+          "index capacity reserved at start (it grows beyond)", 0, 1'000'000'000);
+  c->Bind("dedup.restore_timeout", &o->restore_timeout,
+          "longest time to read the articles topic at start",
+          std::chrono::milliseconds(1000), std::chrono::milliseconds(86'400'000));
+}
+
+DedupStage::DedupStage(Deduplicator* dedup, TopicNames topics,
+                       std::shared_ptr<prometheus::Registry> registry)
+    : dedup_(dedup), topics_(std::move(topics)), registry_(std::move(registry)) {
+  decisions_ = &prometheus::BuildCounter()
+                    .Name("crawlstream_dedup_decisions_total")
+                    .Help("Dedup decisions by level (none, url, exact, near) and decision")
+                    .Register(*registry_);
+  index_size_ = &prometheus::BuildGauge()
+                     .Name("crawlstream_dedup_index_size")
+                     .Help("Canonical articles in the dedup index")
+                     .Register(*registry_)
+                     .Add({});
+  restore_seconds_ = &prometheus::BuildGauge()
+                          .Name("crawlstream_dedup_restore_seconds")
+                          .Help("Time the last start took to rebuild the index from articles")
+                          .Register(*registry_)
+                          .Add({});
+}
+
+DedupStage::~DedupStage() = default;
+
+void DedupStage::CountDecision(std::string_view level, std::string_view decision) {
+  decisions_->Add({{"level", std::string(level)}, {"decision", std::string(decision)}}).Increment();
+}
+
+uint64_t DedupStage::ContentHash(const crawlstream::v1::Article& a) const {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const std::string* s : {&a.canonical_url(), &a.title(), &a.body(), &a.published_at(),
+                               &a.publisher(), &a.original_source()}) {
+    h = Fnv(*s, h);
+    h = Fnv("\x1f", h);
+  }
+  for (const auto& s : a.authors()) h = Fnv(s, Fnv("\x1e", h));
+  for (const auto& s : a.editors()) h = Fnv(s, Fnv("\x1d", h));
+  return h;
+}
+
+void DedupStage::Apply(const std::string& key, const std::string& value, RestoreStats* stats) {
+  if (value.empty()) {
+    dedup_->Forget(key);
+    published_.erase(IdHash(key));
+    if (stats) ++stats->tombstones;
+    return;
+  }
+  crawlstream::v1::Article a;
+  if (!a.ParseFromString(value) || a.id().empty()) {
+    if (stats) ++stats->undecodable;
+    return;
+  }
+  if (auto st = dedup_->Restore(a); !st) {
+    spdlog::error("dedup restore: {}", st.error().message);
+    return;
+  }
+  published_[IdHash(a.id())] = ContentHash(a);
+  if (stats) ++stats->records;
+}
+
+Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
+                                         std::chrono::milliseconds timeout) {
+  auto start = std::chrono::steady_clock::now();
+  KafkaOptions opts = kafka;
+  auto conf_or = MakeKafkaConf(opts, {{"group.id", "crawlstream-dedup-restore"},
+                                      {"enable.auto.commit", "false"},
+                                      {"enable.partition.eof", "true"},
+                                      {"fetch.message.max.bytes",
+                                       std::to_string(kafka.max_message_bytes + 65536)}});
+  if (!conf_or) return std::unexpected(conf_or.error());
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, static_cast<rd_kafka_conf_t*>(*conf_or), err,
+                                sizeof err);
+  if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("restore consumer: ") + err);
+  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> guard(rk, rd_kafka_destroy);
+
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topics_.articles.c_str(), nullptr);
+  auto merr = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+  rd_kafka_topic_destroy(rkt);
+  if (merr || !md || md->topic_cnt != 1 || md->topics[0].err) {
+    if (md) rd_kafka_metadata_destroy(md);
+    return Fail(ErrorCode::kUnavailable,
+                "restore: no metadata for topic " + topics_.articles + ": " +
+                    rd_kafka_err2str(merr ? merr : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+  }
+  int partitions = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+
+  // The end of each partition now: everything before it is restored.
+  std::vector<int64_t> end(static_cast<size_t>(partitions), 0);
+  auto* list = rd_kafka_topic_partition_list_new(partitions);
+  int remaining = 0;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t lo = 0, hi = 0;
+    auto e = rd_kafka_query_watermark_offsets(rk, topics_.articles.c_str(), p, &lo, &hi, 10000);
+    if (e) {
+      rd_kafka_topic_partition_list_destroy(list);
+      return Fail(ErrorCode::kUnavailable, "restore: watermarks of " + topics_.articles + "/" +
+                                               std::to_string(p) + ": " + rd_kafka_err2str(e));
+    }
+    end[static_cast<size_t>(p)] = hi;
+    if (hi > lo) {
+      rd_kafka_topic_partition_list_add(list, topics_.articles.c_str(), p)->offset = lo;
+      ++remaining;
+    }
+  }
+  RestoreStats stats;
+  if (remaining > 0) {
+    rd_kafka_assign(rk, list);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<bool> finished(static_cast<size_t>(partitions), false);
+    while (remaining > 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        rd_kafka_topic_partition_list_destroy(list);
+        return Fail(ErrorCode::kUnavailable, "restore: timed out reading " + topics_.articles +
+                                                 " after " + std::to_string(stats.records) +
+                                                 " records (dedup.restore_timeout)");
+      }
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+      if (!m) continue;
+      size_t p = static_cast<size_t>(m->partition);
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (!m->err && m->offset + 1 >= end[p])) {
+        if (!m->err) {
+          Apply(m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "",
+                m->payload ? std::string(static_cast<char*>(m->payload), m->len) : "", &stats);
+        }
+        if (p < finished.size() && !finished[p]) {
+          finished[p] = true;
+          --remaining;
+        }
+      } else if (!m->err) {
+        Apply(m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "",
+              m->payload ? std::string(static_cast<char*>(m->payload), m->len) : "", &stats);
+      } else if (ClassifyKafkaError(m->err) == KafkaErrorClass::kFatal) {
+        std::string msg = rd_kafka_message_errstr(m);
+        rd_kafka_message_destroy(m);
+        rd_kafka_topic_partition_list_destroy(list);
+        return Fail(ErrorCode::kInternal, "restore: " + msg);
+      }
+      rd_kafka_message_destroy(m);
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_consumer_close(rk);
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  restore_seconds_->Set(stats.seconds);
+  index_size_->Set(static_cast<double>(dedup_->index().size()));
+  spdlog::info("dedup: restored {} articles ({} tombstones, {} undecodable) from {} in {:.2f}s",
+               stats.records, stats.tombstones, stats.undecodable, topics_.articles, stats.seconds);
+  return stats;
+}
+
+Processor DedupStage::processor() {
+  return [this](const InRecord& in) { return Process(in); };
+}
+
+StageResult DedupStage::Process(const InRecord& in) {
+  crawlstream::v1::Article article;
+  if (!article.ParseFromString(in.value) || article.id().empty()) {
+    return StageResult::DeadLetter("undecodable",
+                                   "value is not a crawlstream.v1.Article with an id (" +
+                                       std::to_string(in.value.size()) + " bytes)");
+  }
+  uint64_t content = ContentHash(article);
+  uint64_t idh = IdHash(article.id());
+  auto seen = published_.find(idh);
+  if (seen != published_.end() && seen->second == content) {
+    CountDecision("url", "unchanged");
+    return StageResult::Skip("unchanged");
+  }
+  auto decision = dedup_->Decide(article);
+  if (!decision) {
+    return StageResult::DeadLetter("index_full", decision.error().message);
+  }
+  CountDecision(MatchLevelName(decision->level), DecisionKindName(decision->kind));
+  StageResult r;
+  auto emit_duplicate = [&] {
+    crawlstream::v1::Duplicate d;
+    if (!MakeDuplicateRecord(*decision, article, &d)) return;
+    *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+    std::string key = d.id();
+    r.outputs.push_back({topics_.duplicates, key, d.SerializeAsString(),
+                         Headers("crawlstream.v1.Duplicate")});
+  };
+  switch (decision->kind) {
+    case DecisionKind::kPublishNew:
+    case DecisionKind::kUpdateSameId:
+      published_[idh] = content;
+      r.outputs.push_back({topics_.articles, article.id(), in.value, Headers("crawlstream.v1.Article")});
+      break;
+    case DecisionKind::kDuplicateOf:
+      emit_duplicate();
+      break;
+    case DecisionKind::kReplaces:
+      published_[idh] = content;
+      published_.erase(IdHash(decision->other_id));
+      r.outputs.push_back({topics_.articles, article.id(), in.value, Headers("crawlstream.v1.Article")});
+      emit_duplicate();
+      r.outputs.push_back({topics_.articles, decision->other_id, "", Headers("tombstone")});
+      break;
+  }
+  index_size_->Set(static_cast<double>(dedup_->index().size()));
+  return r;
+}
+
+}  // namespace crawlstream::dedup

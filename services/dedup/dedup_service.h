@@ -1,0 +1,91 @@
+// The dedup stage as a Kafka processor: articles.extracted (Article) in;
+// articles (compacted, key = article id) and articles.duplicates
+// (Duplicate) out.
+//
+// Decisions (deduplicator.h) become records:
+//   publish_new      -> articles[id] = article
+//   update_same_id   -> articles[id] = article, unless the content is the
+//                       one already published (a replay after a crash or an
+//                       unchanged re-fetch): then nothing is emitted
+//   duplicate_of X   -> articles.duplicates[id] = Duplicate{id -> X}
+//   replaces X       -> articles[id] = article,
+//                       articles.duplicates[X] = Duplicate{X -> id},
+//                       articles[X] = tombstone (null value)
+// Downstream therefore sees, for a better canonical arriving late: the new
+// canonical record, a Duplicate naming the old id, and a tombstone that
+// removes the old id from the compacted topic.
+//
+// State: Restore() rebuilds the index by reading the compacted `articles`
+// topic from the beginning to its end at start (it is its own changelog):
+// an input replayed after a crash finds its article already published.
+//
+// Not thread-safe: one consumer thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "services/common/kafka_options.h"
+#include "services/common/stage_loop.h"
+#include "services/dedup/deduplicator.h"
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Counter;
+class Gauge;
+}  // namespace prometheus
+
+namespace crawlstream {
+class Config;
+}
+
+namespace crawlstream::dedup {
+
+struct DedupServiceOptions {
+  int64_t expected_articles = 100'000;
+  std::chrono::milliseconds restore_timeout{600'000};
+};
+
+void BindDedupKeys(Config* config, DedupServiceOptions* options);
+
+struct RestoreStats {
+  int64_t records = 0;
+  int64_t tombstones = 0;
+  int64_t undecodable = 0;
+  double seconds = 0;
+};
+
+class DedupStage {
+ public:
+  DedupStage(Deduplicator* dedup, TopicNames topics,
+             std::shared_ptr<prometheus::Registry> registry);
+  ~DedupStage();
+
+  // Reads `articles` from the beginning to the end offsets seen at start.
+  Result<RestoreStats> Restore(const KafkaOptions& kafka, std::chrono::milliseconds timeout);
+  // Applies one record of `articles` (value empty = tombstone).
+  void Apply(const std::string& key, const std::string& value, RestoreStats* stats);
+
+  Processor processor();
+  StageResult Process(const InRecord& in);
+
+ private:
+  uint64_t ContentHash(const crawlstream::v1::Article& a) const;
+  void CountDecision(std::string_view level, std::string_view decision);
+
+  Deduplicator* dedup_;
+  TopicNames topics_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* decisions_ = nullptr;
+  prometheus::Gauge* index_size_ = nullptr;
+  prometheus::Gauge* restore_seconds_ = nullptr;
+  // Hash of the published content per canonical id (replay detection).
+  std::unordered_map<uint64_t, uint64_t> published_;
+};
+
+}  // namespace crawlstream::dedup

@@ -1,0 +1,95 @@
+// The dedup decision for the stream: one canonical article per story.
+//
+// Deduplicator owns a DedupIndex of the canonical articles (those published
+// on the compacted `articles` topic) and decides, for each extracted article:
+//   - kUpdateSameId: its id is already canonical (a re-fetch of the same
+//     canonical URL): publish it again under the same key; the index record
+//     is updated.
+//   - kDuplicateOf: an exact or verified near duplicate of canonical
+//     `other_id`, which stays canonical: publish a Duplicate record only.
+//   - kReplaces: a duplicate of `other_id` but a better canonical
+//     (canonical.h): publish it to `articles`, publish Duplicate{other_id ->
+//     this id} and a tombstone for other_id; the index now holds this one.
+//   - kPublishNew: no duplicate: publish it; it is now indexed.
+// Restore() loads an article read back from `articles` at start (trusted to
+// be canonical: no near-duplicate check) and is idempotent; Forget() applies
+// a tombstone.
+//
+// Not thread-safe (one consumer thread). The converter must outlive it.
+#pragma once
+
+#include <string>
+
+#include "services/common/result.h"
+#include "services/dedup/canonical.h"
+#include "services/dedup/fingerprint.h"
+#include "services/dedup/index.h"
+#include "services/dedup/normalize.h"
+
+namespace crawlstream::v1 {
+class Article;
+class Duplicate;
+}
+
+namespace crawlstream::dedup {
+
+struct DedupOptions {
+  IndexOptions index;
+  int shingle_length = kShingleLength;
+  size_t expected_articles = 0;  // reserve for this many (0 = grow)
+};
+
+enum class DecisionKind { kPublishNew, kUpdateSameId, kDuplicateOf, kReplaces };
+// Which level found the match (Duplicate.Method in duplicate.proto).
+enum class MatchLevel { kNone, kUrl, kExact, kNear };
+
+struct Decision {
+  DecisionKind kind = DecisionKind::kPublishNew;
+  MatchLevel level = MatchLevel::kNone;
+  std::string other_id;   // kDuplicateOf, kReplaces; empty otherwise
+  double similarity = 0;  // of the two normalised bodies; 1 for exact/url
+};
+
+std::string_view DecisionKindName(DecisionKind kind);
+std::string_view MatchLevelName(MatchLevel level);
+
+// The `articles.duplicates` record for a kDuplicateOf or kReplaces decision
+// on `article` (false for the other kinds). kDuplicateOf: {article ->
+// other_id}, url = article's; kReplaces: {other_id -> article},
+// duplicate_of_url = article's. The index keeps no URLs, so the URL of the
+// copy that is not `article` stays empty; decided_at is left to the caller
+// (it owns the clock).
+bool MakeDuplicateRecord(const Decision& decision,
+                         const crawlstream::v1::Article& article,
+                         crawlstream::v1::Duplicate* out);
+
+class Deduplicator {
+ public:
+  // `converter` may be null (no Traditional->Simplified conversion of bodies
+  // without body_simplified); it must outlive the Deduplicator.
+  Deduplicator(const DedupOptions& options, const ScriptConverter* converter);
+
+  // Decides and updates the index. Fails only when the index is full.
+  Result<Decision> Decide(const crawlstream::v1::Article& article);
+
+  // Indexes an article from the `articles` topic as canonical.
+  Status Restore(const crawlstream::v1::Article& article);
+  // Same from a pre-computed fingerprint (benchmarks, snapshots).
+  Status Restore(std::string_view id, const CanonicalKey& key,
+                 const Fingerprint& fp);
+  // Drops an id from the index (a tombstone on `articles`). Returns whether
+  // it was indexed.
+  bool Forget(std::string_view id);
+
+  Fingerprint FingerprintOf(const crawlstream::v1::Article& article) const;
+  CanonicalKey KeyOf(const crawlstream::v1::Article& article) const;
+
+  const DedupIndex& index() const { return index_; }
+
+ private:
+  DedupOptions options_;
+  const ScriptConverter* converter_;
+  DedupIndex index_;
+};
+
+}  // namespace crawlstream::dedup
