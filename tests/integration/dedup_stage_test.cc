@@ -1,0 +1,151 @@
+// The dedup stage against the development broker: one article per story
+// on `articles`, duplicates on `articles.duplicates`, and effectively-once
+// output: a restarted stage restores its index from `articles` and does
+// not publish a replayed input again (counted in the topic log, which the
+// development broker never compacts).
+#include "services/dedup/dedup_service.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "crawlstream/v1/article.pb.h"
+#include "crawlstream/v1/duplicate.pb.h"
+#include "services/common/article_json.h"
+#include "services/common/dev_broker.h"
+#include "services/common/health.h"
+#include "services/common/shutdown.h"
+#include "tests/integration/test_util.h"
+
+namespace crawlstream {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<crawlstream::v1::Article> LoadLabelledArticles(std::map<std::string, std::string>* story) {
+  std::string dir = std::string(getenv("CRAWLSTREAM_SOURCE_DIR") ? getenv("CRAWLSTREAM_SOURCE_DIR") : ".") +
+                    "/tests/fixtures/dedup/";
+  std::vector<crawlstream::v1::Article> out;
+  std::ifstream in(dir + "articles.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    crawlstream::v1::Article a;
+    if (JsonToMessage(line, &a)) out.push_back(a);
+  }
+  std::ifstream labels(dir + "labels.tsv");
+  while (std::getline(labels, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto tab = line.find('\t');
+    (*story)[line.substr(0, tab)] = line.substr(tab + 1);
+  }
+  return out;
+}
+
+class DedupStageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Shutdown::Reset();
+    auto b = DevBroker::Start(1, {{topics_.extracted, 2}, {topics_.articles, 2},
+                                  {topics_.duplicates, 2}, {topics_.deadletter, 1}});
+    ASSERT_TRUE(b);
+    broker_ = std::move(*b);
+    kafka_.brokers = broker_->bootstrap();
+    kafka_.group_id = "dedup-test";
+    kafka_.commit_interval = 20ms;
+    articles_ = LoadLabelledArticles(&story_);
+    ASSERT_GT(articles_.size(), 50u);
+  }
+
+  void Feed(const std::vector<std::string>& values) {
+    auto p = Producer::Create(kafka_, std::make_shared<prometheus::Registry>(), nullptr);
+    ASSERT_TRUE(p);
+    for (const auto& v : values) {
+      crawlstream::v1::Article a;
+      std::string key = a.ParseFromString(v) ? a.id() : "garbage";
+      ASSERT_TRUE((*p)->Produce({topics_.extracted, key, v, {}}, nullptr));
+    }
+    ASSERT_TRUE((*p)->Flush(10s));
+  }
+
+  // Runs a fresh dedup stage (restore + consume) until `inputs` are done.
+  void RunStage(int64_t inputs) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    auto converter = dedup::MakeOpenccConverter();
+    ASSERT_TRUE(converter);
+    dedup::Deduplicator dd({}, converter->get());
+    dedup::DedupStage stage(&dd, topics_, registry);
+    auto restored = stage.Restore(kafka_, 30s);
+    ASSERT_TRUE(restored) << restored.error().message;
+    restored_ = restored->records;
+    Health health;
+    auto producer = Producer::Create(kafka_, registry, &health);
+    auto consumer = Consumer::Create(kafka_, {topics_.extracted}, registry, &health);
+    ASSERT_TRUE(producer && consumer);
+    StageLoop loop({.stage = "dedup", .deadletter_topic = topics_.deadletter, .stop_after = inputs},
+                   consumer->get(), producer->get(), &health, registry);
+    ASSERT_EQ(loop.Run(stage.processor()), 0);
+  }
+
+  TopicNames topics_;
+  KafkaOptions kafka_;
+  std::unique_ptr<DevBroker> broker_;
+  std::vector<crawlstream::v1::Article> articles_;
+  std::map<std::string, std::string> story_;
+  int64_t restored_ = 0;
+};
+
+TEST_F(DedupStageTest, OneArticlePerStoryAndReplayIsNotPublishedTwice) {
+  std::vector<std::string> values;
+  for (const auto& a : articles_) values.push_back(a.SerializeAsString());
+  values.push_back("\x01garbage");  // poison: dead-lettered, not fatal
+  Feed(values);
+  RunStage(static_cast<int64_t>(values.size()));
+
+  auto published = testing_util::ReadAll(kafka_.brokers, topics_.articles, 2);
+  std::map<std::string, int> live;  // id -> records in the log
+  std::set<std::string> stories;
+  for (const auto& r : published) {
+    if (r.value.empty()) {
+      live.erase(r.key);  // tombstone: a better canonical replaced it
+      continue;
+    }
+    ++live[r.key];
+  }
+  for (const auto& [id, count] : live) {
+    EXPECT_EQ(count, 1) << id;
+    stories.insert(story_[id]);
+  }
+  // Every story appears, and (with precision 1.0 on this set) no story twice
+  // except for the documented recall misses.
+  std::set<std::string> all_stories;
+  for (const auto& [_, s] : story_) all_stories.insert(s);
+  EXPECT_EQ(stories.size(), all_stories.size());
+  EXPECT_LE(live.size(), all_stories.size() + 3);
+  auto dups = testing_util::ReadAll(kafka_.brokers, topics_.duplicates, 2);
+  EXPECT_GT(dups.size(), 60u);
+  for (const auto& r : dups) {
+    crawlstream::v1::Duplicate d;
+    ASSERT_TRUE(d.ParseFromString(r.value));
+    EXPECT_EQ(story_[d.id()], story_[d.duplicate_of()]) << d.id() << " vs " << d.duplicate_of();
+  }
+  auto dlq = testing_util::ReadAll(kafka_.brokers, topics_.deadletter, 1);
+  EXPECT_EQ(dlq.size(), 1u);
+
+  // Crash and replay: the same inputs again (as after a restart from an
+  // uncommitted offset). The new stage restores from `articles` and
+  // publishes nothing new.
+  size_t log_before = published.size();
+  Feed(std::vector<std::string>(values.begin(), values.end() - 1));
+  RunStage(static_cast<int64_t>(values.size() - 1));
+  int64_t records = std::count_if(published.begin(), published.end(),
+                                  [](const auto& r) { return !r.value.empty(); });
+  EXPECT_EQ(restored_, records);
+  auto after = testing_util::ReadAll(kafka_.brokers, topics_.articles, 2);
+  EXPECT_EQ(after.size(), log_before) << "a replayed input was published again";
+}
+
+}  // namespace
+}  // namespace crawlstream
