@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""Scores `crawlstream extract` on a labelled corpus (zh-news-dev layout).
+
+usage: score_extractor.py BINARY [CORPUS_DIR] [--verbose] [--json]
+
+BINARY is `crawlstream` (run as `crawlstream extract FILE...`) or the
+`extract_tool` driver (run as `extract_tool FILE...`). CORPUS_DIR defaults to
+../shared/corpus/zh-news-dev relative to the repository root and must hold
+html/<id>.html and ground-truth.json.
+
+Body F1 as the corpus README defines it: tokens are single Han/kana/hangul
+characters and runs of other word characters; 4-token shingles as a
+multiset; precision and recall per document, averaged over documents; F1
+from the two averages. A page the extractor rejects scores P = R = 0.
+Author accuracy: on pages whose answer is not UNKNOWN, the set of names
+(split on white space, 、 and commas) must equal `authors`, or `editors`
+when the page names no writer (the answers give the 责任编辑 as author on
+such pages). Date accuracy: on pages
+whose answer is a date, every component the answer gives (year, month, day,
+hour, minute, second) must equal published_at's; a second "contract" figure
+also counts an empty published_at as right when the answer has no day
+("1996-6"), since the Article contract never completes a partial date.
+Standard library only.
+"""
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+
+CJK = ("\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+       "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\U00020000-\U0003134f")
+TOKEN_RE = re.compile(r"[%s]|(?:(?![%s])\w)+" % (CJK, CJK))
+
+
+def tokens(text):
+    return TOKEN_RE.findall(text or "")
+
+
+def shingles(toks, k=4):
+    if not toks:
+        return collections.Counter()
+    if len(toks) < k:
+        return collections.Counter([tuple(toks)])
+    return collections.Counter(tuple(toks[i:i + k]) for i in range(len(toks) - k + 1))
+
+
+def precision_recall(predicted, expected):
+    p, e = shingles(tokens(predicted)), shingles(tokens(expected))
+    if not p or not e:
+        return 0.0, 0.0
+    common = sum((p & e).values())
+    return common / sum(p.values()), common / sum(e.values())
+
+
+def split_names(s):
+    return {n for n in re.split(r"[\s、,，;；/]+", s or "") if n}
+
+
+def date_parts(s):
+    return [int(x) for x in re.findall(r"\d+", s or "")]
+
+
+def is_date(s):
+    return bool(re.match(r"^\d{4}", s or ""))
+
+
+def date_ok(expected, published_at):
+    if not published_at:
+        return False
+    want = date_parts(expected)
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})", published_at)
+    if not m:
+        return False
+    got = [int(x) for x in m.groups()]
+    return all(w == g for w, g in zip(want, got[:len(want)]))
+
+
+def run_extract(binary, files):
+    cmd = [binary]
+    if os.path.basename(binary) == "crawlstream":
+        cmd.append("extract")
+    out = subprocess.run(cmd + files, capture_output=True, check=False)
+    results = {}
+    for line in out.stdout.decode("utf-8", "replace").splitlines():
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        results[obj.get("source_path")] = obj
+    return results
+
+
+def main(argv):
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    verbose = "--verbose" in argv
+    if not args:
+        print(__doc__, file=sys.stderr)
+        return 2
+    binary = os.path.abspath(args[0])
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    corpus = args[1] if len(args) > 1 else os.path.join(
+        repo, "..", "shared", "corpus", "zh-news-dev")
+    with open(os.path.join(corpus, "ground-truth.json"), encoding="utf-8") as f:
+        truth = json.load(f)
+    ids = sorted(truth)
+    files = [os.path.join(corpus, "html", i + ".html") for i in ids]
+    results = run_extract(binary, files)
+
+    rows = []
+    sum_p = sum_r = 0.0
+    author_n = author_ok = date_n = date_hits = date_contract = 0
+    for doc_id, path in zip(ids, files):
+        gt = truth[doc_id]
+        got = results.get(path, {"error": "missing output"})
+        p, r = precision_recall(got.get("body", ""), gt.get("articleBody", ""))
+        sum_p += p
+        sum_r += r
+        a_mark = d_mark = "-"
+        if gt.get("author", "UNKNOWN") not in ("UNKNOWN", ""):
+            author_n += 1
+            names = got.get("authors") or got.get("editors") or []
+            ok = split_names(gt["author"]) == split_names(" ".join(names))
+            author_ok += ok
+            a_mark = "ok" if ok else "MISS"
+        if is_date(gt.get("date", "")):
+            date_n += 1
+            ok = date_ok(gt["date"], got.get("published_at", ""))
+            date_hits += ok
+            # The Article contract leaves published_at empty when the page
+            # gives no complete date (no day): empty is right for "1996-6".
+            partial = len(date_parts(gt["date"])) < 3
+            date_contract += ok or (partial and not got.get("published_at"))
+            d_mark = "ok" if ok else "MISS"
+        rows.append((doc_id, p, r, a_mark, d_mark, got, gt))
+
+    print("%-38s %6s %6s %6s %6s" % ("document", "P", "R", "author", "date"))
+    for doc_id, p, r, a, d, got, gt in rows:
+        print("%-38s %6.3f %6.3f %6s %6s" % (doc_id, p, r, a, d))
+        if verbose and (a == "MISS" or d == "MISS" or p < 0.9 or r < 0.9):
+            print("    error=%s" % got.get("error", ""))
+            print("    author want=%r got=%r" % (gt.get("author"), got.get("authors")))
+            print("    date   want=%r got=%r" % (gt.get("date"), got.get("published_at")))
+    n = len(rows)
+    avg_p, avg_r = sum_p / n, sum_r / n
+    f1 = 2 * avg_p * avg_r / (avg_p + avg_r) if avg_p + avg_r else 0.0
+    print()
+    print("documents        %d" % n)
+    print("body precision   %.4f" % avg_p)
+    print("body recall      %.4f" % avg_r)
+    print("body F1          %.4f   (target >= 0.93)" % f1)
+    print("author accuracy  %.1f%%  (%d/%d pages with an author; target >= 85%%)" %
+          (100.0 * author_ok / max(author_n, 1), author_ok, author_n))
+    print("date accuracy    %.1f%%  (%d/%d pages with a date; target >= 85%%)" %
+          (100.0 * date_hits / max(date_n, 1), date_hits, date_n))
+    print("date (contract)  %.1f%%  (%d/%d; an answer without a day expects an "
+          "empty published_at)" %
+          (100.0 * date_contract / max(date_n, 1), date_contract, date_n))
+    if "--json" in argv:
+        print(json.dumps({"f1": f1, "precision": avg_p, "recall": avg_r,
+                          "author": author_ok / max(author_n, 1),
+                          "date": date_hits / max(date_n, 1),
+                          "date_contract": date_contract / max(date_n, 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,406 @@
+#include "services/extractor/content.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "services/extractor/normalise.h"
+#include "services/extractor/unicode.h"
+
+namespace crawlstream::extractor {
+namespace {
+
+// id/class words naming boilerplate containers. A hint token (id/class
+// split at non-alphanumerics) matches when it equals the word, or starts or
+// ends with it ("comments", "navbar", "topnav", "bdshare").
+constexpr std::array<std::string_view, 52> kNegativeWords = {
+    "comment", "footer", "foot", "nav", "menu", "sidebar", "side", "share",
+    "related", "relate", "recommend", "tuijian", "xiangguan", "hot", "rank",
+    "copyright", "banquan", "breadcrumb", "crumb", "position", "location",
+    "ad", "ads", "advert", "guanggao", "banner", "login", "header", "topbar",
+    "toolbar", "tool", "tools", "vote", "mood", "xinqing", "biaoqing",
+    "emotion", "social", "subscribe", "pager", "pagination", "more", "list",
+    "widget", "popup", "modal", "qrcode", "sns", "jiathis", "digg", "friend",
+    "links"};
+
+// Substrings of a hint that mark article containers.
+constexpr std::array<std::string_view, 18> kPositiveHints = {
+    "article", "content", "post", "entry", "story", "text", "body",
+    "main", "detail", "zoom", "neirong", "zhengwen", "artibody", "cont",
+    "txt", "read", "blog", "news_con"};
+
+bool MatchesAny(std::string_view hint, const auto& list) {
+  for (std::string_view h : list)
+    if (hint.find(h) != std::string_view::npos) return true;
+  return false;
+}
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         (c >= 'A' && c <= 'Z');
+}
+
+bool HasNegativeWord(std::string_view hint) {
+  size_t i = 0;
+  while (i < hint.size()) {
+    while (i < hint.size() && !IsAlnum(hint[i])) ++i;
+    size_t j = i;
+    while (j < hint.size() && IsAlnum(hint[j])) ++j;
+    std::string_view tok = hint.substr(i, j - i);
+    i = j;
+    if (tok.empty()) continue;
+    for (std::string_view w : kNegativeWords) {
+      if (tok == w) return true;
+      // Short words (ad, hot, sns) only match whole tokens, except nav.
+      if (w.size() < 4 && w != "nav") continue;
+      if (tok.size() > w.size() && (tok.starts_with(w) || tok.ends_with(w)))
+        return true;
+    }
+  }
+  return false;
+}
+
+bool IsNegativeElement(const Node& n) {
+  if (n.tag == Tag::kNav || n.tag == Tag::kAside || n.tag == Tag::kFooter)
+    return true;
+  if (n.hint.empty()) return false;
+  if (n.itemprop == "articlebody") return false;
+  return HasNegativeWord(n.hint);
+}
+
+double Boost(const Node& n) {
+  if (n.itemprop == "articlebody") return 1.6;
+  if (IsNegativeElement(n)) return 0.3;
+  double b = 1.0;
+  if (n.tag == Tag::kArticle) b = 1.25;
+  if (!n.hint.empty() && MatchesAny(n.hint, kPositiveHints)) b = 1.25;
+  return b;
+}
+
+bool Contains(std::string_view s, std::string_view needle) {
+  return s.find(needle) != std::string_view::npos;
+}
+
+bool ContainsAnyOf(std::string_view s,
+                   std::initializer_list<std::string_view> needles) {
+  for (auto n : needles)
+    if (Contains(s, n)) return true;
+  return false;
+}
+
+struct Linearizer {
+  const Document& doc;
+  std::vector<TextBlock>* out;
+  std::string current;
+  uint32_t link_tokens = 0;
+  int32_t container = 0;
+  bool heading = false;
+
+  void Flush() {
+    std::string text = RemoveConverterPinyin(NormaliseParagraph(current));
+    current.clear();
+    if (!text.empty()) {
+      TextStats st = CountText(text);
+      TextBlock b;
+      b.container = container;
+      b.tokens = st.tokens;
+      b.link_tokens = std::min(link_tokens, st.tokens);
+      b.punct = st.punct;
+      b.heading = heading;
+      b.text = std::move(text);
+      out->push_back(std::move(b));
+    }
+    link_tokens = 0;
+  }
+
+  void Walk(int32_t index, bool in_link) {
+    const Node& n = doc.nodes[index];
+    if (n.tag == Tag::kText) {
+      current += n.text;
+      if (in_link) link_tokens += CountText(n.text).tokens;
+      return;
+    }
+    if (n.tag == Tag::kBr || n.tag == Tag::kHr) {
+      Flush();
+      return;
+    }
+    if (n.is_block) {
+      Flush();
+      int32_t saved = container;
+      bool saved_heading = heading;
+      container = index;
+      heading = IsHeading(n.tag) || (saved_heading && !n.is_block);
+      for (int32_t c : n.children) Walk(c, in_link);
+      Flush();
+      container = saved;
+      heading = saved_heading;
+      return;
+    }
+    bool link = in_link || n.tag == Tag::kA;
+    for (int32_t c : n.children) Walk(c, link);
+  }
+};
+
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+
+// A paragraph that reads like article prose.
+bool IsProse(const TextBlock& b) {
+  if (b.heading) return false;
+  if (b.link_tokens * 2 > b.tokens) return false;
+  if (b.tokens >= 20 && b.punct >= 2) return true;
+  std::string_view t = b.text;
+  bool ends_sentence = t.ends_with("。") || t.ends_with("！") ||
+                       t.ends_with("？") || t.ends_with("”") ||
+                       t.ends_with(".") || t.ends_with("!") || t.ends_with("?");
+  // One short sentence is more often a headline or deck than prose.
+  return b.tokens >= 8 && ends_sentence && (b.punct >= 2 || b.tokens >= 15) &&
+         !IsBoilerplateLine(t);
+}
+
+double BlockValue(const TextBlock& b) {
+  if (b.tokens == 0) return 0;
+  double ld = static_cast<double>(b.link_tokens) / b.tokens;
+  if (ld > 0.5) return -0.5 * b.tokens;
+  if (b.punct == 0 && b.tokens < 20) return -0.2 * b.tokens;
+  double v = (b.tokens + 3.0 * b.punct) * (1.0 - ld) * (1.0 - ld);
+  if (b.punct == 0) v *= 0.3;
+  return v;
+}
+
+}  // namespace
+
+bool IsBoilerplateLine(std::string_view line) {
+  TextStats st = CountText(line);
+  if (st.tokens > 80) {
+    // Long lines: only unmistakable disclaimers.
+    return ContainsAnyOf(line, {"以上内容为资讯信息快照", "不代表本站立场",
+                                "本站未对信息做任何修改", "如有侵权请联系",
+                                "凡本网所属版权作品", "凡本網所屬版權作品"});
+  }
+  // Page furniture: share prompts, navigation, copyright, disclaimers.
+  // Prose that merely contains such a word ("他就能分享到一份光荣。") is
+  // longer and punctuated.
+  bool furniture_shaped = st.tokens <= 20 || st.punct * 15 < st.tokens;
+  if (furniture_shaped && ContainsAnyOf(line,
+                    {"分享到", "点击右上角", "微信好友", "朋友圈",
+                     "请使用浏览器分享", "扫一扫", "扫描二维码", "二维码",
+                     "打印本页", "关闭窗口", "【打印】", "【关闭】", "字号",
+                     "收藏本文", "返回顶部", "我要评论", "发表评论", "网友评论",
+                     "版权所有", "版權所有", "Copyright", "copyright", "©",
+                     "ICP备", "ICP證", "ICP備", "公网安备", "公網安備",
+                     "微信公众号", "微信公眾號", "官方微信", "您此时的心情",
+                     "新闻表情", "免责声明", "免責聲明", "版权声明", "版權聲明",
+                     "反侵权公告", "快照", "爬虫", "信息原文地址", "阅读剩余全文",
+                     "加载更多", "展开全文", "查看更多", "更多关于", "返回首页",
+                     "上一篇", "下一篇", "上一页", "下一页", "当前位置",
+                     "您现在的位置", "您現在的位置", "正在阅读", "正在閱讀",
+                     "首页>", "首页 >", "首頁>", "首頁 >", "All rights reserved",
+                     "Share this", "Advertisement", "Sign up", "Subscribe",
+                     "Read more", "【字体", "【大 中 小】", "大 中 小", "欢迎光临",
+                     "歡迎光臨"}))
+    return true;
+  // Bylines and contact lines: only when the line is short, since prose
+  // quotes them ("……告诉记者：").
+  if (st.tokens <= 25 &&
+      ContainsAnyOf(line,
+                    {"责任编辑", "责编", "責編", "責任編輯", "本文转自", "本文轉自",
+                     "转自：", "转自:", "轉自：", "轉自:", "电话：", "电话:",
+                     "電話：", "電話:", "传真", "傳真", "地址：", "地址:",
+                     "电子邮件", "電子郵件", "E-mail", "邮编", "郵編", "来源：",
+                     "来源:", "來源：", "來源:", "发布时间", "發布時間",
+                     "發佈時間", "作者：", "作者:", "记者：", "点击：", "点击:",
+                     "浏览次数", "阅读次数"}))
+    return true;
+  // Mood-vote and counter fragments: "开心 0", "点赞".
+  if (st.tokens <= 3 && st.punct == 0) return true;
+  return false;
+}
+
+bool IsEndOfArticleLine(std::string_view line) {
+  TextStats st = CountText(line);
+  if (st.tokens > 40) {
+    return ContainsAnyOf(line, {"以上内容为资讯信息快照", "凡本网所属版权作品",
+                                "凡本網所屬版權作品", "【版权及免责声明】",
+                                "【版權及免責聲明】"});
+  }
+  // Short lines, or lines that start with the marker ("【版权声明】...").
+  std::string_view head = line;
+  while (!head.empty() && (head.front() == '[' || head.front() == '(' || head.front() == ' '))
+    head.remove_prefix(1);
+  for (std::string_view open : {"【", "（", "〔"})
+    if (head.starts_with(open)) head.remove_prefix(open.size());
+  if (st.tokens > 15) line = head.substr(0, std::min<size_t>(head.size(), 24));
+  return ContainsAnyOf(
+      line, {"相关阅读", "相關閱讀", "相关文章", "相關文章", "相关新闻",
+             "相關新聞", "延伸阅读", "延伸閱讀", "推荐阅读", "推薦閱讀",
+             "热门推荐", "猜你喜欢", "您此时的心情", "新闻表情排行",
+             "以上内容为资讯信息快照", "版权所有", "版權所有",
+             "【版权", "【版權", "免责声明", "免責聲明", "责编", "責編",
+             "责任编辑", "責任編輯", "阅读剩余全文", "分享到", "反侵权公告",
+             "版权公告", "Related Articles",
+             "Related articles", "More stories"});
+}
+
+std::vector<TextBlock> LinearizeBlocks(const Document& doc) {
+  std::vector<TextBlock> blocks;
+  if (doc.nodes.empty()) return blocks;
+  Linearizer lin{doc, &blocks, {}, 0, 0, false};
+  lin.Walk(0, false);
+  lin.Flush();
+  return blocks;
+}
+
+ContentSelection SelectContent(const Document& doc,
+                               const std::vector<TextBlock>& blocks,
+                               std::string_view title) {
+  ContentSelection sel;
+  const size_t n = doc.nodes.size();
+  if (blocks.empty() || n == 0) return sel;
+  // Negative flag inherited from ancestors (parents precede children).
+  std::vector<uint8_t> negative(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const Node& node = doc.nodes[i];
+    if (node.tag == Tag::kText) continue;
+    bool inherited = node.parent >= 0 && negative[node.parent];
+    negative[i] = inherited || IsNegativeElement(node);
+  }
+  std::vector<double> score(n, 0.0);
+  static constexpr double kDecay[] = {1.0, 1.0, 0.5, 0.25};
+  for (const TextBlock& b : blocks) {
+    double v = BlockValue(b);
+    if (negative[b.container] && v > 0) v = -0.5 * v;
+    int32_t e = b.container;
+    for (double f : kDecay) {
+      if (e < 0) break;
+      score[e] += v * f;
+      e = doc.nodes[e].parent;
+    }
+  }
+  int32_t best = -1;
+  double best_score = 0;
+  for (size_t k = n; k > 0; --k) {
+    size_t i = k - 1;
+    const Node& node = doc.nodes[i];
+    if (node.tag == Tag::kText || !node.is_block) continue;
+    double s = score[i] * Boost(node);
+    if (s > best_score) {
+      best_score = s;
+      best = static_cast<int32_t>(i);
+    }
+  }
+  if (best < 0) return sel;
+  // Widen to an ancestor when what it adds reads like more of the article
+  // (continuation tables, a second text column): positive value, few links.
+  {
+    std::vector<double> block_value(blocks.size());
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      double v = BlockValue(blocks[i]);
+      if (negative[blocks[i].container] && v > 0) v = -0.5 * v;
+      block_value[i] = v;
+    }
+    auto within = [&](int32_t e, int32_t root) {
+      while (e >= 0) {
+        if (e == root) return true;
+        e = doc.nodes[e].parent;
+      }
+      return false;
+    };
+    for (int step = 0; step < 8; ++step) {
+      int32_t parent = doc.nodes[best].parent;
+      if (parent < 0 || negative[parent]) break;
+      double extra_value = 0, extra_tokens = 0, extra_links = 0, min_value = 0;
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        int32_t c = blocks[i].container;
+        if (!within(c, parent) || within(c, best)) continue;
+        extra_value += block_value[i];
+        extra_tokens += blocks[i].tokens;
+        extra_links += blocks[i].link_tokens;
+        min_value = std::min(min_value, block_value[i]);
+      }
+      if (extra_tokens == 0) {
+        best = parent;
+        continue;
+      }
+      bool content_like = extra_value > 0.3 * extra_tokens &&
+                          extra_links < 0.15 * extra_tokens &&
+                          min_value > -10;
+      if (!content_like) break;
+      best = parent;
+    }
+  }
+  sel.root = best;
+  sel.score = best_score;
+
+  auto inside = [&](int32_t e) {
+    while (e >= 0) {
+      if (e == best) return true;
+      e = doc.nodes[e].parent;
+    }
+    return false;
+  };
+  auto negative_below_root = [&](int32_t e) {
+    while (e >= 0 && e != best) {
+      if (IsNegativeElement(doc.nodes[e])) return true;
+      e = doc.nodes[e].parent;
+    }
+    return false;
+  };
+
+  std::vector<size_t> candidates;
+  for (size_t i = 0; i < blocks.size(); ++i)
+    if (inside(blocks[i].container)) candidates.push_back(i);
+  if (candidates.empty()) return sel;
+  sel.first_block = candidates.front();
+  sel.last_block = candidates.back();
+
+  std::string norm_title = NormaliseParagraph(title);
+  bool seen_prose = false;
+  for (size_t i : candidates) {
+    const TextBlock& b = blocks[i];
+    bool drop = false;
+    if (negative_below_root(b.container)) drop = true;
+    if (!drop && b.tokens > 0 && b.link_tokens * 2 > b.tokens &&
+        (b.tokens < 60 || b.punct < 3))
+      drop = true;
+    if (!drop && seen_prose && IsEndOfArticleLine(b.text)) {
+      sel.dropped.push_back(i);
+      sel.tail_start = i + 1;
+      // Everything after is boilerplate.
+      for (size_t j : candidates)
+        if (j > i) sel.dropped.push_back(j);
+      break;
+    }
+    if (!drop && IsBoilerplateLine(b.text)) drop = true;
+    bool is_title = !norm_title.empty() && b.tokens < 40 &&
+                    (norm_title.find(b.text) != std::string::npos ||
+                     b.text.find(norm_title) != std::string::npos);
+    if (!drop && !seen_prose) {
+      if (IsProse(b) && !is_title) {
+        seen_prose = true;
+      } else if (b.heading || (!norm_title.empty() && b.text == norm_title) ||
+                 b.punct == 0 || b.tokens < 40) {
+        drop = true;  // title, byline, date line before the text
+      }
+    }
+    if (drop) {
+      sel.dropped.push_back(i);
+    } else {
+      sel.kept.push_back(i);
+    }
+  }
+  // Trailing fragments after the last prose paragraph: signatures such as
+  // "(完)" stay, byline-like short lines go.
+  while (!sel.kept.empty()) {
+    const TextBlock& b = blocks[sel.kept.back()];
+    if (IsProse(b) || b.tokens >= 8) break;
+    if (StartsWith(b.text, "（") || StartsWith(b.text, "(")) break;
+    sel.dropped.push_back(sel.kept.back());
+    sel.kept.pop_back();
+  }
+  std::sort(sel.dropped.begin(), sel.dropped.end());
+  return sel;
+}
+
+}  // namespace crawlstream::extractor

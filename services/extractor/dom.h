@@ -1,0 +1,79 @@
+// A compact, parser-independent document tree built from gumbo's output.
+//
+// ParseDocument parses UTF-8 HTML with gumbo and copies what the extractor
+// needs into a flat arena (Document::nodes, index 0 = <body> or the root),
+// dropping on the way everything that is never article text:
+//   - script, style, noscript, template, svg, iframe, object, form controls
+//     (input, select, option, textarea, button), comments;
+//   - hidden content: the `hidden` attribute, aria-hidden="true", inline
+//     style display:none / visibility:hidden;
+//   - injected spam markup: empty elements with no text (harmless) and text
+//     that is itself escaped markup (e.g. `<li id="omoqo"></li>` as text).
+// <head> data (title, meta, link rel=canonical, JSON-LD, html lang) is
+// collected into Document::head. Nesting deeper than kMaxTreeDepth is
+// flattened into the deepest allowed ancestor, so every later pass can
+// recurse safely. Gumbo types never leave dom.cc.
+// Thread-safe: no shared state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crawlstream::extractor {
+
+inline constexpr int kMaxTreeDepth = 200;
+
+enum class Tag : uint8_t {
+  kOther, kText, kBody, kA, kP, kDiv, kTd, kTh, kTr, kTable, kLi, kUl, kOl,
+  kDl, kDt, kDd, kBr, kHr, kH1, kH2, kH3, kH4, kH5, kH6, kArticle, kSection,
+  kMain, kNav, kAside, kHeader, kFooter, kBlockquote, kPre, kCenter, kSpan,
+  kFont, kStrong, kB, kEm, kI, kU, kImg, kTime, kFigure, kFigcaption, kForm,
+  kAddress, kCaption, kTbody, kThead, kTfoot, kFieldset, kDetails, kMenu,
+  kButton, kLabel, kH_Group,
+};
+
+struct Node {
+  Tag tag = Tag::kOther;
+  int32_t parent = -1;
+  int32_t depth = 0;
+  std::vector<int32_t> children;
+  std::string text;      // text nodes only (raw, not yet normalised)
+  std::string hint;      // lower-cased "id class" for structural hints
+  std::string itemprop;  // lower-cased itemprop attribute
+  std::string datetime;  // <time datetime> value
+  bool is_block = false;
+};
+
+struct HeadInfo {
+  std::string title;                   // <title> text
+  std::string lang;                    // <html lang>
+  std::string canonical;               // <link rel=canonical href>
+  std::vector<std::pair<std::string, std::string>> meta;  // name/property -> content (key lower-cased)
+  std::vector<std::string> json_ld;    // raw JSON-LD script texts
+  std::vector<std::string> h1;         // texts of <h1> elements
+  std::vector<std::string> times;      // <time datetime> values in order
+};
+
+struct Document {
+  std::vector<Node> nodes;  // nodes[0] is the root (body)
+  HeadInfo head;
+  size_t removed_hidden = 0;
+  size_t removed_junk = 0;
+
+  // First meta value for `key` (lower-case), or empty.
+  std::string_view Meta(std::string_view key) const;
+};
+
+// Parses `utf8_html`. Never fails: any input yields at least an empty root.
+Document ParseDocument(std::string_view utf8_html);
+
+// Text of the subtree rooted at `index`, with blocks separated by '\n'.
+std::string SubtreeText(const Document& doc, int32_t index);
+
+bool IsBlockTag(Tag t);
+bool IsHeading(Tag t);
+
+}  // namespace crawlstream::extractor

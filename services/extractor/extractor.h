@@ -1,0 +1,92 @@
+// Extractor: raw page bytes -> one clean, normalised crawlstream.v1.Article.
+//
+// Pipeline (each step is its own module in this folder):
+//   charset (BOM > HTTP > meta > uchardet > UTF-8, decode to UTF-8)
+//   -> prefilter (cut scripts/styles/comments before parsing, keep JSON-LD)
+//   -> dom (gumbo parse; drop hidden and junk markup)
+//   -> content (choose the article's blocks, drop boilerplate)
+//   -> metadata (title, date, people, outlets, language, URLs)
+//   -> normalise (NFC, white space, converter pinyin, t2s for Hant).
+//
+// Thread-safety: an Extractor is immutable after construction; Extract may
+// be called concurrently from many threads. Construction loads OpenCC data
+// (milliseconds): build one per process, not per page.
+// Errors (never thrown):
+//   kNotAnArticle      the page holds no article; Error::message is a short
+//                      reason usable as a metric label: "empty_document",
+//                      "binary", "not_html" (a declared non-HTML
+//                      Content-Type whose bytes are not HTML either),
+//                      "no_main_content", "body_too_short".
+//   kResourceExhausted input larger than ExtractorOptions::max_input_bytes;
+//                      message "oversize".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crawlstream/v1/article.pb.h"
+#include "services/common/result.h"
+
+namespace crawlstream::v1 {
+class FetchedPage;
+}
+
+namespace crawlstream::extractor {
+
+inline constexpr std::string_view kExtractorVersion = "0.1.0";
+
+struct ExtractorOptions {
+  // UTC offset for pages whose dates carry no zone, by registrable domain
+  // ("gmw.cn" -> 480). Falls back to the defaults below.
+  std::map<std::string, int, std::less<>> site_utc_offset_minutes;
+  // Zone for Chinese pages without a configured site zone (Asia/Shanghai).
+  int chinese_utc_offset_minutes = 480;
+  // Zone for other pages without a configured site zone.
+  int default_utc_offset_minutes = 0;
+  // Larger inputs fail with kResourceExhausted.
+  size_t max_input_bytes = 32u << 20;
+  // Bodies with fewer tokens (Han characters / words) are not articles.
+  uint32_t min_body_tokens = 25;
+  // Source of Article.extracted_at; unset leaves the field empty.
+  std::function<std::chrono::system_clock::time_point()> clock;
+  // OpenCC configs (file names resolved by OpenCC's data path).
+  std::string opencc_t2s = "t2s.json";
+  std::string opencc_s2t = "s2t.json";
+};
+
+// One page to extract. The views must stay valid during Extract.
+struct PageInput {
+  std::string_view body;          // raw bytes as received
+  std::string_view content_type;  // Content-Type header value, may be empty
+  std::string url;                // final URL after redirects
+  std::optional<std::chrono::system_clock::time_point> fetched_at;
+};
+
+// Views into `page` (which must outlive the returned PageInput).
+PageInput PageInputFromFetchedPage(const crawlstream::v1::FetchedPage& page);
+
+class ScriptConverter;
+
+class Extractor {
+ public:
+  explicit Extractor(ExtractorOptions options = {});
+  ~Extractor();
+  Extractor(Extractor&&) noexcept;
+  Extractor& operator=(Extractor&&) noexcept;
+
+  // Returns the article or an error naming why none was found. Never throws.
+  Result<crawlstream::v1::Article> Extract(const PageInput& in) const;
+
+ private:
+  ExtractorOptions options_;
+  std::unique_ptr<ScriptConverter> t2s_;
+  std::unique_ptr<ScriptConverter> s2t_;
+};
+
+}  // namespace crawlstream::extractor

@@ -1,0 +1,45 @@
+// crawlstream-extractor: crawl.pages -> articles.extracted.
+#include <spdlog/spdlog.h>
+
+#include "services/common/health.h"
+#include "services/common/service_runtime.h"
+#include "services/common/shutdown.h"
+#include "services/extractor/extractor_service.h"
+
+using namespace crawlstream;
+
+int main(int argc, char** argv) {
+  ServiceRuntime rt("extractor");
+  extractor::ExtractorServiceOptions eopts;
+  Result<extractor::ExtractorOptions> options;
+  if (auto code = rt.Setup(
+          argc, argv, [&](Config* c) { extractor::BindExtractorKeys(c, &eopts); },
+          [&]() -> Status {
+            options = extractor::MakeExtractorOptions(eopts);
+            if (!options) return std::unexpected(options.error());
+            return Ok();
+          })) {
+    return *code;
+  }
+  Shutdown::Install();
+  if (auto st = rt.StartAdmin(); !st) {
+    spdlog::critical("{}", st.error().message);
+    return 2;
+  }
+  extractor::Extractor ex(*options);
+  auto producer = Producer::Create(rt.kafka(), rt.registry(), &rt.health());
+  if (!producer) {
+    spdlog::critical("{}", producer.error().message);
+    return 2;
+  }
+  auto consumer = Consumer::Create(rt.kafka(), {rt.topics().pages}, rt.registry(), &rt.health());
+  if (!consumer) {
+    spdlog::critical("{}", consumer.error().message);
+    return 2;
+  }
+  StageLoop loop({.stage = "extractor",
+                  .deadletter_topic = rt.topics().deadletter,
+                  .drain_timeout = rt.service().drain_timeout},
+                 consumer->get(), producer->get(), &rt.health(), rt.registry());
+  return loop.Run(extractor::MakeExtractorProcessor(&ex, rt.topics().extracted));
+}

@@ -1,0 +1,81 @@
+// Article metadata: title, publish time, people, outlets, language, URLs.
+//
+// Sources in order of trust: JSON-LD (headline, datePublished, author,
+// publisher), <meta> (og:*, article:published_time, author, ...), <time
+// datetime>, then the visible byline text around the article (Chinese
+// bylines such as `来源:光明网2024-07-05 13:53`, `(记者 金昱希)`,
+// `[ 责编:杨亚楠 ]`, `本文转自:经济日报`, `發布時間: 2024-01-30`).
+//
+// Dates: a date needs year, month and day; a date without a year
+// (`11月30日`) is never completed. A missing time is 00:00:00; a missing
+// zone takes `default_utc_offset_minutes` (the site's zone). Output is RFC
+// 3339 with offset, e.g. "2024-07-05T13:53:00+08:00".
+// All functions are pure and thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crawlstream::extractor {
+
+struct DateTime {
+  int year = 0, month = 0, day = 0;
+  int hour = 0, minute = 0, second = 0;
+  bool has_time = false;
+  bool has_zone = false;
+  int offset_minutes = 0;
+  size_t begin = 0, end = 0;  // byte span of the match in the input
+};
+
+// First complete date (with year) in `text`, or nullopt: numeric forms
+// ("2024-07-05 13:53", "2024年7月5日", "9/17/2004 5:54 AM") and English
+// month names ("March 5, 2024 10:30 am", "5 March 2024").
+std::optional<DateTime> FindDate(std::string_view text);
+// Numeric forms only.
+std::optional<DateTime> FindNumericDate(std::string_view text);
+// When `instant` carries a zone and `local` (a visible byline time without
+// zone) shows the same moment in another zone, returns `instant` re-expressed
+// in that zone (offset = local - instant, whole quarter hours, |offset| <=
+// 14 h). Otherwise returns `instant` unchanged.
+DateTime ReexpressInPageZone(const DateTime& instant, const DateTime& local);
+// RFC 3339 rendering; a date without zone gets `default_offset_minutes`.
+std::string FormatRfc3339(const DateTime& dt, int default_offset_minutes);
+
+// Names after 记者 / 作者 / 文/ / By in a byline line, in order.
+std::vector<std::string> FindAuthors(std::string_view line);
+// The names when `line` is nothing but one to six personal names ("胡平",
+// "赵延东、风笑天", "赵  培"): the author line printed under a headline.
+std::vector<std::string> NamesOnlyLine(std::string_view line);
+// Names after 责编 / 责任编辑 / 编辑.
+std::vector<std::string> FindEditors(std::string_view line);
+// Outlet after 本文转自 / 转自 / 来源 (and Traditional forms); empty if none.
+// `strong` is set for 转自 forms (explicit repost).
+std::string FindSourceOutlet(std::string_view line, bool* strong = nullptr);
+
+// Title without the site-name suffix ("标题_光明网" -> "标题"); the suffix
+// is stored in *site_name when given.
+std::string StripTitleSuffix(std::string_view title, std::string* site_name);
+
+// Resolves `ref` against `base` (absolute http(s) URL).
+std::string ResolveUrl(std::string_view base, std::string_view ref);
+// Lower-case scheme and host, no default port, no fragment, no tracking
+// parameters (utm_*, spm, gclid, fbclid, from).
+std::string CanonicalizeUrl(std::string_view url);
+// Host of an absolute URL, lower-case.
+std::string UrlHost(std::string_view url);
+// Registrable domain via the public suffix list ("news.gmw.cn" -> "gmw.cn").
+std::string RegistrableDomain(std::string_view host);
+
+struct LanguageGuess {
+  std::string language;  // BCP 47 primary tag: "zh", "en", "ja", ...
+  std::string script;    // ISO 15924: "Hans", "Hant", "Latn", ...
+};
+// Guesses from character classes; Han text is "Hans" unless `hant_chars`
+// (characters that change under t2s) outnumber `hans_chars` (characters
+// that change under s2t). `html_lang` breaks ties for Latin text.
+LanguageGuess GuessLanguage(std::string_view text, size_t hant_chars,
+                            size_t hans_chars, std::string_view html_lang);
+
+}  // namespace crawlstream::extractor

@@ -1,0 +1,187 @@
+#include "services/extractor/prefilter.h"
+
+#include <cstring>
+
+#include "services/extractor/unicode.h"
+
+namespace crawlstream::extractor {
+namespace {
+
+inline char Lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+inline bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == ':';
+}
+
+// Finds "</name" (case-insensitive) at or after `from`; npos if absent.
+size_t FindCloseTag(std::string_view html, size_t from, std::string_view name) {
+  while (true) {
+    size_t p = html.find("</", from);
+    if (p == std::string_view::npos) return p;
+    size_t k = 0;
+    while (k < name.size() && p + 2 + k < html.size() &&
+           Lower(html[p + 2 + k]) == name[k])
+      ++k;
+    if (k == name.size() &&
+        (p + 2 + k >= html.size() || !IsNameChar(html[p + 2 + k])))
+      return p;
+    from = p + 2;
+  }
+}
+
+// End of the tag that starts at `lt` (index just past '>'), honouring
+// quoted attribute values; html.size() if unterminated.
+size_t TagEnd(std::string_view html, size_t lt) {
+  char quote = 0;
+  for (size_t i = lt + 1; i < html.size(); ++i) {
+    char c = html[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      // Only a quote right after '=' (possibly spaced) opens a value.
+      size_t j = i;
+      while (j > lt && (html[j - 1] == ' ' || html[j - 1] == '\t')) --j;
+      if (j > lt && html[j - 1] == '=') quote = c;
+    } else if (c == '>') {
+      return i + 1;
+    }
+  }
+  return html.size();
+}
+
+bool IsVoid(std::string_view n) {
+  static constexpr std::string_view kVoid[] = {
+      "area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+      "meta", "param", "source", "track", "wbr", "keygen", "basefont",
+      "frame", "spacer", "bgsound", "isindex"};
+  for (auto v : kVoid)
+    if (n == v) return true;
+  return false;
+}
+
+enum class Drop { kNone, kWhole, kScript };
+
+Drop Classify(std::string_view n) {
+  if (n == "script") return Drop::kScript;
+  if (n == "style" || n == "noscript" || n == "template" || n == "svg" ||
+      n == "iframe" || n == "object" || n == "textarea" || n == "select" ||
+      n == "math" || n == "canvas" || n == "video" || n == "audio")
+    return Drop::kWhole;
+  return Drop::kNone;
+}
+
+}  // namespace
+
+std::string PrefilterHtml(std::string_view html, PrefilterStats* stats) {
+  PrefilterStats local;
+  PrefilterStats& st = stats ? *stats : local;
+  st = PrefilterStats{};
+  st.bytes_in = html.size();
+  std::string out;
+  out.reserve(html.size() / 2 + 64);
+  int depth = 0;
+  size_t i = 0;
+  const size_t n = html.size();
+  char name[16];
+  while (i < n) {
+    const char* lt_ptr =
+        static_cast<const char*>(std::memchr(html.data() + i, '<', n - i));
+    if (lt_ptr == nullptr) {
+      out.append(html.data() + i, n - i);
+      break;
+    }
+    size_t lt = static_cast<size_t>(lt_ptr - html.data());
+    out.append(html.data() + i, lt - i);
+    i = lt;
+    if (i + 1 >= n) {
+      out.push_back('<');
+      ++i;
+      continue;
+    }
+    char c1 = html[i + 1];
+    if (c1 == '!') {
+      if (html.substr(i, 4) == "<!--") {
+        size_t end = html.find("-->", i + 4);
+        i = end == std::string_view::npos ? n : end + 3;
+        ++st.elements_removed;
+        continue;
+      }
+      size_t end = TagEnd(html, i);  // doctype, CDATA: keep
+      out.append(html.data() + i, end - i);
+      i = end;
+      continue;
+    }
+    bool closing = c1 == '/';
+    size_t name_start = i + (closing ? 2 : 1);
+    size_t k = 0;
+    while (name_start + k < n && IsNameChar(html[name_start + k]) && k < 15) {
+      name[k] = Lower(html[name_start + k]);
+      ++k;
+    }
+    if (k == 0 || !((name[0] >= 'a' && name[0] <= 'z'))) {
+      // Not a tag ("a < b", "<3"): keep the text.
+      out.push_back('<');
+      ++i;
+      continue;
+    }
+    std::string_view tag(name, k);
+    size_t end = TagEnd(html, i);
+    if (closing) {
+      if (depth > 0 && !IsVoid(tag)) --depth;
+      out.append(html.data() + i, end - i);
+      i = end;
+      continue;
+    }
+    Drop drop = Classify(tag);
+    if (drop == Drop::kScript) {
+      std::string_view open = html.substr(i, end - i);
+      bool json_ld = ContainsAsciiCaseless(open, "ld+json");
+      size_t close = FindCloseTag(html, end, tag);
+      size_t after = close == std::string_view::npos ? n : TagEnd(html, close);
+      if (json_ld) {
+        out.append(html.data() + i, after - i);
+        ++st.json_ld_kept;
+      } else {
+        ++st.elements_removed;
+      }
+      i = after;
+      continue;
+    }
+    if (drop == Drop::kWhole) {
+      bool self_closed = end >= 2 && html[end - 2] == '/';
+      if (self_closed) {
+        i = end;
+        continue;
+      }
+      size_t close = FindCloseTag(html, end, tag);
+      if (close == std::string_view::npos) {
+        // Raw-text elements swallow the rest of the page in a browser too;
+        // an unclosed <svg>/<select>/<video> does not: drop only its tag.
+        bool raw_text = tag == "style" || tag == "noscript" ||
+                        tag == "iframe" || tag == "textarea";
+        i = raw_text ? n : end;
+      } else {
+        i = TagEnd(html, close);
+      }
+      ++st.elements_removed;
+      continue;
+    }
+    if (!IsVoid(tag)) {
+      if (depth >= kMaxOpenDepth) {
+        ++st.depth_capped_tags;
+        i = end;
+        continue;
+      }
+      ++depth;
+    }
+    out.append(html.data() + i, end - i);
+    i = end;
+  }
+  st.bytes_out = out.size();
+  return out;
+}
+
+}  // namespace crawlstream::extractor

@@ -1,0 +1,88 @@
+#include "services/extractor/content.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace crawlstream::extractor {
+namespace {
+
+std::string Selected(std::string_view html) {
+  Document doc = ParseDocument(html);
+  auto blocks = LinearizeBlocks(doc);
+  auto sel = SelectContent(doc, blocks, "");
+  std::string out;
+  for (size_t i : sel.kept) out += blocks[i].text + "\n";
+  return out;
+}
+
+const char kPara[] =
+    "工业和信息化部正式公布45个国家先进制造业集群的名单，相关集群2021年主导产业产值达19万亿元，"
+    "成为推动制造业高质量发展的重要载体。";
+
+TEST(ContentTest, LinearizesBlocksWithLinkCounts) {
+  Document doc = ParseDocument("<div><p>一二三<a href=#>四五</a></p>六<br>七</div>");
+  auto blocks = LinearizeBlocks(doc);
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(blocks[0].text, "一二三四五");
+  EXPECT_EQ(blocks[0].tokens, 5u);
+  EXPECT_EQ(blocks[0].link_tokens, 2u);
+  EXPECT_EQ(blocks[1].text, "六");
+  EXPECT_EQ(blocks[2].text, "七");
+}
+
+TEST(ContentTest, PicksDenseTextOverNavigation) {
+  std::string html = "<div class=nav>";
+  for (int i = 0; i < 30; ++i) html += "<a href=#>栏目链接" + std::to_string(i) + "</a> ";
+  html += "</div><div class=main>";
+  for (int i = 0; i < 4; ++i) html += std::string("<p>") + kPara + "</p>";
+  html += "</div>";
+  std::string got = Selected(html);
+  EXPECT_NE(got.find("国家先进制造业集群"), std::string::npos);
+  EXPECT_EQ(got.find("栏目链接"), std::string::npos);
+}
+
+TEST(ContentTest, DropsBoilerplateInsideTheArticle) {
+  std::string html = "<div class=article><h1>标题</h1><p>来源：光明网 2024-07-05 13:53</p>";
+  for (int i = 0; i < 3; ++i) html += std::string("<p>") + kPara + "</p>";
+  html +=
+      "<div class=share-box>分享到：微信 微博</div><p>[ 责编：杨亚楠 ]</p>"
+      "<p>相关阅读</p><p>" + std::string(kPara) + "</p></div>";
+  std::string got = Selected(html);
+  EXPECT_EQ(got.find("来源"), std::string::npos);
+  EXPECT_EQ(got.find("分享到"), std::string::npos);
+  EXPECT_EQ(got.find("责编"), std::string::npos);
+  EXPECT_EQ(got.find("相关阅读"), std::string::npos);
+  // Only the three paragraphs before the end marker.
+  size_t count = 0, pos = 0;
+  while ((pos = got.find("国家先进制造业集群", pos)) != std::string::npos) {
+    ++count;
+    ++pos;
+  }
+  EXPECT_EQ(count, 3u);
+}
+
+TEST(ContentTest, ReadsBrSeparatedTableLayouts) {
+  std::string html = "<table><tr><td><a href=#>首页</a> | <a href=#>新闻</a></td></tr><tr><td>";
+  for (int i = 0; i < 4; ++i) html += std::string(kPara) + "<br><br>";
+  html += "</td></tr></table>";
+  std::string got = Selected(html);
+  EXPECT_NE(got.find("国家先进制造业集群"), std::string::npos);
+  EXPECT_EQ(got.find("首页"), std::string::npos);
+}
+
+TEST(ContentTest, RecognisesBoilerplateLines) {
+  for (const char* line :
+       {"点击右上角微信好友", "请使用浏览器分享功能进行分享", "首页> 经济频道> 正文",
+        "版权所有：中国产业经济信息网京ICP备11041399号-2", "电话：010-88393520",
+        "傳真：010-88393529", "快照生成时间：2024-02-14 08:45:06", "开心 0",
+        "Copyright © 2019-2020", "微信公众号"})
+    EXPECT_TRUE(IsBoilerplateLine(line)) << line;
+  EXPECT_FALSE(IsBoilerplateLine(kPara));
+  for (const char* line : {"相关阅读", "延伸閱讀", "推荐阅读", "[ 责编：杨亚楠 ]", "相關文章"})
+    EXPECT_TRUE(IsEndOfArticleLine(line)) << line;
+  EXPECT_FALSE(IsEndOfArticleLine(kPara));
+}
+
+}  // namespace
+}  // namespace crawlstream::extractor
