@@ -20,7 +20,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libxml2-dev
   # real parts used by tests and benchmarks
   nginx-light kcat python3 python3-kafka python3-protobuf python3-yaml
-  curl wrk procps iproute2
+  curl wrk procps iproute2 openssl
 )
 
 missing=()

@@ -1,0 +1,578 @@
+#include "services/fetcher/crawler.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "services/fetcher/page.h"
+#include "services/fetcher/ssrf.h"
+#include "services/fetcher/url.h"
+#include "services/fetcher/validators.h"
+
+namespace crawlstream::fetcher {
+
+using crawlstream::v1::CrawlRequest;
+using crawlstream::v1::FetchedPage;
+
+namespace {
+
+// Counts the emissions of one request; runs `done` when the last one is
+// acknowledged and the crawler has released its own token.
+struct Tracker {
+  std::atomic<int> pending{1};
+  std::atomic<bool> failed{false};
+  std::function<void()> done;
+  CrawlerStats* stats = nullptr;
+  std::atomic<int64_t>* outstanding = nullptr;
+
+  static void Release(const std::shared_ptr<Tracker>& t) {
+    if (t->pending.fetch_sub(1) != 1) return;
+    t->stats->finished.fetch_add(1);
+    t->outstanding->fetch_sub(1);
+    if (t->failed.load()) {
+      t->stats->failed_emissions.fetch_add(1);
+      return;  // not acknowledged: the input must not be committed
+    }
+    if (t->done) t->done();
+  }
+  static CrawlOutput::Acked Hold(const std::shared_ptr<Tracker>& t) {
+    t->pending.fetch_add(1);
+    return [t](bool ok) {
+      if (!ok) t->failed.store(true);
+      Release(t);
+    };
+  }
+};
+
+std::string StatusClass(int status) {
+  if (status <= 0) return "none";
+  return std::to_string(status / 100) + "xx";
+}
+
+bool ContainsCi(std::string_view hay, std::string_view needle) {
+  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                                    std::tolower(static_cast<unsigned char>(b)); });
+  return it != hay.end();
+}
+
+// Feed or sitemap by content type or by the first bytes of the body.
+bool LooksLikeDiscoveryDocument(const CrawlRequest& req, std::string_view content_type,
+                                std::string_view body) {
+  if (req.kind() == CrawlRequest::KIND_FEED || req.kind() == CrawlRequest::KIND_SITEMAP) return true;
+  if (ContainsCi(content_type, "html")) return false;
+  if (ContainsCi(content_type, "rss") || ContainsCi(content_type, "atom") ||
+      ContainsCi(content_type, "xml")) {
+    return true;
+  }
+  if (LooksGzipped(body)) return true;
+  std::string_view head = body.substr(0, 512);
+  return ContainsCi(head, "<rss") || ContainsCi(head, "<feed") || ContainsCi(head, "<urlset") ||
+         ContainsCi(head, "<sitemapindex") || ContainsCi(head, "<rdf:RDF");
+}
+
+}  // namespace
+
+CrawlRequest::Kind GuessKind(const std::string& url) {
+  auto parsed = ParseUrl(url);
+  std::string path = parsed ? parsed->path : url;
+  for (char& c : path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (path.find("sitemap") != std::string::npos || path.ends_with(".xml.gz")) {
+    return CrawlRequest::KIND_SITEMAP;
+  }
+  if (path.find("rss") != std::string::npos || path.find("feed") != std::string::npos ||
+      path.find("atom") != std::string::npos) {
+    return CrawlRequest::KIND_FEED;
+  }
+  if (path.ends_with(".xml")) return CrawlRequest::KIND_SITEMAP;
+  return CrawlRequest::KIND_PAGE;
+}
+
+struct Crawler::Impl {
+  struct Work {
+    CrawlRequest req;
+    Url url;
+    std::string origin;
+    std::string host;
+    int attempts = 0;
+    std::shared_ptr<Tracker> tracker;
+    SteadyTime enqueued{};
+    std::string last_error;
+  };
+
+  CrawlerOptions options;
+  CrawlOutput* output = nullptr;
+  std::unique_ptr<Clock> owned_clock;
+  const Clock* clock = nullptr;
+  std::shared_ptr<prometheus::Registry> registry;
+  SsrfGuard guard;
+  std::unique_ptr<HttpClient> http;
+  std::unique_ptr<PolitenessScheduler> politeness;
+  std::unique_ptr<RobotsCache> robots;
+  std::unique_ptr<RetryPolicy> retry;
+  std::unique_ptr<ValidatorCache> validators;
+  std::unique_ptr<SeenUrls> seen;
+  std::optional<Scope> scope;
+  std::mt19937_64 rng{0x5eed};
+  std::uniform_real_distribution<double> uniform{0.0, 1.0};
+
+  uint64_t next_id = 1;
+  std::unordered_map<uint64_t, Work> work;
+  std::unordered_map<std::string, std::vector<uint64_t>> robots_waiting;
+  std::unordered_set<std::string> robots_fetching;
+  std::unordered_map<std::string, bool> robots_unreachable;  // origin -> last verdict
+  std::multimap<SteadyTime, uint64_t> timers;
+  std::multimap<SteadyTime, CrawlRequest> repolls;
+  size_t fetching = 0;
+  std::atomic<int64_t> outstanding{0};
+  CrawlerStats stats;
+
+  // Metrics.
+  prometheus::Family<prometheus::Counter>* requests_family = nullptr;
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> requests;
+  prometheus::Counter* bytes = nullptr;
+  prometheus::Counter* wire_bytes = nullptr;
+  prometheus::Histogram* latency = nullptr;
+  prometheus::Histogram* politeness_wait = nullptr;
+  prometheus::Counter* robots_denied = nullptr;
+  prometheus::Counter* retries = nullptr;
+  prometheus::Counter* not_modified = nullptr;
+  prometheus::Counter* discovered = nullptr;
+  prometheus::Gauge* inflight = nullptr;
+  prometheus::Gauge* queued_hosts = nullptr;
+  prometheus::Gauge* queued = nullptr;
+
+  void Count(const std::string& outcome, int status) {
+    auto key = std::make_pair(outcome, StatusClass(status));
+    auto& c = requests[key];
+    if (!c) c = &requests_family->Add({{"outcome", key.first}, {"status_class", key.second}});
+    c->Increment();
+  }
+
+  void InitMetrics() {
+    auto& r = *registry;
+    requests_family = &prometheus::BuildCounter()
+                           .Name("crawlstream_fetch_requests_total")
+                           .Help("Fetch attempts by outcome and HTTP status class")
+                           .Register(r);
+    bytes = &prometheus::BuildCounter().Name("crawlstream_fetch_bytes_total")
+                 .Help("Body bytes fetched after content decoding").Register(r).Add({});
+    wire_bytes = &prometheus::BuildCounter().Name("crawlstream_fetch_wire_bytes_total")
+                      .Help("Body bytes received on the wire").Register(r).Add({});
+    latency = &prometheus::BuildHistogram().Name("crawlstream_fetch_duration_seconds")
+                   .Help("Time from request start to last body byte").Register(r)
+                   .Add({}, prometheus::Histogram::BucketBoundaries{
+                                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+    politeness_wait = &prometheus::BuildHistogram().Name("crawlstream_fetch_politeness_wait_seconds")
+                           .Help("Time a request waited in its host queue").Register(r)
+                           .Add({}, prometheus::Histogram::BucketBoundaries{
+                                        0.001, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300});
+    robots_denied = &prometheus::BuildCounter().Name("crawlstream_fetch_robots_denied_total")
+                         .Help("Requests refused by robots.txt").Register(r).Add({});
+    retries = &prometheus::BuildCounter().Name("crawlstream_fetch_retries_total")
+                   .Help("Fetches scheduled again after a transient failure").Register(r).Add({});
+    not_modified = &prometheus::BuildCounter().Name("crawlstream_fetch_not_modified_total")
+                        .Help("Conditional GETs answered 304").Register(r).Add({});
+    discovered = &prometheus::BuildCounter().Name("crawlstream_fetch_discovered_total")
+                      .Help("Requests discovered in feeds, sitemaps and links").Register(r).Add({});
+    inflight = &prometheus::BuildGauge().Name("crawlstream_fetch_inflight")
+                    .Help("Transfers in progress").Register(r).Add({});
+    queued_hosts = &prometheus::BuildGauge().Name("crawlstream_fetch_queued_hosts")
+                        .Help("Hosts with queued requests").Register(r).Add({});
+    queued = &prometheus::BuildGauge().Name("crawlstream_fetch_queued")
+                  .Help("Requests waiting for their host").Register(r).Add({});
+  }
+
+  void Finish(uint64_t id) {
+    auto it = work.find(id);
+    if (it == work.end()) return;
+    auto tracker = it->second.tracker;
+    work.erase(it);
+    Tracker::Release(tracker);
+  }
+
+  void DeadLetter(uint64_t id, const std::string& reason, const std::string& detail) {
+    auto& w = work.at(id);
+    stats.dead_letters.fetch_add(1);
+    spdlog::info("fetcher: giving up on {}: {}: {}", w.req.url(), reason, detail);
+    output->EmitDeadLetter(w.req, reason, detail, std::max(1, w.attempts), Tracker::Hold(w.tracker));
+    Finish(id);
+  }
+
+  void Enqueue(uint64_t id) {
+    auto& w = work.at(id);
+    w.enqueued = clock->Now();
+    politeness->Enqueue(w.origin, id);
+  }
+
+  void Submit(CrawlRequest req, std::function<void()> done) {
+    stats.submitted.fetch_add(1);
+    outstanding.fetch_add(1);
+    auto tracker = std::make_shared<Tracker>();
+    tracker->done = std::move(done);
+    tracker->stats = &stats;
+    tracker->outstanding = &outstanding;
+    uint64_t id = next_id++;
+    Work& w = work[id];
+    w.tracker = tracker;
+    w.attempts = static_cast<int>(req.attempt());
+    w.req = std::move(req);
+    auto parsed = ParseUrl(w.req.url());
+    if (!parsed) {
+      DeadLetter(id, "bad_url", parsed.error().message);
+      return;
+    }
+    w.url = Canonicalize(*parsed);
+    w.req.set_url(w.url.ToString());
+    if (auto st = guard.CheckUrl(w.url); !st) {
+      DeadLetter(id, "ssrf_refused", st.error().message);
+      return;
+    }
+    w.origin = w.url.Origin();
+    w.host = w.url.host;
+    if (!w.req.refetch() && !seen->Insert(w.host, w.req.url())) {
+      stats.duplicates.fetch_add(1);
+      Finish(id);
+      return;
+    }
+    if (w.req.kind() == CrawlRequest::KIND_UNSPECIFIED) w.req.set_kind(GuessKind(w.req.url()));
+    Enqueue(id);
+  }
+
+  void StartRobots(const std::string& origin) {
+    robots_fetching.insert(origin);
+    FetchRequest fr;
+    fr.url = origin + "/robots.txt";
+    fr.max_body_bytes = RobotsTxt::kDefaultMaxBytes;
+    fr.truncate_at_cap = true;
+    ++fetching;
+    auto st = http->Start(std::move(fr), [this, origin](FetchResult r) { OnRobots(origin, std::move(r)); });
+    if (!st) {
+      --fetching;
+      FetchResult r;
+      r.error = FetchError::kBadUrl;
+      r.error_message = st.error().message;
+      OnRobots(origin, std::move(r));
+    }
+  }
+
+  void OnRobots(const std::string& origin, FetchResult r) {
+    --fetching;
+    robots_fetching.erase(origin);
+    RobotsDecision decision = RobotsFromFetch(ToRobotsOutcome(r));
+    robots_unreachable[origin] = decision.verdict == RobotsVerdict::kDisallowAll;
+    std::optional<double> delay = decision.robots.CrawlDelay(options.product_token);
+    std::vector<std::string> sitemaps = decision.robots.Sitemaps();
+    robots->Put(origin, std::move(decision));
+    politeness->SetCrawlDelay(origin, delay);
+    politeness->Complete(origin);
+    Count(r.ok() ? "robots" : "robots_error", r.status);
+    auto waiting = std::move(robots_waiting[origin]);
+    robots_waiting.erase(origin);
+    if (options.follow_links && !waiting.empty()) {
+      auto& first = work.at(waiting.front());
+      for (const auto& sm : sitemaps) {
+        CrawlRequest req;
+        req.set_url(sm);
+        req.set_kind(CrawlRequest::KIND_SITEMAP);
+        req.set_depth(first.req.depth());
+        req.set_parent_url(origin + "/robots.txt");
+        req.set_origin("robots");
+        *req.mutable_requested_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+        discovered->Increment();
+        stats.discovered.fetch_add(1);
+        output->EmitRequest(req, Tracker::Hold(first.tracker));
+      }
+    }
+    for (uint64_t id : waiting) Enqueue(id);
+  }
+
+  void StartFetch(uint64_t id) {
+    auto& w = work.at(id);
+    politeness_wait->Observe(std::chrono::duration<double>(clock->Now() - w.enqueued).count());
+    FetchRequest fr;
+    fr.url = w.req.url();
+    if (auto v = validators->Get(w.req.url())) fr.headers = ConditionalHeaders(*v);
+    ++fetching;
+    ++w.attempts;
+    auto st = http->Start(std::move(fr), [this, id](FetchResult r) { OnFetched(id, std::move(r)); });
+    if (!st) {
+      --fetching;
+      politeness->Complete(w.origin);
+      DeadLetter(id, "bad_url", st.error().message);
+    }
+  }
+
+  void Dispatch(const PolitenessScheduler::Ready& ready) {
+    uint64_t id = ready.id;
+    auto it = work.find(id);
+    if (it == work.end()) {
+      politeness->Complete(ready.host);
+      return;
+    }
+    Work& w = it->second;
+    const RobotsTxt* rules = robots->Get(w.origin);
+    if (!rules) {
+      robots_waiting[w.origin].push_back(id);
+      if (robots_fetching.contains(w.origin)) {
+        politeness->Complete(w.origin);
+      } else {
+        StartRobots(w.origin);  // uses this slot
+      }
+      return;
+    }
+    // /robots.txt itself is always allowed.
+    if (w.url.path != "/robots.txt" && !rules->IsAllowed(options.product_token, w.url.PathAndQuery())) {
+      politeness->Complete(w.origin);
+      if (robots_unreachable[w.origin]) {
+        // robots.txt unreachable (5xx): disallow for now, try again later.
+        w.last_error = "robots.txt unreachable";
+        ScheduleRetry(id, std::nullopt);
+        return;
+      }
+      robots_denied->Increment();
+      Count("robots_denied", 0);
+      DeadLetter(id, "robots_denied", "disallowed by " + w.origin + "/robots.txt");
+      return;
+    }
+    StartFetch(id);
+  }
+
+  void ScheduleRetry(uint64_t id, std::optional<std::chrono::seconds> retry_after) {
+    auto& w = work.at(id);
+    auto delay = retry->NextDelay(std::max(1, w.attempts));
+    if (!delay) {
+      DeadLetter(id, "max_retries",
+                 "gave up after " + std::to_string(w.attempts) + " attempts: " + w.last_error);
+      return;
+    }
+    Duration wait = *delay;
+    if (retry_after && *retry_after > wait) wait = *retry_after;
+    retries->Increment();
+    if (w.attempts == 0) w.attempts = 1;
+    timers.emplace(clock->Now() + wait, id);
+  }
+
+  void OnFetched(uint64_t id, FetchResult r) {
+    --fetching;
+    auto it = work.find(id);
+    if (it == work.end()) return;
+    Work& w = it->second;
+    politeness->Complete(w.origin);
+    latency->Observe(std::chrono::duration<double>(r.total_time).count());
+    bytes->Increment(static_cast<double>(r.body.size()));
+    wire_bytes->Increment(static_cast<double>(r.wire_bytes));
+    FetchDisposition d = ClassifyFetch(r);
+    switch (d) {
+      case FetchDisposition::kSuccess:
+        Count("ok", r.status);
+        OnSuccess(id, std::move(r));
+        return;
+      case FetchDisposition::kNotModified:
+        Count("not_modified", r.status);
+        not_modified->Increment();
+        stats.not_modified.fetch_add(1);
+        Finish(id);
+        return;
+      case FetchDisposition::kRetry: {
+        Count(r.ok() ? "retry_status" : std::string("retry_") + std::string(FetchErrorName(r.error)), r.status);
+        std::optional<std::chrono::seconds> ra;
+        if (r.status == 429 || r.status == 503) {
+          auto value = r.Header("Retry-After");
+          if (!value.empty()) ra = ParseRetryAfter(value, clock->WallNow());
+          if (ra) politeness->PauseUntil(w.origin, clock->Now() + *ra);
+        }
+        w.last_error = r.ok() ? "HTTP " + std::to_string(r.status)
+                              : std::string(FetchErrorName(r.error)) + ": " + r.error_message;
+        ScheduleRetry(id, ra);
+        return;
+      }
+      case FetchDisposition::kPermanent: {
+        std::string reason = DeadLetterReason(r);
+        Count(reason, r.status);
+        std::string detail = r.ok() ? "HTTP " + std::to_string(r.status) + " from " + r.final_url
+                                    : r.error_message;
+        DeadLetter(id, reason, detail);
+        return;
+      }
+      case FetchDisposition::kCancelled:
+        Count("cancelled", r.status);
+        return;  // abandoned: not finished, not committed
+    }
+  }
+
+  void OnSuccess(uint64_t id, FetchResult r) {
+    Work& w = work.at(id);
+    Validators v;
+    v.etag = std::string(r.Header("ETag"));
+    v.last_modified = std::string(r.Header("Last-Modified"));
+    validators->Put(w.req.url(), v);
+    std::string content_type(r.Header("Content-Type"));
+
+    if (LooksLikeDiscoveryDocument(w.req, content_type, r.body)) {
+      auto final_url = ParseUrl(r.final_url.empty() ? w.req.url() : r.final_url);
+      std::string body = std::move(r.body);
+      if (LooksGzipped(body)) {
+        auto plain = Gunzip(body, DiscoveryOptions{}.max_bytes);
+        if (!plain) {
+          DeadLetter(id, "bad_document", plain.error().message);
+          return;
+        }
+        body = std::move(*plain);
+      }
+      auto doc = ParseDiscoveryDocument(body, final_url ? *final_url : w.url);
+      if (doc) {
+        for (const auto& req : ToCrawlRequests(doc->links, w.req, clock->WallNow())) {
+          discovered->Increment();
+          stats.discovered.fetch_add(1);
+          output->EmitRequest(req, Tracker::Hold(w.tracker));
+        }
+        MaybeRepoll(w.req);
+        Finish(id);
+        return;
+      }
+      if (w.req.kind() == CrawlRequest::KIND_FEED || w.req.kind() == CrawlRequest::KIND_SITEMAP) {
+        DeadLetter(id, "bad_document", doc.error().message);
+        return;
+      }
+      r.body = std::move(body);  // not a feed after all: treat as a page
+    }
+
+    FetchedPage page = ToFetchedPage(r, w.req, w.req.url(), clock->WallNow());
+    if (options.follow_links && scope && ContainsCi(content_type, "html")) {
+      auto base = ParseUrl(page.final_url());
+      if (base) {
+        std::vector<DiscoveredLink> in_scope;
+        for (auto& link : ExtractHtmlLinks(page.body(), *base)) {
+          auto url = ParseUrl(link.url);
+          if (!url) continue;
+          if (scope->Check(*url, w.req.depth() + 1, &*base) != ScopeDecision::kInScope) continue;
+          link.url = Canonicalize(*url).ToString();
+          in_scope.push_back(std::move(link));
+        }
+        for (const auto& req : ToCrawlRequests(in_scope, w.req, clock->WallNow())) {
+          discovered->Increment();
+          stats.discovered.fetch_add(1);
+          output->EmitRequest(req, Tracker::Hold(w.tracker));
+        }
+      }
+    }
+    stats.pages.fetch_add(1);
+    output->EmitPage(page, Tracker::Hold(w.tracker));
+    Finish(id);
+  }
+
+  void MaybeRepoll(const CrawlRequest& req) {
+    if (options.repoll_interval.count() <= 0 || req.depth() != 0) return;
+    CrawlRequest again = req;
+    again.set_refetch(true);
+    again.set_attempt(0);
+    repolls.emplace(clock->Now() + options.repoll_interval, std::move(again));
+  }
+
+  void Tick(std::chrono::milliseconds max_wait) {
+    auto now = clock->Now();
+    while (!timers.empty() && timers.begin()->first <= now) {
+      uint64_t id = timers.begin()->second;
+      timers.erase(timers.begin());
+      if (work.contains(id)) Enqueue(id);
+    }
+    while (!repolls.empty() && repolls.begin()->first <= now) {
+      CrawlRequest req = std::move(repolls.begin()->second);
+      repolls.erase(repolls.begin());
+      Submit(std::move(req), nullptr);
+    }
+    while (auto ready = politeness->PopReady()) Dispatch(*ready);
+
+    auto wait = max_wait;
+    auto until = [&](SteadyTime t) {
+      auto d = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock->Now());
+      if (d < wait) wait = std::max(d, std::chrono::milliseconds(0));
+    };
+    if (auto next = politeness->NextWakeup()) until(*next);
+    if (!timers.empty()) until(timers.begin()->first);
+    if (!repolls.empty()) until(repolls.begin()->first);
+    if (fetching > 0 || wait.count() > 0) http->Poll(fetching > 0 ? wait : std::chrono::milliseconds(0));
+    if (fetching == 0 && wait.count() > 0) {
+      // Nothing on the wire: HttpClient::Poll returns at once, so sleep here.
+      std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(5)));
+    }
+    inflight->Set(static_cast<double>(fetching));
+    queued_hosts->Set(static_cast<double>(politeness->queued_hosts()));
+    queued->Set(static_cast<double>(politeness->queued()));
+  }
+};
+
+Crawler::Crawler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Crawler::~Crawler() {
+  if (impl_ && impl_->http) impl_->http->CancelAll();
+}
+
+Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOutput* output,
+                                                 std::shared_ptr<prometheus::Registry> registry,
+                                                 const Clock* clock) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->output = output;
+  impl->registry = std::move(registry);
+  if (!clock) {
+    impl->owned_clock = std::make_unique<SystemClock>();
+    clock = impl->owned_clock.get();
+  }
+  impl->clock = clock;
+  auto guard = SsrfGuard::Create(impl->options.allow_cidrs);
+  if (!guard) return std::unexpected(guard.error());
+  impl->guard = std::move(*guard);
+  auto http = HttpClient::Create(impl->options.http, impl->guard);
+  if (!http) return std::unexpected(http.error());
+  impl->http = std::move(*http);
+  impl->politeness = std::make_unique<PolitenessScheduler>(*clock, impl->options.politeness);
+  impl->robots = std::make_unique<RobotsCache>(*clock, impl->options.robots);
+  Impl* raw = impl.get();
+  impl->retry = std::make_unique<RetryPolicy>(impl->options.retry,
+                                              [raw] { return raw->uniform(raw->rng); });
+  impl->validators = std::make_unique<ValidatorCache>(impl->options.max_validators);
+  impl->seen = std::make_unique<SeenUrls>(impl->options.seen_per_host, impl->options.seen_hosts);
+  if (impl->options.follow_links) {
+    auto scope = Scope::Create(impl->options.scope);
+    if (!scope) return std::unexpected(scope.error());
+    impl->scope = std::move(*scope);
+  }
+  impl->InitMetrics();
+  return std::unique_ptr<Crawler>(new Crawler(std::move(impl)));
+}
+
+void Crawler::Submit(CrawlRequest request, std::function<void()> done) {
+  impl_->Submit(std::move(request), std::move(done));
+}
+
+void Crawler::Tick(std::chrono::milliseconds max_wait) { impl_->Tick(max_wait); }
+
+bool Crawler::Idle() const {
+  return impl_->work.empty() && impl_->timers.empty() && impl_->fetching == 0 &&
+         impl_->outstanding.load() == 0;
+}
+
+int64_t Crawler::outstanding() const { return impl_->outstanding.load(); }
+size_t Crawler::queued() const { return impl_->politeness->queued() + impl_->timers.size(); }
+
+void Crawler::Abandon() {
+  impl_->http->CancelAll();
+  impl_->work.clear();
+  impl_->timers.clear();
+  impl_->repolls.clear();
+}
+
+const CrawlerStats& Crawler::stats() const { return impl_->stats; }
+
+}  // namespace crawlstream::fetcher

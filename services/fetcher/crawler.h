@@ -1,0 +1,126 @@
+// The crawl engine: CrawlRequests in, FetchedPages, discovered
+// CrawlRequests and dead letters out, politely.
+//
+// For each submitted request the Crawler canonicalises the URL, drops it if
+// already seen (unless `refetch`), queues it per origin behind the
+// politeness scheduler, fetches and caches robots.txt for the origin
+// first (RFC 9309 verdicts: 4xx allow all, 5xx/unreachable disallow all
+// for a while), applies the rules, fetches with validators for a
+// conditional GET, and then:
+//   2xx HTML           -> EmitPage; in-scope links -> EmitRequest (when
+//                         follow_links)
+//   2xx feed / sitemap -> every entry -> EmitRequest (robots Sitemap: lines
+//                         too); no page
+//   304                -> nothing (counted)
+//   429/503/5xx/timeout/reset/DNS/connect -> retried with exponential
+//                         backoff and jitter (Retry-After pauses the host),
+//                         then EmitDeadLetter("max_retries")
+//   4xx, too large, SSRF refusal, redirect loop, TLS, protocol, robots
+//                      -> EmitDeadLetter(reason)
+// A request is finished when all its emissions are acknowledged; then its
+// `done` callback runs (the Kafka adapter commits the input offset there).
+//
+// Threading: a Crawler belongs to one thread, which calls Submit() and
+// Tick(). CrawlOutput callbacks may complete on any thread; `done`
+// callbacks run on the thread that completes the last emission.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crawlstream/v1/crawl_request.pb.h"
+#include "crawlstream/v1/fetched_page.pb.h"
+#include "services/common/result.h"
+#include "services/fetcher/clock.h"
+#include "services/fetcher/discovery.h"
+#include "services/fetcher/http_client.h"
+#include "services/fetcher/politeness.h"
+#include "services/fetcher/robots.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace crawlstream::fetcher {
+
+// Where the crawler's results go. Every call must eventually call
+// `acked(true)` once delivered, or `acked(false)` if it never will be.
+class CrawlOutput {
+ public:
+  using Acked = std::function<void(bool ok)>;
+  virtual ~CrawlOutput() = default;
+  virtual void EmitPage(const crawlstream::v1::FetchedPage& page, Acked acked) = 0;
+  virtual void EmitRequest(const crawlstream::v1::CrawlRequest& request, Acked acked) = 0;
+  virtual void EmitDeadLetter(const crawlstream::v1::CrawlRequest& request,
+                              const std::string& reason, const std::string& detail,
+                              int attempts, Acked acked) = 0;
+};
+
+struct CrawlerOptions {
+  HttpClientOptions http;
+  PolitenessOptions politeness;
+  RetryOptions retry;
+  RobotsCacheOptions robots;
+  // Product token matched against robots.txt User-agent lines.
+  std::string product_token = "crawlstream";
+  bool follow_links = false;
+  ScopeOptions scope;
+  std::vector<std::string> allow_cidrs;  // SSRF allowlist
+  size_t max_validators = 200'000;
+  size_t seen_per_host = 200'000;
+  size_t seen_hosts = 20'000;
+  // Feeds and sitemaps submitted with kind FEED/SITEMAP are submitted again
+  // every interval (0 = never).
+  std::chrono::milliseconds repoll_interval{0};
+};
+
+struct CrawlerStats {
+  std::atomic<int64_t> submitted{0};
+  std::atomic<int64_t> finished{0};
+  std::atomic<int64_t> pages{0};
+  std::atomic<int64_t> discovered{0};
+  std::atomic<int64_t> dead_letters{0};
+  std::atomic<int64_t> duplicates{0};
+  std::atomic<int64_t> not_modified{0};
+  std::atomic<int64_t> failed_emissions{0};
+};
+
+class Crawler {
+ public:
+  static Result<std::unique_ptr<Crawler>> Create(CrawlerOptions options, CrawlOutput* output,
+                                                 std::shared_ptr<prometheus::Registry> registry,
+                                                 const Clock* clock = nullptr);
+  ~Crawler();
+
+  // Accepts a request; `done` runs once it is finished (see above).
+  void Submit(crawlstream::v1::CrawlRequest request, std::function<void()> done);
+  // Runs the event loop once (waits at most `max_wait`).
+  void Tick(std::chrono::milliseconds max_wait);
+  // Nothing queued, waiting for a retry, fetching or awaiting acks.
+  bool Idle() const;
+  // Requests accepted and not yet finished.
+  int64_t outstanding() const;
+  size_t queued() const;
+  // Abandons queued and in-flight work (their `done` is not called: the
+  // input is redelivered after restart).
+  void Abandon();
+  const CrawlerStats& stats() const;
+
+  struct Impl;
+
+ private:
+  explicit Crawler(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Guesses a request kind from a seed URL ("...rss...", "...feed...",
+// "...atom..." -> FEED; "...sitemap..." or ending in .xml/.xml.gz ->
+// SITEMAP; else PAGE). The response decides in the end.
+crawlstream::v1::CrawlRequest::Kind GuessKind(const std::string& url);
+
+}  // namespace crawlstream::fetcher

@@ -1,0 +1,355 @@
+#include "services/fetcher/fetcher_service.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "crawlstream/v1/dead_letter.pb.h"
+#include "services/common/config.h"
+#include "services/common/health.h"
+#include "services/common/kafka_consumer.h"
+#include "services/common/kafka_producer.h"
+#include "services/common/service_runtime.h"
+#include "services/common/shutdown.h"
+#include "services/common/stage_loop.h"
+#include "services/fetcher/url.h"
+
+namespace crawlstream::fetcher {
+
+using crawlstream::v1::CrawlRequest;
+using crawlstream::v1::FetchedPage;
+
+namespace {
+
+KafkaHeaders Headers(const char* schema) {
+  return {{"content-type", "application/x-protobuf"},
+          {"schema", schema},
+          {"producer", std::string("crawlstream-fetcher/") + CrawlstreamVersion()}};
+}
+
+std::string HostKey(const std::string& url) {
+  auto u = ParseUrl(url);
+  return u ? u->host : "";
+}
+
+// CrawlOutput on a Kafka producer.
+class KafkaCrawlOutput final : public CrawlOutput {
+ public:
+  KafkaCrawlOutput(Producer* producer, const TopicNames& topics,
+                   std::shared_ptr<FetcherService::Acked> acked)
+      : producer_(producer), topics_(topics), acked_(std::move(acked)) {}
+
+  void EmitPage(const FetchedPage& page, Acked acked) override {
+    std::string value = page.SerializeAsString();
+    auto st = producer_->Produce({topics_.pages, page.final_url(), std::move(value),
+                                  Headers("crawlstream.v1.FetchedPage")},
+                                 [acked, counts = acked_](const DeliveryReport& r) {
+                                   if (r.ok()) counts->pages.fetch_add(1);
+                                   acked(r.ok());
+                                 });
+    if (st) return;
+    if (st.error().code == ErrorCode::kResourceExhausted) {
+      // Too large for Kafka: keep everything but the body.
+      EmitDeadLetter(page.request(), "oversize",
+                     "page of " + std::to_string(page.body().size()) + " bytes from " +
+                         page.final_url() + " exceeds kafka.max_message_bytes",
+                     1, std::move(acked));
+      return;
+    }
+    spdlog::error("fetcher: produce page: {}", st.error().message);
+    acked(false);
+  }
+
+  void EmitRequest(const CrawlRequest& request, Acked acked) override {
+    auto st = producer_->Produce({topics_.requests, HostKey(request.url()), request.SerializeAsString(),
+                                  Headers("crawlstream.v1.CrawlRequest")},
+                                 [acked, counts = acked_](const DeliveryReport& r) {
+                                   if (r.ok()) counts->requests.fetch_add(1);
+                                   acked(r.ok());
+                                 });
+    if (!st) {
+      spdlog::error("fetcher: produce request: {}", st.error().message);
+      acked(false);
+    }
+  }
+
+  void EmitDeadLetter(const CrawlRequest& request, const std::string& reason,
+                      const std::string& detail, int attempts, Acked acked) override {
+    crawlstream::v1::DeadLetter dl;
+    dl.set_stage("fetcher");
+    dl.set_reason(reason);
+    dl.set_detail(detail);
+    dl.set_source_topic(topics_.requests);
+    dl.set_original_key(HostKey(request.url()));
+    dl.set_original_value(request.SerializeAsString());
+    *dl.mutable_failed_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+    dl.set_attempts(static_cast<uint32_t>(attempts));
+    dl.set_url(request.url());
+    auto st = producer_->Produce({topics_.deadletter, HostKey(request.url()), dl.SerializeAsString(),
+                                  Headers("crawlstream.v1.DeadLetter")},
+                                 [acked, counts = acked_](const DeliveryReport& r) {
+                                   if (r.ok()) counts->dead_letters.fetch_add(1);
+                                   acked(r.ok());
+                                 });
+    if (!st) {
+      spdlog::error("fetcher: produce dead letter: {}", st.error().message);
+      acked(false);
+    }
+  }
+
+ private:
+  Producer* producer_;
+  TopicNames topics_;
+  std::shared_ptr<FetcherService::Acked> acked_;
+};
+
+}  // namespace
+
+void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
+  using std::chrono::milliseconds;
+  auto& cr = o->crawler;
+  c->Bind("fetcher.user_agent", &cr.http.user_agent, "User-Agent header, with a contact URL");
+  c->Bind("fetcher.product_token", &cr.product_token, "token matched against robots.txt User-agent");
+  c->Bind("fetcher.connect_timeout", &cr.http.connect_timeout, "TCP+TLS connect timeout",
+          milliseconds(100), milliseconds(300'000));
+  c->Bind("fetcher.total_timeout", &cr.http.total_timeout, "whole-transfer timeout",
+          milliseconds(100), milliseconds(3'600'000));
+  c->Bind("fetcher.low_speed_bytes", &o->low_speed_bytes,
+          "abort transfers slower than this many bytes/s for low_speed_time", 0, 1 << 30);
+  c->Bind("fetcher.low_speed_time", &o->low_speed_time, "see low_speed_bytes",
+          milliseconds(1000), milliseconds(3'600'000));
+  c->BindBytes("fetcher.max_body_bytes", &o->max_body_bytes,
+               "abort bodies larger than this (decoded)", 1024, int64_t{1} << 30);
+  c->Bind("fetcher.max_redirects", &o->max_redirects, "redirect hops followed", 0, 20);
+  c->Bind("fetcher.http2", &cr.http.http2, "offer HTTP/2 over TLS");
+  c->Bind("fetcher.dns_cache_ttl", &o->dns_cache_ttl, "DNS cache lifetime",
+          milliseconds(0), milliseconds(86'400'000));
+  c->Bind("fetcher.min_delay", &o->min_delay, "minimum delay between requests to one host",
+          milliseconds(0), milliseconds(3'600'000));
+  c->Bind("fetcher.max_crawl_delay", &o->max_crawl_delay, "cap on robots.txt Crawl-delay",
+          milliseconds(0), milliseconds(3'600'000));
+  c->Bind("fetcher.max_connections_per_host", &o->max_connections_per_host,
+          "concurrent connections per host", 1, 64);
+  c->Bind("fetcher.global_concurrency", &o->global_concurrency, "concurrent transfers in all",
+          1, 100'000);
+  c->Bind("fetcher.max_attempts", &o->max_attempts,
+          "attempts for transient failures before the dead-letter topic", 1, 100);
+  c->Bind("fetcher.retry_base_delay", &o->retry_base_delay, "first retry delay (doubles)",
+          milliseconds(1), milliseconds(3'600'000));
+  c->Bind("fetcher.retry_max_delay", &o->retry_max_delay, "longest retry delay",
+          milliseconds(1), milliseconds(86'400'000));
+  c->Bind("fetcher.robots_max_age", &o->robots_max_age, "robots.txt cache lifetime (max 24h)",
+          milliseconds(1000), milliseconds(86'400'000));
+  c->Bind("fetcher.allow_cidrs", &cr.allow_cidrs,
+          "addresses the SSRF guard lets through (e.g. 127.0.0.1/32 for tests)");
+  c->Bind("fetcher.follow_links", &cr.follow_links, "follow in-scope links and robots Sitemap: lines");
+  c->Bind("fetcher.max_depth", &o->max_depth, "link depth from the seed", 0, 100);
+  c->Bind("fetcher.scope_domains", &cr.scope.domains,
+          "registrable domains in scope (empty: the parent's domain)");
+  c->Bind("fetcher.allow_patterns", &cr.scope.allow_patterns, "URL regexes; one must match");
+  c->Bind("fetcher.deny_patterns", &cr.scope.deny_patterns, "URL regexes that exclude");
+  c->Bind("fetcher.seeds_file", &o->seeds_file, "file of seed URLs published at start");
+  c->Bind("fetcher.feeds", &o->feeds, "feed and sitemap URLs published at start and re-polled");
+  c->Bind("fetcher.repoll_interval", &cr.repoll_interval,
+          "re-poll interval of seed feeds and sitemaps (0 = never)",
+          milliseconds(0), milliseconds(86'400'000 * 7LL));
+  c->Bind("fetcher.max_queued", &o->max_queued, "stop consuming above this backlog", 1, 10'000'000);
+}
+
+Status FinishFetcherOptions(FetcherServiceOptions* o) {
+  auto& cr = o->crawler;
+  cr.http.max_body_bytes = static_cast<size_t>(o->max_body_bytes);
+  cr.http.max_redirects = static_cast<int>(o->max_redirects);
+  cr.http.low_speed_bytes = static_cast<long>(o->low_speed_bytes);
+  cr.http.low_speed_time = std::chrono::duration_cast<std::chrono::seconds>(o->low_speed_time);
+  cr.http.dns_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(o->dns_cache_ttl);
+  cr.politeness.default_delay = o->min_delay;
+  cr.politeness.max_crawl_delay = o->max_crawl_delay;
+  cr.politeness.max_connections_per_host = static_cast<int>(o->max_connections_per_host);
+  cr.politeness.global_concurrency = static_cast<int>(o->global_concurrency);
+  cr.retry.max_attempts = static_cast<int>(o->max_attempts);
+  cr.retry.base_delay = o->retry_base_delay;
+  cr.retry.max_delay = o->retry_max_delay;
+  cr.robots.max_age = o->robots_max_age;
+  cr.scope.max_depth = static_cast<uint32_t>(o->max_depth);
+  if (cr.http.user_agent.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "fetcher.user_agent: must not be empty");
+  }
+  for (const auto& cidr : cr.allow_cidrs) {
+    if (auto c = Cidr::Parse(cidr); !c) {
+      return Fail(ErrorCode::kInvalidArgument, "fetcher.allow_cidrs: " + c.error().message);
+    }
+  }
+  if (auto s = Scope::Create(cr.scope); !s) {
+    return Fail(ErrorCode::kInvalidArgument, "fetcher scope: " + s.error().message);
+  }
+  return Ok();
+}
+
+Result<std::vector<CrawlRequest>> ReadSeeds(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Fail(ErrorCode::kNotFound, "seeds file " + path + ": cannot be read");
+  std::vector<CrawlRequest> out;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    auto e = line.find_last_not_of(" \t\r");
+    std::string url = line.substr(b, e - b + 1);
+    auto parsed = ParseUrl(url);
+    if (!parsed) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  path + ":" + std::to_string(n) + ": \"" + url + "\": " + parsed.error().message);
+    }
+    CrawlRequest req;
+    req.set_url(url);
+    req.set_kind(GuessKind(url));
+    req.set_origin("seed-file");
+    *req.mutable_requested_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+    out.push_back(std::move(req));
+  }
+  return out;
+}
+
+Status PublishRequests(Producer* producer, const std::string& topic,
+                       const std::vector<CrawlRequest>& requests, std::atomic<int64_t>* acked) {
+  auto failures = std::make_shared<std::atomic<int>>(0);
+  for (const auto& req : requests) {
+    auto st = producer->Produce({topic, HostKey(req.url()), req.SerializeAsString(),
+                                 Headers("crawlstream.v1.CrawlRequest")},
+                                [failures, acked](const DeliveryReport& r) {
+                                  if (!r.ok()) failures->fetch_add(1);
+                                  else if (acked) acked->fetch_add(1);
+                                });
+    if (!st) return st;
+  }
+  if (auto st = producer->Flush(std::chrono::seconds(60)); !st) return st;
+  if (failures->load() > 0) {
+    return Fail(ErrorCode::kUnavailable, std::to_string(failures->load()) + " seed requests not delivered");
+  }
+  return Ok();
+}
+
+FetcherService::FetcherService(FetcherServiceOptions options, KafkaOptions kafka, TopicNames topics,
+                               std::shared_ptr<prometheus::Registry> registry, Health* health)
+    : options_(std::move(options)), kafka_(std::move(kafka)), topics_(std::move(topics)),
+      registry_(std::move(registry)), health_(health) {}
+
+FetcherService::~FetcherService() = default;
+
+const CrawlerStats* FetcherService::stats() const { return stats_.load(); }
+
+int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds drain_timeout) {
+  auto producer = Producer::Create(kafka_, registry_, health_);
+  if (!producer) {
+    spdlog::critical("fetcher: {}", producer.error().message);
+    return 2;
+  }
+  KafkaCrawlOutput output(producer->get(), topics_, acked_);
+  auto crawler = Crawler::Create(options_.crawler, &output, registry_);
+  if (!crawler) {
+    spdlog::critical("fetcher: {}", crawler.error().message);
+    return 2;
+  }
+  stats_.store(&(*crawler)->stats());
+
+  std::vector<CrawlRequest> initial;
+  if (!options_.seeds_file.empty()) {
+    auto seeds = ReadSeeds(options_.seeds_file);
+    if (!seeds) {
+      spdlog::critical("fetcher: {}", seeds.error().message);
+      return 2;
+    }
+    initial = std::move(*seeds);
+  }
+  for (const auto& feed : options_.feeds) {
+    CrawlRequest req;
+    req.set_url(feed);
+    req.set_kind(GuessKind(feed));
+    req.set_origin("config");
+    req.set_refetch(true);
+    initial.push_back(std::move(req));
+  }
+  if (!initial.empty()) {
+    if (auto st = PublishRequests(producer->get(), topics_.requests, initial, &acked_->requests); !st) {
+      spdlog::critical("fetcher: publishing seeds: {}", st.error().message);
+      return 1;
+    }
+    spdlog::info("fetcher: published {} seed requests to {}", initial.size(), topics_.requests);
+  }
+
+  auto consumer = Consumer::Create(kafka_, {topics_.requests}, registry_, health_);
+  if (!consumer) {
+    spdlog::critical("fetcher: {}", consumer.error().message);
+    return 2;
+  }
+  Consumer* c = consumer->get();
+  auto stopping = [&] { return Shutdown::Requested() || (stop && stop->load()); };
+  int exit_code = 0;
+  while (!stopping()) {
+    if (health_) health_->Beat();
+    if ((*crawler)->stats().failed_emissions.load() > 0) {
+      spdlog::error("fetcher: an output could not be delivered; stopping without committing it");
+      exit_code = 1;
+      break;
+    }
+    if (auto st = c->MaybeCommit(); !st) spdlog::warn("fetcher: {}", st.error().message);
+    bool busy = !(*crawler)->Idle();
+    if ((*crawler)->queued() < static_cast<size_t>(options_.max_queued)) {
+      auto polled = c->Poll(busy ? std::chrono::milliseconds(0) : std::chrono::milliseconds(50));
+      if (!polled) {
+        spdlog::critical("fetcher: {}", polled.error().message);
+        exit_code = 1;
+        break;
+      }
+      if (polled->has_value()) {
+        InRecord rec = std::move(**polled);
+        inputs_.fetch_add(1);
+        CrawlRequest req;
+        if (!req.ParseFromString(rec.value) || req.url().empty()) {
+          std::string dl = MakeDeadLetter("fetcher", "undecodable",
+                                          "value is not a crawlstream.v1.CrawlRequest with a URL",
+                                          rec);
+          auto st = (*producer)->Produce({topics_.deadletter, rec.key, std::move(dl),
+                                          Headers("crawlstream.v1.DeadLetter")},
+                                         [c, rec, counts = acked_](const DeliveryReport& r) {
+                                           if (r.ok()) {
+                                             counts->dead_letters.fetch_add(1);
+                                             c->Done(rec);
+                                           }
+                                         });
+          if (!st) spdlog::error("fetcher: dead letter: {}", st.error().message);
+        } else {
+          (*crawler)->Submit(std::move(req), [c, rec] { c->Done(rec); });
+        }
+        idle_.store(false);
+        continue;  // take more input before waiting on the network
+      }
+    }
+    (*crawler)->Tick(std::chrono::milliseconds(busy ? 20 : 0));
+    idle_.store((*crawler)->Idle());
+  }
+  // Drain: finish what is in flight (no new input), then give up on the
+  // rest; unfinished inputs are not committed and come back after restart.
+  auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+  while (!(*crawler)->Idle() && std::chrono::steady_clock::now() < deadline) {
+    (*crawler)->Tick(std::chrono::milliseconds(20));
+  }
+  if (!(*crawler)->Idle()) {
+    spdlog::warn("fetcher: abandoning {} unfinished requests (redelivered after restart)",
+                 (*crawler)->outstanding());
+    (*crawler)->Abandon();
+  }
+  if (auto st = (*producer)->Flush(drain_timeout); !st) spdlog::warn("fetcher: {}", st.error().message);
+  if (auto st = c->Close(); !st) spdlog::warn("fetcher: final commit: {}", st.error().message);
+  stats_.store(nullptr);
+  spdlog::info("fetcher: stopped");
+  return exit_code;
+}
+
+}  // namespace crawlstream::fetcher

@@ -1,0 +1,112 @@
+// The fetcher stage with Kafka around the crawl engine (crawler.h):
+// crawl.requests (CrawlRequest, key = host) in; crawl.pages (FetchedPage,
+// key = final URL), discovered crawl.requests and crawl.deadletter out.
+//
+// An input offset is committed only when its request is finished: page,
+// discovered requests or dead letter acknowledged. Garbage records on
+// crawl.requests are dead-lettered ("undecodable"). Seeds from
+// fetcher.seeds_file and fetcher.feeds are produced to crawl.requests at
+// start (feeds and sitemaps are re-polled every fetcher.repoll_interval
+// by the instance that owns their host).
+//
+// Run() is the main loop of crawlstream-fetcher and of the fetcher thread
+// of `crawlstream run`.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/common/kafka_options.h"
+#include "services/common/result.h"
+#include "services/fetcher/crawler.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace crawlstream {
+class Config;
+class Health;
+class Producer;
+}  // namespace crawlstream
+
+namespace crawlstream::fetcher {
+
+struct FetcherServiceOptions {
+  CrawlerOptions crawler;
+  std::string seeds_file;
+  std::vector<std::string> feeds;
+  int64_t max_queued = 50'000;  // stop taking input above this backlog
+  // Text form of the keys that need parsing at start.
+  int64_t max_body_bytes = 5 << 20;
+  int64_t max_redirects = 5;
+  int64_t low_speed_bytes = 1024;
+  std::chrono::milliseconds low_speed_time{20'000};
+  std::chrono::milliseconds dns_cache_ttl{300'000};
+  std::chrono::milliseconds min_delay{1000};
+  std::chrono::milliseconds max_crawl_delay{30'000};
+  int64_t max_connections_per_host = 1;
+  int64_t global_concurrency = 256;
+  int64_t max_attempts = 5;
+  std::chrono::milliseconds retry_base_delay{2000};
+  std::chrono::milliseconds retry_max_delay{600'000};
+  std::chrono::milliseconds robots_max_age{86'400'000};
+  int64_t max_depth = 3;
+};
+
+void BindFetcherKeys(Config* config, FetcherServiceOptions* options);
+// Copies the flat keys into options->crawler and validates them.
+Status FinishFetcherOptions(FetcherServiceOptions* options);
+
+// Reads URLs (one per line; blank lines and # comments skipped) into
+// CrawlRequests with kinds guessed from the URL.
+Result<std::vector<crawlstream::v1::CrawlRequest>> ReadSeeds(const std::string& path);
+
+// Produces `requests` to the requests topic (key = host) and waits for
+// the acknowledgements.
+Status PublishRequests(Producer* producer, const std::string& topic,
+                       const std::vector<crawlstream::v1::CrawlRequest>& requests,
+                       std::atomic<int64_t>* acked = nullptr);
+
+class FetcherService {
+ public:
+  FetcherService(FetcherServiceOptions options, KafkaOptions kafka, TopicNames topics,
+                 std::shared_ptr<prometheus::Registry> registry, Health* health);
+  ~FetcherService();
+
+  // Runs until Shutdown::Requested() or `*stop`; drains up to
+  // drain_timeout; returns the exit code.
+  int Run(const std::atomic<bool>* stop, std::chrono::milliseconds drain_timeout);
+
+  // Progress for `crawlstream run`.
+  const CrawlerStats* stats() const;
+  bool idle() const { return idle_.load(); }
+  int64_t inputs_taken() const { return inputs_.load(); }
+  // Records acknowledged by the broker, by kind (seeds included in
+  // requests_acked).
+  int64_t pages_acked() const { return acked_->pages.load(); }
+  int64_t requests_acked() const { return acked_->requests.load(); }
+  int64_t dead_letters_acked() const { return acked_->dead_letters.load(); }
+
+  struct Acked {
+    std::atomic<int64_t> pages{0};
+    std::atomic<int64_t> requests{0};
+    std::atomic<int64_t> dead_letters{0};
+  };
+
+ private:
+  FetcherServiceOptions options_;
+  KafkaOptions kafka_;
+  TopicNames topics_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  Health* health_;
+  std::atomic<const CrawlerStats*> stats_{nullptr};
+  std::atomic<bool> idle_{false};
+  std::atomic<int64_t> inputs_{0};
+  std::shared_ptr<Acked> acked_ = std::make_shared<Acked>();
+};
+
+}  // namespace crawlstream::fetcher

@@ -1,0 +1,201 @@
+#!/usr/bin/python3
+"""A scriptable hostile HTTP server for the fetcher's http client tests.
+
+Binds 127.0.0.1 on an ephemeral port, prints the port on stdout, and exits
+on its own after TIMEOUT seconds (argv[1], default 60). Standard library
+only. Each path is one misbehaviour; see ROUTES.
+"""
+import gzip
+import os
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+
+GZIP_BOMB = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+
+
+def send(sock, status, headers=(), body=b""):
+    head = "HTTP/1.1 %s\r\n" % status
+    for k, v in headers:
+        head += "%s: %s\r\n" % (k, v)
+    sock.sendall(head.encode() + b"\r\n" + body)
+
+
+def ok(sock, req):
+    body = b"hello from hostile server"
+    send(sock, "200 OK", [("Content-Type", "text/plain"), ("Content-Length", len(body))], body)
+
+
+def echo_headers(sock, req):
+    body = "\n".join("%s: %s" % kv for kv in req["headers"]).encode()
+    send(sock, "200 OK", [("Content-Type", "text/plain"), ("Content-Length", len(body))], body)
+
+
+def slow(sock, req):
+    send(sock, "200 OK", [("Content-Type", "text/html")])
+    while True:  # never ends, one byte at a time
+        sock.sendall(b"x")
+        time.sleep(0.5)
+
+
+def gzip_bomb(sock, req):
+    send(sock, "200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "gzip"),
+                          ("Content-Length", len(GZIP_BOMB))], GZIP_BOMB)
+
+
+def big(sock, req):
+    chunk = b"y" * 65536
+    send(sock, "200 OK", [("Content-Type", "text/html")])  # no length: read until close
+    for _ in range(64):  # 4 MiB
+        sock.sendall(chunk)
+
+
+def big_declared(sock, req):
+    send(sock, "200 OK", [("Content-Type", "text/html"), ("Content-Length", 100 * 1024 * 1024)])
+
+
+def redirect(location, code="302 Found"):
+    def handler(sock, req):
+        send(sock, code, [("Location", location), ("Content-Length", 0)])
+    return handler
+
+
+def too_many_requests(sock, req):
+    send(sock, "429 Too Many Requests", [("Retry-After", "120"), ("Content-Length", 0)])
+
+
+def unavailable_date(sock, req):
+    send(sock, "503 Service Unavailable",
+         [("Retry-After", "Fri, 31 Dec 2100 23:59:59 GMT"), ("Content-Length", 0)])
+
+
+def reset(sock, req):
+    send(sock, "200 OK", [("Content-Type", "text/html"), ("Content-Length", 100000)], b"z" * 1000)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()  # RST
+
+
+def broken_chunked(sock, req):
+    send(sock, "200 OK", [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")],
+         b"5\r\nhello\r\nZZZZ\r\nnot a chunk\r\n0\r\n\r\n")
+
+
+def etag(sock, req):
+    if req["header_map"].get("if-none-match") == '"v1"':
+        send(sock, "304 Not Modified", [("ETag", '"v1"')])
+        return
+    body = b"versioned"
+    send(sock, "200 OK", [("ETag", '"v1"'), ("Last-Modified", "Fri, 05 Jul 2024 05:53:00 GMT"),
+                          ("Content-Length", len(body))], body)
+
+
+def gzip_ok(sock, req):
+    body = gzip.compress("压缩的正文".encode() * 100)
+    send(sock, "200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"),
+                          ("Content-Length", len(body))], body)
+
+
+def robots_big(sock, req):
+    body = b"User-agent: *\nDisallow: /early\n"
+    filler = b"Disallow: /filler/path/that/is/long/enough\n"
+    while len(body) < 600 * 1024:
+        body += filler
+    body += b"Disallow: /late\n"
+    send(sock, "200 OK", [("Content-Type", "text/plain"), ("Content-Length", len(body))], body)
+
+
+def robots_plain(sock, req):
+    body = b"User-agent: *\nDisallow: /private\nCrawl-delay: 2\nSitemap: http://127.0.0.1/sitemap.xml\n"
+    send(sock, "200 OK", [("Content-Type", "text/plain"), ("Content-Length", len(body))], body)
+
+
+def gbk_page(sock, req):
+    body = "<html><head><title>新闻</title></head><body><p>中文正文</p></body></html>".encode("gbk")
+    send(sock, "200 OK", [("Content-Type", "text/html"), ("Content-Length", len(body))], body)
+
+
+def server_error(sock, req):
+    send(sock, "500 Internal Server Error", [("Content-Length", 0)])
+
+
+ROUTES = {
+    "/ok": ok,
+    "/echo-headers": echo_headers,
+    "/slow": slow,
+    "/gzip-bomb": gzip_bomb,
+    "/gzip": gzip_ok,
+    "/big": big,
+    "/big-declared": big_declared,
+    "/redirect-loop": redirect("/redirect-loop-b"),
+    "/redirect-loop-b": redirect("/redirect-loop"),
+    "/redirect-chain": redirect("/redirect-chain-2", "301 Moved Permanently"),
+    "/redirect-chain-2": redirect("/ok"),
+    "/redirect-private": redirect("http://10.0.0.1:8080/secret"),
+    "/redirect-metadata": redirect("http://169.254.169.254/latest/meta-data/"),
+    "/redirect-ftp": redirect("ftp://127.0.0.1/file"),
+    "/429": too_many_requests,
+    "/503-date": unavailable_date,
+    "/reset": reset,
+    "/broken-chunked": broken_chunked,
+    "/etag": etag,
+    "/500": server_error,
+    "/gbk": gbk_page,
+    "/robots-big": robots_big,
+    "/robots-plain": robots_plain,
+    "/robots-redirect": redirect("/robots-plain", "301 Moved Permanently"),
+}
+
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        sock = self.request
+        sock.settimeout(30)
+        data = b""
+        try:
+            while True:  # keep-alive: serve requests until the client closes
+                while b"\r\n\r\n" not in data:
+                    more = sock.recv(65536)
+                    if not more:
+                        return
+                    data += more
+                head, data = data.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                parts = lines[0].split(" ")
+                path = parts[1].split("?")[0] if len(parts) > 1 else "/"
+                headers = [tuple(x.strip() for x in line.split(":", 1)) for line in lines[1:] if ":" in line]
+                req = {"path": path, "headers": headers,
+                       "header_map": {k.lower(): v for k, v in headers}}
+                handler = ROUTES.get(path)
+                if handler is None:
+                    send(sock, "404 Not Found", [("Content-Length", 0)])
+                else:
+                    handler(sock, req)
+                    if handler in (slow, big, reset, broken_chunked):
+                        return
+        except OSError:
+            return
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    timeout = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    server = Server(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    threading.Timer(timeout, lambda: os._exit(0)).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+#include "services/fetcher/validators.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace crawlstream::fetcher {
+namespace {
+
+TEST(ValidatorCacheTest, StoresAndReturnsValidators) {
+  ValidatorCache cache(10);
+  cache.Put("http://e/a", {"\"abc\"", "Sun, 06 Nov 1994 08:49:37 GMT"});
+  auto v = cache.Get("http://e/a");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->etag, "\"abc\"");
+  EXPECT_EQ(ConditionalHeaders(*v),
+            (std::vector<std::string>{"If-None-Match: \"abc\"",
+                                      "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT"}));
+  EXPECT_FALSE(cache.Get("http://e/b"));
+}
+
+TEST(ValidatorCacheTest, EmptyValidatorsEraseEntry) {
+  ValidatorCache cache(10);
+  cache.Put("http://e/a", {"W/\"x\"", ""});
+  cache.Put("http://e/a", {});
+  EXPECT_FALSE(cache.Get("http://e/a"));
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_TRUE(ConditionalHeaders({}).empty());
+}
+
+TEST(ValidatorCacheTest, EvictsLeastRecentlyUsed) {
+  ValidatorCache cache(2);
+  cache.Put("a", {"1", ""});
+  cache.Put("b", {"2", ""});
+  ASSERT_TRUE(cache.Get("a"));  // a is now most recent
+  cache.Put("c", {"3", ""});
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_TRUE(cache.Get("a"));
+  EXPECT_FALSE(cache.Get("b"));
+  EXPECT_TRUE(cache.Get("c"));
+  cache.Put("a", {"9", ""});  // update keeps size
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.Get("a")->etag, "9");
+}
+
+TEST(SeenUrlsTest, InsertReportsNewUrlsOnce) {
+  SeenUrls seen(100, 10);
+  EXPECT_TRUE(seen.Insert("e.com", "http://e.com/a"));
+  EXPECT_FALSE(seen.Insert("e.com", "http://e.com/a"));
+  EXPECT_TRUE(seen.Insert("e.com", "http://e.com/b"));
+  EXPECT_TRUE(seen.Contains("e.com", "http://e.com/a"));
+  EXPECT_FALSE(seen.Contains("x.com", "http://e.com/a"));
+  seen.Erase("e.com", "http://e.com/a");
+  EXPECT_TRUE(seen.Insert("e.com", "http://e.com/a"));
+}
+
+TEST(SeenUrlsTest, BoundedPerHostForgetsOldest) {
+  SeenUrls seen(3, 10);
+  for (int i = 0; i < 5; ++i) seen.Insert("h", "u" + std::to_string(i));
+  EXPECT_EQ(seen.SizeFor("h"), 3u);
+  EXPECT_FALSE(seen.Contains("h", "u0"));
+  EXPECT_FALSE(seen.Contains("h", "u1"));
+  EXPECT_TRUE(seen.Contains("h", "u4"));
+}
+
+TEST(SeenUrlsTest, EraseAndReinsertStaysBounded) {
+  SeenUrls seen(4, 1);
+  for (int round = 0; round < 1000; ++round) {
+    std::string url = "u" + std::to_string(round % 10);
+    seen.Insert("h", url);
+    seen.Erase("h", url);
+    seen.Insert("h", url);
+  }
+  EXPECT_LE(seen.SizeFor("h"), 4u);
+  EXPECT_TRUE(seen.Contains("h", "u9"));
+}
+
+TEST(SeenUrlsTest, BoundedHostCountForgetsLeastRecentHost) {
+  SeenUrls seen(10, 2);
+  seen.Insert("a", "1");
+  seen.Insert("b", "1");
+  seen.Insert("a", "2");  // a recent
+  seen.Insert("c", "1");  // evicts b
+  EXPECT_EQ(seen.hosts(), 2u);
+  EXPECT_TRUE(seen.Contains("a", "1"));
+  EXPECT_FALSE(seen.Contains("b", "1"));
+}
+
+TEST(SeenUrlsTest, HashIsStable) {
+  EXPECT_EQ(UrlHash("http://example.com/"), UrlHash("http://example.com/"));
+  EXPECT_NE(UrlHash("http://example.com/a"), UrlHash("http://example.com/b"));
+}
+
+}  // namespace
+}  // namespace crawlstream::fetcher
