@@ -19,7 +19,7 @@ packages=(
   # config and JSON
   libyaml-cpp-dev nlohmann-json3-dev libxml2-dev
   # real parts used by tests and benchmarks
-  nginx-light kcat python3 python3-kafka python3-protobuf python3-yaml
+  nginx-light kcat python3 python3-kafka python3-protobuf python3-yaml python3-lz4
   curl wrk procps iproute2 openssl
 )
 

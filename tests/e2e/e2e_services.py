@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""End-to-end: nginx (examples/site) -> crawlstream broker -> the three
+services as separate processes -> an outside consumer (python3-kafka,
+decoding with python3-protobuf generated from proto/) checks exactly what
+downstream sees on `articles`, `articles.duplicates` and
+`crawl.deadletter`. Then SIGTERM: every service exits 0 within 10 s with
+its offsets committed. Finally `crawlstream run` over the same site must
+publish the same articles.
+
+    e2e_services.py BUILD_DIR
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
+CLI = os.path.join(BUILD, "services/cli/crawlstream")
+SERVICES = {
+    "fetcher": os.path.join(BUILD, "services/fetcher/crawlstream-fetcher"),
+    "extractor": os.path.join(BUILD, "services/extractor/crawlstream-extractor"),
+    "dedup": os.path.join(BUILD, "services/dedup/crawlstream-dedup"),
+}
+INPUT_TOPIC = {"fetcher": "crawl.requests", "extractor": "crawl.pages", "dedup": "articles.extracted"}
+EXPECTED = json.load(open(os.path.join(ROOT, "tests/e2e/expected_example.json"), encoding="utf-8"))
+
+procs = []
+work = tempfile.mkdtemp(prefix="crawlstream-e2e-")
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    for name in ("fetcher", "extractor", "dedup", "broker"):
+        log = os.path.join(work, name + ".log")
+        if os.path.exists(log):
+            print("---- %s log (tail)" % name)
+            print("".join(open(log, errors="replace").readlines()[-25:]))
+    cleanup()
+    sys.exit(1)
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def start(name, argv, env=None):
+    log = open(os.path.join(work, name + ".log"), "w")
+    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    procs.append(p)
+    return p
+
+
+def serve_site():
+    site = os.path.join(work, "site")
+    shutil.copytree(os.path.join(ROOT, "examples/site"), site, symlinks=False)
+    port_file = os.path.join(work, "port")
+    start("nginx", ["/usr/bin/python3", os.path.join(ROOT, "tests/support/nginx_site.py"),
+                    "--root", site, "--port-file", port_file, "--timeout", "600"])
+    for _ in range(100):
+        if os.path.exists(port_file):
+            break
+        time.sleep(0.1)
+    base = "http://127.0.0.1:" + open(port_file).read().strip()
+    for f in ("robots.txt", "feed.xml", "sitemap.xml"):
+        path = os.path.join(site, f)
+        text = open(path, encoding="utf-8").read().replace("{{BASE}}", base)
+        open(path, "w", encoding="utf-8").write(text)
+    seeds = os.path.join(work, "seeds.txt")
+    text = open(os.path.join(ROOT, "examples/seeds.txt"), encoding="utf-8").read()
+    open(seeds, "w", encoding="utf-8").write(text.replace("{{BASE}}", base))
+    return base, seeds
+
+
+def gen_protos():
+    out = os.path.join(work, "py")
+    os.makedirs(out)
+    protos = [os.path.join("crawlstream/v1", f) for f in sorted(os.listdir(os.path.join(ROOT, "proto/crawlstream/v1")))]
+    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"), "--python_out", out] + protos, check=True)
+    sys.path.insert(0, out)
+
+
+def read_topics(bootstrap, topics, settle_s=6.0, timeout_s=150.0, want=None):
+    """Reads every record of `topics` until nothing new arrives for settle_s
+    seconds after `want(records)` holds (or timeout)."""
+    from kafka import KafkaConsumer
+    c = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
+                      auto_offset_reset="earliest", enable_auto_commit=False,
+                      consumer_timeout_ms=500)
+    c.subscribe(topics)
+    records = []
+    deadline = time.time() + timeout_s
+    last_new = time.time()
+    while time.time() < deadline:
+        got = False
+        for m in c:
+            records.append(m)
+            got = True
+        if got:
+            last_new = time.time()
+        if (want is None or want(records)) and time.time() - last_new > settle_s:
+            break
+    c.close()
+    return records
+
+
+def live_articles(records):
+    from crawlstream.v1 import article_pb2
+    live = {}
+    for m in records:
+        if m.topic != "articles":
+            continue
+        key = m.key.decode()
+        if not m.value:
+            live.pop(key, None)
+            continue
+        a = article_pb2.Article()
+        a.ParseFromString(m.value)
+        live[a.id] = a
+    return live
+
+
+def check_expected(records, label):
+    from crawlstream.v1 import duplicate_pb2, dead_letter_pb2
+    live = live_articles(records)
+    by_title = {a.title: a for a in live.values()}
+    titles = sorted(by_title)
+    want_titles = sorted(e["title"] for e in EXPECTED["articles"])
+    if titles != want_titles:
+        fail("%s: live articles %s, expected %s" % (label, titles, want_titles))
+    for e in EXPECTED["articles"]:
+        a = by_title[e["title"]]
+        for field in ("published_at", "publisher", "original_source", "script"):
+            if field in e and getattr(a, field) != e[field]:
+                fail("%s: %s: %s=%r, expected %r" % (label, e["title"], field, getattr(a, field), e[field]))
+        for field in ("authors", "editors"):
+            if field in e and list(getattr(a, field)) != e[field]:
+                fail("%s: %s: %s=%r, expected %r" % (label, e["title"], field, list(getattr(a, field)), e[field]))
+        if not a.body or not a.canonical_url or len(a.id) != 32:
+            fail("%s: %s: body/canonical_url/id missing" % (label, e["title"]))
+    # Every id appears exactly once among live records of the log.
+    counts = {}
+    for m in records:
+        if m.topic == "articles" and m.value:
+            counts[m.key.decode()] = counts.get(m.key.decode(), 0) + 1
+    for id_, n in counts.items():
+        if id_ in live and n != 1:
+            fail("%s: article %s appears %d times in the articles log" % (label, id_, n))
+    dups = []
+    for m in records:
+        if m.topic == "articles.duplicates":
+            d = duplicate_pb2.Duplicate()
+            d.ParseFromString(m.value)
+            dups.append(d)
+    canonical_ids = {by_title[d["title_of_canonical"]].id for d in EXPECTED["duplicates"]}
+    if len(dups) != len(EXPECTED["duplicates"]) or {d.duplicate_of for d in dups} != canonical_ids:
+        fail("%s: duplicates %s, expected one per %s" % (label, [(d.id, d.duplicate_of) for d in dups], canonical_ids))
+    dls = []
+    for m in records:
+        if m.topic == "crawl.deadletter":
+            dl = dead_letter_pb2.DeadLetter()
+            dl.ParseFromString(m.value)
+            dls.append((dl.stage, dl.reason, dl.url))
+    for e in EXPECTED["dead_letters"]:
+        if not any(r == e["reason"] and u.endswith(e["url_suffix"]) for _, r, u in dls):
+            fail("%s: missing dead letter %s; got %s" % (label, e, dls))
+    print("%s: %d articles, %d duplicates, %d dead letters as expected" % (label, len(live), len(dups), len(dls)))
+    return {a.id: a.title for a in live.values()}
+
+
+def committed_everything(bootstrap):
+    from kafka import KafkaConsumer, TopicPartition
+    for name, topic in INPUT_TOPIC.items():
+        c = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id="crawlstream-" + name,
+                          enable_auto_commit=False)
+        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+        ends = c.end_offsets(parts)
+        for tp in parts:
+            committed = c.committed(tp) or 0
+            if committed != ends[tp]:
+                c.close()
+                fail("%s: committed %s for %s/%d, end is %d" % (name, committed, topic, tp.partition, ends[tp]))
+        c.close()
+    print("every group committed its input to the end")
+
+
+def main():
+    for path in [CLI] + list(SERVICES.values()):
+        if not os.path.exists(path):
+            fail("missing binary " + path)
+    gen_protos()
+    base, seeds = serve_site()
+    print("site at " + base)
+    bs_file = os.path.join(work, "bootstrap")
+    start("broker", [CLI, "broker", "--brokers", "3", "--topics.partitions", "3", "--bootstrap-file", bs_file])
+    for _ in range(100):
+        if os.path.exists(bs_file):
+            break
+        time.sleep(0.1)
+    bootstrap = open(bs_file).read().strip()
+    env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
+               CRAWLSTREAM_SERVICE_LOG_FORMAT="json", CRAWLSTREAM_KAFKA_COMMIT_INTERVAL="200ms")
+    services = {}
+    for name, binary in SERVICES.items():
+        args = [binary, "--config", os.path.join(ROOT, "config", name + ".yaml")]
+        if name == "fetcher":
+            args += ["--fetcher.seeds_file=" + seeds, "--fetcher.allow_cidrs=127.0.0.1/32",
+                     "--fetcher.min_delay=50ms"]
+        services[name] = start(name, args, env)
+
+    want_live = len(EXPECTED["articles"])
+    records = read_topics(bootstrap, ["articles", "articles.duplicates", "crawl.deadletter"],
+                          want=lambda r: len(live_articles(r)) >= want_live)
+    services_result = check_expected(records, "services")
+
+    for name, p in services.items():
+        p.send_signal(signal.SIGTERM)
+    for name, p in services.items():
+        try:
+            rc = p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            fail("%s did not exit within 10 s of SIGTERM" % name)
+        if rc != 0:
+            fail("%s exited %d after SIGTERM" % (name, rc))
+    print("all services exited 0 within 10 s of SIGTERM")
+    committed_everything(bootstrap)
+
+    out = os.path.join(work, "run.jsonl")
+    dups = os.path.join(work, "run-dups.jsonl")
+    r = subprocess.run([CLI, "run", "--seeds", seeds, "--allow-cidr", "127.0.0.1/32", "--out", out,
+                        "--duplicates-out", dups, "--fetcher.min_delay=50ms"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        print(r.stderr[-3000:])
+        fail("crawlstream run exited %d" % r.returncode)
+    run_result = {}
+    for line in open(out, encoding="utf-8"):
+        a = json.loads(line)
+        run_result[a["id"]] = a["title"]
+    if run_result != services_result:
+        fail("crawlstream run published %s, the services %s" % (run_result, services_result))
+    if sum(1 for _ in open(dups, encoding="utf-8")) != len(EXPECTED["duplicates"]):
+        fail("crawlstream run wrote a different number of duplicates")
+    print("crawlstream run published the same %d articles" % len(run_result))
+    cleanup()
+    print("PASS")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa
+        import traceback
+        traceback.print_exc()
+        fail(str(e))
