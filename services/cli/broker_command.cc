@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <sstream>
+#include <thread>
 #include <iostream>
 
 #include "services/common/config.h"
@@ -17,13 +19,23 @@ namespace crawlstream {
 namespace {
 
 constexpr const char* kHelp = R"(usage: crawlstream broker [--brokers N] [--bootstrap-file FILE]
-                          [--config FILE] [--check-config] [--topics.<key>=VALUE]...
+                          [--control-stdin] [--config FILE] [--check-config]
+                          [--topics.<key>=VALUE]...
 
 Starts the DEVELOPMENT broker: librdkafka's in-memory mock cluster with N
 brokers (default 3) on 127.0.0.1, creates the topics named in the config
 (topics.*) with topics.partitions partitions each, prints the bootstrap
 address on stdout (and writes it to FILE when --bootstrap-file is given),
 and runs until SIGTERM or SIGINT.
+
+With --control-stdin, fault-injection commands are read from stdin, one
+per line (for fault tests):
+  down ID            take broker ID (1..N) down (connections refused)
+  up ID              bring broker ID back
+  errors API CODE[,CODE...]
+                     the next requests of Kafka API key API (0 = Produce,
+                     1 = Fetch, 8 = OffsetCommit, ...) fail with these
+                     error codes, in order
 
 It is for development and tests only: data lives in memory and is lost on
 exit, log compaction and the CreateTopics admin API are not implemented,
@@ -32,6 +44,46 @@ Apache Kafka (docker/compose.yaml, deploy/) for anything else.
 
 Keys:
 )";
+
+// Applies fault-injection commands from stdin until EOF.
+void ControlLoop(DevBroker* broker) {
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::string verb;
+    in >> verb;
+    Status st = Ok();
+    if (verb == "down" || verb == "up") {
+      int id = 0;
+      in >> id;
+      st = verb == "down" ? broker->SetBrokerDown(id) : broker->SetBrokerUp(id);
+    } else if (verb == "errors") {
+      int api = -1;
+      std::string list;
+      in >> api >> list;
+      std::vector<int> codes;
+      std::istringstream cl(list);
+      std::string code;
+      while (std::getline(cl, code, ',')) {
+        try {
+          codes.push_back(std::stoi(code));
+        } catch (...) {
+          codes.clear();
+          break;
+        }
+      }
+      if (api < 0 || codes.empty()) {
+        st = Fail(ErrorCode::kInvalidArgument, "usage: errors API CODE[,CODE...]");
+      } else {
+        broker->PushRequestErrors(api, codes);
+      }
+    } else if (!verb.empty()) {
+      st = Fail(ErrorCode::kInvalidArgument, "unknown command \"" + verb + "\" (down, up, errors)");
+    }
+    if (!st) spdlog::warn("broker control: {}: {}", line, st.error().message);
+    else if (!verb.empty()) spdlog::info("broker control: {}", line);
+  }
+}
 
 }  // namespace
 
@@ -45,9 +97,9 @@ int RunBrokerCommand(int argc, char** argv) {
   config.BindEnum("service.log_level", &log_level, "log level",
                   {"trace", "debug", "info", "warn", "error", "critical", "off"});
 
-  ParsedArgs args = ParseArgs(argc, argv, 2, {"check-config", "help"});
+  ParsedArgs args = ParseArgs(argc, argv, 2, {"check-config", "help", "control-stdin"});
   std::string config_path, bootstrap_file;
-  bool check_only = false;
+  bool check_only = false, control = false;
   std::vector<std::pair<std::string, std::string>> flags;
   for (auto& [k, v] : args.flags) {
     if (k == "help") {
@@ -57,6 +109,7 @@ int RunBrokerCommand(int argc, char** argv) {
     if (k == "config") config_path = v;
     else if (k == "bootstrap-file") bootstrap_file = v;
     else if (k == "check-config") check_only = true;
+    else if (k == "control-stdin") control = v != "false";
     else if (k == "brokers") flags.emplace_back("broker.count", v);
     else flags.emplace_back(k, v);
   }
@@ -106,6 +159,10 @@ int RunBrokerCommand(int argc, char** argv) {
   std::cout << bootstrap << std::endl;
   spdlog::info("development broker ({} brokers, {} partitions per topic) at {} — "
                "for development and tests only", brokers, parts, bootstrap);
+  if (control) {
+    // Detached: a blocking read on stdin must not delay the exit.
+    std::thread([b = broker->get()] { ControlLoop(b); }).detach();
+  }
   while (!Shutdown::WaitFor(std::chrono::seconds(1))) {
   }
   spdlog::info("development broker stopping");

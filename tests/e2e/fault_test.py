@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Delivery under faults: a crawl of >= 2,000 pages through the three
+services while each stage is killed with SIGKILL at random points several
+times and restarted, a development broker is taken down and brought back,
+and produce / fetch / offset-commit requests fail by injection. After
+draining, every expected article appears in `articles` exactly once,
+counted in the topic log (the development broker never compacts), and
+none is missing.
+
+    fault_test.py BUILD_DIR [--pages N] [--seed S]
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ap = argparse.ArgumentParser()
+ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
+ap.add_argument("--pages", type=int, default=2000)
+ap.add_argument("--seed", type=int, default=int(time.time()))
+args = ap.parse_args()
+BUILD = os.path.abspath(args.build)
+CLI = os.path.join(BUILD, "services/cli/crawlstream")
+BIN = {n: os.path.join(BUILD, "services/%s/crawlstream-%s" % (n, n)) for n in ("fetcher", "extractor", "dedup")}
+rng = random.Random(args.seed)
+work = tempfile.mkdtemp(prefix="crawlstream-fault-")
+procs = {}
+others = []
+
+
+def log(msg):
+    print("[%6.1fs] %s" % (time.time() - T0, msg), flush=True)
+
+
+def cleanup():
+    for p in list(procs.values()) + others:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def fail(msg):
+    print("FAIL (seed %d): %s" % (args.seed, msg), flush=True)
+    for name in ("fetcher", "extractor", "dedup"):
+        path = os.path.join(work, name + ".log")
+        if os.path.exists(path):
+            print("---- %s log (tail)" % name)
+            print("".join(open(path, errors="replace").readlines()[-15:]))
+    cleanup()
+    sys.exit(1)
+
+
+def start_service(name, env, extra=()):
+    logf = open(os.path.join(work, name + ".log"), "a")
+    argv = [BIN[name], "--config", os.path.join(ROOT, "config", name + ".yaml")] + list(extra)
+    procs[name] = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+
+T0 = time.time()
+
+
+def main():
+    log("seed %d, %d pages" % (args.seed, args.pages))
+    site = os.path.join(work, "site")
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/support/make_site.py"), site,
+                    "--pages", str(args.pages), "--page-kb", "16", "--seed", str(args.seed)], check=True)
+    port_file = os.path.join(work, "port")
+    others.append(subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests/support/nginx_site.py"),
+                                    "--root", site, "--port-file", port_file, "--timeout", "900"],
+                                   stdout=subprocess.DEVNULL))
+    while not os.path.exists(port_file):
+        time.sleep(0.05)
+    base = "http://127.0.0.1:" + open(port_file).read().strip()
+    for f in os.listdir(site):
+        if f.endswith(".xml") or f == "robots.txt":
+            p = os.path.join(site, f)
+            text = open(p).read().replace("{{BASE}}", base)
+            open(p, "w").write(text)
+    seeds = os.path.join(work, "seeds.txt")
+    open(seeds, "w").write(base + "/sitemap.xml\n")
+    expected = {base + e["path"]: e["title"] for e in json.load(open(os.path.join(site, "expected.json")))}
+
+    bs_file = os.path.join(work, "bootstrap")
+    broker = subprocess.Popen([CLI, "broker", "--brokers", "3", "--topics.partitions", "4",
+                               "--bootstrap-file", bs_file, "--control-stdin"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=open(os.path.join(work, "broker.log"), "w"), text=True)
+    others.append(broker)
+    while not os.path.exists(bs_file):
+        time.sleep(0.05)
+    bootstrap = open(bs_file).read().strip()
+    env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
+               CRAWLSTREAM_SERVICE_LOG_FORMAT="json", CRAWLSTREAM_KAFKA_SESSION_TIMEOUT="6s",
+               CRAWLSTREAM_KAFKA_COMMIT_INTERVAL="300ms", CRAWLSTREAM_FETCHER_ALLOW_CIDRS="127.0.0.1/32",
+               # ~60 pages/s on one host, so the faults land mid-crawl.
+               CRAWLSTREAM_FETCHER_MIN_DELAY="15ms", CRAWLSTREAM_FETCHER_MAX_CONNECTIONS_PER_HOST="1",
+               CRAWLSTREAM_FETCHER_RETRY_BASE_DELAY="200ms", CRAWLSTREAM_FETCHER_MAX_ATTEMPTS="8")
+    for name in ("dedup", "extractor"):
+        start_service(name, env)
+    start_service("fetcher", env, ["--fetcher.seeds_file=" + seeds])  # seeding happens once
+
+    def control(cmd):
+        broker.stdin.write(cmd + "\n")
+        broker.stdin.flush()
+        log("broker: " + cmd)
+
+    # Chaos: every stage is killed at least twice, the broker faults once each.
+    events = ["kill fetcher", "kill extractor", "kill dedup"] * 2 + \
+             ["kill " + rng.choice(["fetcher", "extractor", "dedup"])] + \
+             ["down", "errors 0 6,7,6,7", "errors 1 6,6", "errors 8 27,27"]
+    rng.shuffle(events)
+    from kafka import KafkaConsumer, TopicPartition
+    watcher = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None)
+    parts = [TopicPartition("articles", p) for p in range(4)]
+
+    def published():
+        try:
+            return sum(watcher.end_offsets(parts).values())
+        except Exception:  # broker briefly down
+            return -1
+
+    during_crawl = 0
+    for ev in events:
+        time.sleep(rng.uniform(1.0, 4.0))
+        if ev.startswith("kill"):
+            name = ev.split()[1]
+            procs[name].send_signal(signal.SIGKILL)
+            procs[name].wait()
+            log("SIGKILL %s" % name)
+            time.sleep(rng.uniform(0.2, 1.5))
+            start_service(name, env)
+            log("restarted %s" % name)
+        elif ev == "down":
+            broker_id = rng.choice([1, 2, 3])
+            control("down %d" % broker_id)
+            time.sleep(rng.uniform(2.0, 5.0))
+            control("up %d" % broker_id)
+        else:
+            control(ev)
+        for name, p in procs.items():
+            if p.poll() is not None:
+                fail("%s exited with %d during the crawl" % (name, p.returncode))
+        n = published()
+        log("  articles log holds %d records" % n)
+        if 0 <= n < len(expected):
+            during_crawl += 1
+    watcher.close()
+    if during_crawl < len(events) // 2:
+        fail("only %d of %d faults happened during the crawl" % (during_crawl, len(events)))
+
+    # Drain: wait until every expected article is live and nothing new
+    # arrives for a while.
+    sys.path.insert(0, gen_protos())
+    from crawlstream.v1 import article_pb2
+    consumer = KafkaConsumer("articles", bootstrap_servers=bootstrap.split(","), group_id=None,
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             consumer_timeout_ms=1000)
+    records = {}  # id -> count of non-empty records
+    titles = {}
+    tombstones = 0
+    deadline = time.time() + 600
+    last_new = time.time()
+    while time.time() < deadline:
+        got = False
+        for m in consumer:
+            got = True
+            key = m.key.decode()
+            if not m.value:
+                tombstones += 1
+                continue
+            a = article_pb2.Article()
+            a.ParseFromString(m.value)
+            records[key] = records.get(key, 0) + 1
+            titles[key] = (a.url, a.title)
+        if got:
+            last_new = time.time()
+        if len(records) >= len(expected) and time.time() - last_new > 15:
+            break
+        if int(time.time()) % 15 == 0:
+            log("articles so far: %d/%d" % (len(records), len(expected)))
+            time.sleep(1)
+    consumer.close()
+
+    repeated = {k: n for k, n in records.items() if n != 1}
+    if repeated:
+        fail("%d articles appear more than once in the log, e.g. %s" % (len(repeated), list(repeated.items())[:3]))
+    got_titles = {}
+    for key, (url, title) in titles.items():
+        got_titles[url.split("?")[0]] = title
+    missing = [u for u in expected if u not in got_titles]
+    if missing:
+        fail("%d articles missing, e.g. %s" % (len(missing), missing[:3]))
+    wrong = [u for u, t in expected.items() if got_titles[u] != t]
+    if wrong:
+        fail("%d articles with a wrong title, e.g. %s" % (len(wrong), wrong[:3]))
+    if tombstones:
+        fail("%d tombstones: distinct stories must not replace each other" % tombstones)
+    log("all %d articles present exactly once in the articles log" % len(expected))
+
+    for name, p in procs.items():
+        p.send_signal(signal.SIGTERM)
+    for name, p in procs.items():
+        try:
+            rc = p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            fail("%s did not stop within 10 s of SIGTERM" % name)
+        if rc != 0:
+            fail("%s exited %d after SIGTERM" % (name, rc))
+    cleanup()
+    print("PASS")
+
+
+def gen_protos():
+    out = os.path.join(work, "py")
+    os.makedirs(out, exist_ok=True)
+    protos = ["crawlstream/v1/" + f for f in sorted(os.listdir(os.path.join(ROOT, "proto/crawlstream/v1")))]
+    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"), "--python_out", out] + protos, check=True)
+    return out
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa
+        import traceback
+        traceback.print_exc()
+        fail(repr(e))
