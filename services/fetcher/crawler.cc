@@ -335,7 +335,9 @@ struct Crawler::Impl {
     if (w.url.path != "/robots.txt" && !rules->IsAllowed(options.product_token, w.url.PathAndQuery())) {
       politeness->Complete(w.origin);
       if (robots_unreachable[w.origin]) {
-        // robots.txt unreachable (5xx): disallow for now, try again later.
+        // robots.txt unreachable (5xx): disallow for now, try again later;
+        // each such round counts as an attempt.
+        ++w.attempts;
         w.last_error = "robots.txt unreachable";
         ScheduleRetry(id, std::nullopt);
         return;

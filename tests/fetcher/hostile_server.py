@@ -189,8 +189,17 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+# /robots.txt answers as HOSTILE_ROBOTS says: "404" (default), "500",
+# "redirect", "big" or "plain" (crawler tests set it per server).
+ROBOTS_MODES = {"500": server_error, "redirect": redirect("/robots-plain", "301 Moved Permanently"),
+                "big": robots_big, "plain": robots_plain}
+
+
 def main():
     timeout = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+    mode = os.environ.get("HOSTILE_ROBOTS", "404")
+    if mode in ROBOTS_MODES:
+        ROUTES["/robots.txt"] = ROBOTS_MODES[mode]
     server = Server(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     threading.Timer(timeout, lambda: os._exit(0)).start()

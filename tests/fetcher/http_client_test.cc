@@ -2,6 +2,7 @@
 // No traffic leaves loopback: redirects to private addresses must be
 // refused by the SSRF guard before any connect().
 #include "services/fetcher/http_client.h"
+#include "tests/fetcher/hostile_server.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -25,43 +26,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class HostileServer {
- public:
-  HostileServer() {
-    const char* root = std::getenv("CRAWLSTREAM_SOURCE_DIR");
-    std::string script = std::string(root ? root : ".") + "/tests/fetcher/hostile_server.py";
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execl("/usr/bin/python3", "python3", script.c_str(), "120", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    std::string line;
-    char c;
-    while (read(fds[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-    close(fds[0]);
-    port_ = std::atoi(line.c_str());
-  }
-  ~HostileServer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+using test_support::HostileServer;
 
 class HttpClientTest : public ::testing::Test {
  protected:

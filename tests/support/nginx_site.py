@@ -53,6 +53,13 @@ http {{
 """
 
 
+def die_with_parent():
+    """Runs in the nginx child before exec: SIGTERM it when this script dies,
+    even by SIGKILL, so no nginx outlives its test."""
+    import ctypes
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -86,7 +93,8 @@ def main():
                                 user="user root;" if os.geteuid() == 0 else "",
                                 extra=args.extra))
         proc = subprocess.Popen([nginx, "-p", tmp, "-c", os.path.join(tmp, "nginx.conf"),
-                                 "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+                                 "-g", "daemon off;"], stderr=subprocess.DEVNULL,
+                                preexec_fn=die_with_parent)
         url = "http://127.0.0.1:%d" % port
         ok = False
         for _ in range(100):
