@@ -176,6 +176,41 @@ def check_expected(records, label):
     return {a.id: a.title for a in live.values()}
 
 
+def admin_port(name):
+    import re
+    for line in open(os.path.join(work, name + ".log"), errors="replace"):
+        m = re.search(r"admin endpoint listening on 127\.0\.0\.1:(\d+)", line)
+        if m:
+            return int(m.group(1))
+    fail("%s logged no admin endpoint" % name)
+
+
+def check_admin_endpoints(services):
+    """Each running service answers /healthz and /readyz with 200 and
+    exports its metrics; the scrapes are saved when
+    CRAWLSTREAM_E2E_METRICS_DIR is set (tests/deploy/update_exported_metrics.sh
+    turns them into the list the dashboard check uses)."""
+    import urllib.request
+    save = os.environ.get("CRAWLSTREAM_E2E_METRICS_DIR")
+    want = {"fetcher": "crawlstream_fetch_requests_total", "extractor": "crawlstream_stage_records_total",
+            "dedup": "crawlstream_dedup_decisions_total"}
+    for name in services:
+        port = admin_port(name)
+        for path in ("/healthz", "/readyz"):
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+                if r.status != 200:
+                    fail("%s %s answered %d" % (name, path, r.status))
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+            text = r.read().decode()
+        for metric in ("crawlstream_build_info", "crawlstream_kafka_produced_total", want[name]):
+            if metric not in text:
+                fail("%s does not export %s" % (name, metric))
+        if save:
+            os.makedirs(save, exist_ok=True)
+            open(os.path.join(save, name + ".txt"), "w").write(text)
+    print("every service answers /healthz and /readyz with 200 and exports its metrics")
+
+
 def committed_everything(bootstrap):
     from kafka import KafkaConsumer, TopicPartition
     for name, topic in INPUT_TOPIC.items():
@@ -221,6 +256,7 @@ def main():
                           want=lambda r: len(live_articles(r)) >= want_live)
     services_result = check_expected(records, "services")
 
+    check_admin_endpoints(services)
     for name, p in services.items():
         p.send_signal(signal.SIGTERM)
     for name, p in services.items():
