@@ -30,6 +30,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+import harness  # noqa: E402
 
 
 def proc_cpu_seconds(pid):
@@ -68,22 +70,10 @@ def main():
         subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/support/make_site.py"), site,
                         "--pages", str(args.pages), "--page-kb", str(args.page_kb)], check=True)
         print("site generated in %.1fs" % (time.time() - t), flush=True)
-        port_file = os.path.join(work, "port")
-        procs.append(subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests/support/nginx_site.py"),
-                                       "--root", site, "--port-file", port_file, "--timeout", "3600"],
-                                      stdout=subprocess.DEVNULL))
-        while not os.path.exists(port_file):
-            time.sleep(0.05)
-        base = "http://127.0.0.1:" + open(port_file).read().strip()
-        for f in os.listdir(site):
-            if f.endswith(".xml") or f == "robots.txt":
-                p = os.path.join(site, f)
-                text = open(p).read().replace("{{BASE}}", base)
-                open(p, "w").write(text)
-        seeds = os.path.join(work, "seeds.txt")
-        open(seeds, "w").write(base + "/sitemap.xml\n")
-
-        sys.path.insert(0, gen_protos(work))
+        base, nginx = harness.serve_site(site, work, timeout_s=3600, copy=False)
+        procs.append(nginx)
+        seeds = harness.write_seeds(["{{BASE}}/sitemap.xml"], base, work)
+        harness.gen_protos(work)
         modes = ["fetcher", "pipeline"] if args.mode == "both" else [args.mode]
         results = {}
         if "fetcher" in modes:
@@ -105,12 +95,11 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
-def gen_protos(work):
-    out = os.path.join(work, "py")
-    os.makedirs(out, exist_ok=True)
-    protos = ["crawlstream/v1/" + f for f in sorted(os.listdir(os.path.join(ROOT, "proto/crawlstream/v1")))]
-    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"), "--python_out", out] + protos, check=True)
-    return out
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run_wrk(work, base, pages, connections):
@@ -127,61 +116,78 @@ def run_wrk(work, base, pages, connections):
 def run_stages(cli, bins, stages, seeds, work, args, out_topic):
     from kafka import KafkaConsumer, TopicPartition
     from crawlstream.v1 import article_pb2, fetched_page_pb2
-    bs_file = os.path.join(work, "bootstrap-" + out_topic)
-    broker = subprocess.Popen([cli, "broker", "--brokers", "1", "--topics.partitions", "4",
-                               "--bootstrap-file", bs_file], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    while not os.path.exists(bs_file):
-        time.sleep(0.05)
-    bootstrap = open(bs_file).read().strip()
+    broker, bootstrap = harness.start_broker(cli, work, brokers=1, partitions=16,
+                                             log_name="broker-%s.log" % out_topic)
     env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
                CRAWLSTREAM_SERVICE_LOG_LEVEL="warn", CRAWLSTREAM_FETCHER_ALLOW_CIDRS="127.0.0.1/32",
                CRAWLSTREAM_FETCHER_MIN_DELAY="0",
                CRAWLSTREAM_FETCHER_MAX_CONNECTIONS_PER_HOST=str(args.connections),
                CRAWLSTREAM_FETCHER_GLOBAL_CONCURRENCY=str(args.connections))
     procs = {}
+    admin_port = free_port()
     for name in stages:
         argv = [bins[name], "--config", os.path.join(ROOT, "config", name + ".yaml")]
         if name == "fetcher":
-            argv.append("--fetcher.seeds_file=" + seeds)
+            argv += ["--fetcher.seeds_file=" + seeds, "--service.http_port=%d" % admin_port]
         procs[name] = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
                                        stderr=open(os.path.join(work, name + ".log"), "w"))
-    c = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
-                      auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=1000,
-                      fetch_max_bytes=64 << 20, max_partition_fetch_bytes=16 << 20)
-    c.assign([TopicPartition(out_topic, p) for p in range(4)])
     first_fetch, last_out, lat, seen = None, None, [], set()
     deadline = time.time() + 1800
     peak = {}
-    while len(seen) < args.pages and time.time() < deadline:
-        for m in c:
-            if not m.value:
-                continue
-            if out_topic == "articles":
+    if out_topic == "articles":
+        # Articles are small: an outside Python consumer reads them and
+        # their fetched_at.
+        c = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None,
+                          auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=1000)
+        c.assign([TopicPartition(out_topic, p) for p in range(16)])
+        while len(seen) < args.pages and time.time() < deadline:
+            for m in c:
+                if not m.value:
+                    continue
                 a = article_pb2.Article()
                 a.ParseFromString(m.value)
+                if a.id in seen:
+                    continue
+                seen.add(a.id)
                 fetched = a.fetched_at.seconds + a.fetched_at.nanos / 1e9
-                key = a.id
-            else:
-                pg = fetched_page_pb2.FetchedPage()
-                pg.ParseFromString(m.value)
-                fetched = pg.fetched_at.seconds + pg.fetched_at.nanos / 1e9
-                key = pg.final_url
-            if key in seen:
+                t_out = m.timestamp / 1000.0
+                first_fetch = fetched if first_fetch is None else min(first_fetch, fetched)
+                last_out = t_out if last_out is None else max(last_out, t_out)
+                lat.append(t_out - fetched)
+                if len(seen) >= args.pages:
+                    break
+            for name, p in procs.items():
+                if p.poll() is None:
+                    peak[name] = proc_hwm_mib(p.pid)
+        c.close()
+    else:
+        # Pages are big (reading 500 MB back in Python would measure the
+        # reader): watch the fetcher's own count of acknowledged pages on
+        # /metrics every 50 ms instead.
+        import re
+        import urllib.request
+        url = "http://127.0.0.1:%d/metrics" % admin_port
+        pattern = re.compile(r'crawlstream_kafka_produced_total\{outcome="ok",topic="crawl.pages"\} (\d+)')
+        while time.time() < deadline:
+            try:
+                text = urllib.request.urlopen(url, timeout=5).read().decode()
+            except OSError:
+                time.sleep(0.05)
                 continue
-            seen.add(key)
-            t_out = m.timestamp / 1000.0
-            first_fetch = fetched if first_fetch is None else min(first_fetch, fetched)
-            last_out = t_out if last_out is None else max(last_out, t_out)
-            lat.append(t_out - fetched)
-            if len(seen) >= args.pages:
+            m = pattern.search(text)
+            n = int(m.group(1)) if m else 0
+            now = time.time()
+            if n > 0 and first_fetch is None:
+                first_fetch = now
+            if n > len(seen):
+                seen = set(range(n))
+                last_out = now
+            peak["fetcher"] = proc_hwm_mib(procs["fetcher"].pid)
+            if n >= args.pages:
                 break
-        for name, p in procs.items():
-            if p.poll() is None:
-                peak[name] = proc_hwm_mib(p.pid)
+            time.sleep(0.05)
     cpu = {name: proc_cpu_seconds(p.pid) for name, p in procs.items() if p.poll() is None}
     peak["broker"] = proc_hwm_mib(broker.pid)
-    c.close()
     for p in list(procs.values()) + [broker]:
         p.send_signal(signal.SIGTERM)
     for p in list(procs.values()) + [broker]:

@@ -41,7 +41,10 @@ struct TopicNames {
   std::string duplicates = "articles.duplicates";
   std::string deadletter = "crawl.deadletter";
   // Partition count used when the development broker creates the topics.
-  int64_t partitions = 4;
+  // The development broker keeps only a few MB per partition in memory
+  // (older records are dropped), so more partitions let a local crawl of
+  // tens of thousands of pages stay whole while a stage lags behind.
+  int64_t partitions = 16;
 };
 
 void BindKafkaOptions(Config* config, KafkaOptions* options);

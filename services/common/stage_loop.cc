@@ -95,16 +95,13 @@ void StageLoop::Handle(const InRecord& record, const Processor& process) {
   std::string dlq = options_.deadletter_topic;
 
   // Produces the dead letter for `record`; the input is done on its ack.
+  // When even the dead letter is refused (the original is huge), the
+  // original value is cut to 4 KiB and the detail says so.
   auto dead_letter = [state, consumer, producer, stage, dlq, record](
                          const std::string& reason, const std::string& detail) {
     spdlog::warn("{}: dead-lettering {}/{}@{}: {}: {}", stage, record.tp.topic,
                  record.tp.partition, record.offset, reason, detail);
-    OutRecord out{dlq, record.key, MakeDeadLetter(stage, reason, detail, record),
-                  {{"content-type", "application/x-protobuf"},
-                   {"schema", "crawlstream.v1.DeadLetter"},
-                   {"producer", "crawlstream-" + stage}}};
-    auto st = producer->Produce(std::move(out), [state, consumer, record, reason](
-                                                    const DeliveryReport& report) {
+    auto on_ack = [state, consumer, record, reason](const DeliveryReport& report) {
       if (report.ok()) {
         state->Count("dead_letter", reason);
         consumer->Done(record);
@@ -113,28 +110,20 @@ void StageLoop::Handle(const InRecord& record, const Processor& process) {
         spdlog::error("dead letter not delivered: {}", report.error_message);
         state->failed.store(true);
       }
-    });
-    if (!st) {
-      // Even the dead letter is refused (e.g. the original is huge): keep
-      // the original out of it and say so.
-      InRecord trimmed = record;
-      trimmed.value = trimmed.value.substr(0, 4096);
-      OutRecord small{dlq, record.key,
-                      MakeDeadLetter(stage, reason, detail + " (original value truncated to 4 KiB: " +
-                                                        std::to_string(record.value.size()) + " bytes)",
-                                     trimmed),
-                      {{"schema", "crawlstream.v1.DeadLetter"}}};
-      auto st2 = producer->Produce(std::move(small), [state, consumer, record, reason](
-                                                         const DeliveryReport& report) {
-        if (report.ok()) {
-          state->Count("dead_letter", reason);
-          consumer->Done(record);
-          state->done.fetch_add(1);
-        } else {
-          state->failed.store(true);
-        }
-      });
-      if (!st2) state->failed.store(true);
+    };
+    KafkaHeaders headers = {{"content-type", "application/x-protobuf"},
+                            {"schema", "crawlstream.v1.DeadLetter"},
+                            {"producer", "crawlstream-" + stage}};
+    auto st = producer->Produce(
+        {dlq, record.key, MakeDeadLetter(stage, reason, detail, record), headers}, on_ack);
+    if (st) return;
+    InRecord trimmed = record;
+    trimmed.value.resize(std::min<size_t>(trimmed.value.size(), 4096));
+    std::string note = detail + " (original value truncated to 4 KiB: " +
+                       std::to_string(record.value.size()) + " bytes)";
+    if (!producer->Produce({dlq, record.key, MakeDeadLetter(stage, reason, note, trimmed), headers},
+                           on_ack)) {
+      state->failed.store(true);
     }
   };
 

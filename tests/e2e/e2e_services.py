@@ -19,6 +19,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+import harness  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 CLI = os.path.join(BUILD, "services/cli/crawlstream")
 SERVICES = {
@@ -57,35 +59,6 @@ def start(name, argv, env=None):
     p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     procs.append(p)
     return p
-
-
-def serve_site():
-    site = os.path.join(work, "site")
-    shutil.copytree(os.path.join(ROOT, "examples/site"), site, symlinks=False)
-    port_file = os.path.join(work, "port")
-    start("nginx", ["/usr/bin/python3", os.path.join(ROOT, "tests/support/nginx_site.py"),
-                    "--root", site, "--port-file", port_file, "--timeout", "600"])
-    for _ in range(100):
-        if os.path.exists(port_file):
-            break
-        time.sleep(0.1)
-    base = "http://127.0.0.1:" + open(port_file).read().strip()
-    for f in ("robots.txt", "feed.xml", "sitemap.xml"):
-        path = os.path.join(site, f)
-        text = open(path, encoding="utf-8").read().replace("{{BASE}}", base)
-        open(path, "w", encoding="utf-8").write(text)
-    seeds = os.path.join(work, "seeds.txt")
-    text = open(os.path.join(ROOT, "examples/seeds.txt"), encoding="utf-8").read()
-    open(seeds, "w", encoding="utf-8").write(text.replace("{{BASE}}", base))
-    return base, seeds
-
-
-def gen_protos():
-    out = os.path.join(work, "py")
-    os.makedirs(out)
-    protos = [os.path.join("crawlstream/v1", f) for f in sorted(os.listdir(os.path.join(ROOT, "proto/crawlstream/v1")))]
-    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"), "--python_out", out] + protos, check=True)
-    sys.path.insert(0, out)
 
 
 def read_topics(bootstrap, topics, settle_s=6.0, timeout_s=150.0, want=None):
@@ -231,16 +204,13 @@ def main():
     for path in [CLI] + list(SERVICES.values()):
         if not os.path.exists(path):
             fail("missing binary " + path)
-    gen_protos()
-    base, seeds = serve_site()
+    harness.gen_protos(work)
+    base, nginx = harness.serve_site(os.path.join(ROOT, "examples/site"), work, timeout_s=600)
+    procs.append(nginx)
+    seeds = harness.write_seeds(open(os.path.join(ROOT, "examples/seeds.txt"), encoding="utf-8"), base, work)
     print("site at " + base)
-    bs_file = os.path.join(work, "bootstrap")
-    start("broker", [CLI, "broker", "--brokers", "3", "--topics.partitions", "3", "--bootstrap-file", bs_file])
-    for _ in range(100):
-        if os.path.exists(bs_file):
-            break
-        time.sleep(0.1)
-    bootstrap = open(bs_file).read().strip()
+    broker, bootstrap = harness.start_broker(CLI, work, brokers=3, partitions=3)
+    procs.append(broker)
     env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
                CRAWLSTREAM_SERVICE_LOG_FORMAT="json", CRAWLSTREAM_KAFKA_COMMIT_INTERVAL="200ms")
     services = {}

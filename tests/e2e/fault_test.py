@@ -21,6 +21,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests/support"))
+import harness  # noqa: E402
 ap = argparse.ArgumentParser()
 ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
 ap.add_argument("--pages", type=int, default=2000)
@@ -72,31 +74,12 @@ def main():
     site = os.path.join(work, "site")
     subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/support/make_site.py"), site,
                     "--pages", str(args.pages), "--page-kb", "16", "--seed", str(args.seed)], check=True)
-    port_file = os.path.join(work, "port")
-    others.append(subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests/support/nginx_site.py"),
-                                    "--root", site, "--port-file", port_file, "--timeout", "900"],
-                                   stdout=subprocess.DEVNULL))
-    while not os.path.exists(port_file):
-        time.sleep(0.05)
-    base = "http://127.0.0.1:" + open(port_file).read().strip()
-    for f in os.listdir(site):
-        if f.endswith(".xml") or f == "robots.txt":
-            p = os.path.join(site, f)
-            text = open(p).read().replace("{{BASE}}", base)
-            open(p, "w").write(text)
-    seeds = os.path.join(work, "seeds.txt")
-    open(seeds, "w").write(base + "/sitemap.xml\n")
+    base, nginx = harness.serve_site(site, work, copy=False)
+    others.append(nginx)
+    seeds = harness.write_seeds(["{{BASE}}/sitemap.xml"], base, work)
     expected = {base + e["path"]: e["title"] for e in json.load(open(os.path.join(site, "expected.json")))}
-
-    bs_file = os.path.join(work, "bootstrap")
-    broker = subprocess.Popen([CLI, "broker", "--brokers", "3", "--topics.partitions", "4",
-                               "--bootstrap-file", bs_file, "--control-stdin"],
-                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                              stderr=open(os.path.join(work, "broker.log"), "w"), text=True)
+    broker, bootstrap = harness.start_broker(CLI, work, brokers=3, partitions=4, control=True)
     others.append(broker)
-    while not os.path.exists(bs_file):
-        time.sleep(0.05)
-    bootstrap = open(bs_file).read().strip()
     env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
                CRAWLSTREAM_SERVICE_LOG_FORMAT="json", CRAWLSTREAM_KAFKA_SESSION_TIMEOUT="6s",
                CRAWLSTREAM_KAFKA_COMMIT_INTERVAL="300ms", CRAWLSTREAM_FETCHER_ALLOW_CIDRS="127.0.0.1/32",
@@ -158,7 +141,7 @@ def main():
 
     # Drain: wait until every expected article is live and nothing new
     # arrives for a while.
-    sys.path.insert(0, gen_protos())
+    harness.gen_protos(work)
     from crawlstream.v1 import article_pb2
     consumer = KafkaConsumer("articles", bootstrap_servers=bootstrap.split(","), group_id=None,
                              auto_offset_reset="earliest", enable_auto_commit=False,
@@ -216,14 +199,6 @@ def main():
             fail("%s exited %d after SIGTERM" % (name, rc))
     cleanup()
     print("PASS")
-
-
-def gen_protos():
-    out = os.path.join(work, "py")
-    os.makedirs(out, exist_ok=True)
-    protos = ["crawlstream/v1/" + f for f in sorted(os.listdir(os.path.join(ROOT, "proto/crawlstream/v1")))]
-    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"), "--python_out", out] + protos, check=True)
-    return out
 
 
 if __name__ == "__main__":
