@@ -115,7 +115,7 @@ def run_wrk(work, base, pages, connections):
 
 def run_stages(cli, bins, stages, seeds, work, args, out_topic):
     from kafka import KafkaConsumer, TopicPartition
-    from crawlstream.v1 import article_pb2, fetched_page_pb2
+    from crawlstream.v1 import article_pb2
     broker, bootstrap = harness.start_broker(cli, work, brokers=1, partitions=16,
                                              log_name="broker-%s.log" % out_topic)
     env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",

@@ -212,6 +212,7 @@ int StageLoop::Run(const Processor& process) {
     if (auto st = consumer_->MaybeCommit(); !st) {
       spdlog::warn("{}: {}", options_.stage, st.error().message);
     }
+    if (options_.on_tick) options_.on_tick();
     if (options_.stop_after > 0 && state_->done.load() >= options_.stop_after &&
         producer_->inflight() == 0) {
       break;

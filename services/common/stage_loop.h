@@ -78,6 +78,9 @@ struct StageLoopOptions {
   // For `crawlstream run`: also stop when this flag is set (null = only
   // on Shutdown::Requested()).
   const std::atomic<bool>* stop = nullptr;
+  // Called on the loop's thread once per iteration (dedup tails the
+  // articles topic here); may be empty.
+  std::function<void()> on_tick = nullptr;
 };
 
 // Builds the serialized crawlstream.v1.DeadLetter for `input`.

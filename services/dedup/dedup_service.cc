@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <functional>
+#include <iterator>
 
 #include "crawlstream/v1/article.pb.h"
 #include "crawlstream/v1/duplicate.pb.h"
@@ -185,13 +186,92 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
     }
   }
   rd_kafka_topic_partition_list_destroy(list);
-  rd_kafka_consumer_close(rk);
+  // Keep reading from where the restore ended: the global table.
+  auto* from = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(from, topics_.articles.c_str(), p)->offset = end[static_cast<size_t>(p)];
+  }
+  rd_kafka_assign(rk, from);
+  rd_kafka_topic_partition_list_destroy(from);
+  tail_ = std::shared_ptr<void>(guard.release(), [](void* h) {
+    auto* k = static_cast<rd_kafka_t*>(h);
+    rd_kafka_consumer_close(k);
+    rd_kafka_destroy(k);
+  });
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   restore_seconds_->Set(stats.seconds);
   index_size_->Set(static_cast<double>(dedup_->index().size()));
   spdlog::info("dedup: restored {} articles ({} tombstones, {} undecodable) from {} in {:.2f}s",
                stats.records, stats.tombstones, stats.undecodable, topics_.articles, stats.seconds);
   return stats;
+}
+
+std::vector<OutRecord> DedupStage::PollTail(int max_records) {
+  std::vector<OutRecord> out;
+  if (!tail_) return out;
+  auto* rk = static_cast<rd_kafka_t*>(tail_.get());
+  for (int i = 0; i < max_records; ++i) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 0);
+    if (!m) break;
+    if (!m->err) {
+      auto more = ApplyForeign(m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "",
+                               m->payload ? std::string(static_cast<char*>(m->payload), m->len) : "");
+      std::move(more.begin(), more.end(), std::back_inserter(out));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  return out;
+}
+
+std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const std::string& value) {
+  std::vector<OutRecord> out;
+  if (value.empty()) {  // a tombstone, ours or another instance's
+    dedup_->Forget(key);
+    published_.erase(IdHash(key));
+    retired_.erase(IdHash(key));
+    return out;
+  }
+  crawlstream::v1::Article article;
+  if (!article.ParseFromString(value) || article.id().empty()) return out;
+  if (retired_.contains(IdHash(article.id()))) return out;  // already resolved
+  uint64_t content = ContentHash(article);
+  auto seen = published_.find(IdHash(article.id()));
+  if (seen != published_.end() && seen->second == content) return out;  // ours, or known
+  auto decision = dedup_->Decide(article);
+  if (!decision) {
+    spdlog::error("dedup: tail: {}", decision.error().message);
+    return out;
+  }
+  CountDecision(MatchLevelName(decision->level), std::string("tail_") +
+                                                     std::string(DecisionKindName(decision->kind)));
+  auto emit = [&](const std::string& loser, const std::string& winner) {
+    crawlstream::v1::Duplicate d;
+    if (!MakeDuplicateRecord(*decision, article, &d)) return;
+    d.set_id(loser);
+    d.set_duplicate_of(winner);
+    *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+    out.push_back({topics_.duplicates, loser, d.SerializeAsString(), Headers("crawlstream.v1.Duplicate")});
+    out.push_back({topics_.articles, loser, "", Headers("tombstone")});
+    retired_.insert(IdHash(loser));
+  };
+  switch (decision->kind) {
+    case DecisionKind::kPublishNew:
+    case DecisionKind::kUpdateSameId:
+      published_[IdHash(article.id())] = content;  // another instance's canonical
+      break;
+    case DecisionKind::kDuplicateOf:
+      // Ours stays canonical: the other instance's copy must go.
+      emit(article.id(), decision->other_id);
+      break;
+    case DecisionKind::kReplaces:
+      // Theirs is the better canonical: ours goes.
+      published_[IdHash(article.id())] = content;
+      published_.erase(IdHash(decision->other_id));
+      emit(decision->other_id, article.id());
+      break;
+  }
+  index_size_->Set(static_cast<double>(dedup_->index().size()));
+  return out;
 }
 
 Processor DedupStage::processor() {
@@ -238,6 +318,7 @@ StageResult DedupStage::Process(const InRecord& in) {
     case DecisionKind::kReplaces:
       published_[idh] = content;
       published_.erase(IdHash(decision->other_id));
+      retired_.insert(IdHash(decision->other_id));
       r.outputs.push_back({topics_.articles, article.id(), in.value, Headers("crawlstream.v1.Article")});
       emit_duplicate();
       r.outputs.push_back({topics_.articles, decision->other_id, "", Headers("tombstone")});

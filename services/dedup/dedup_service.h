@@ -19,6 +19,16 @@
 // topic from the beginning to its end at start (it is its own changelog):
 // an input replayed after a crash finds its article already published.
 //
+// Several instances share the input partitions and each keeps the whole
+// `articles` topic as a global table: after Restore(), PollTail() keeps
+// reading `articles` from where the restore ended. A record this instance
+// did not publish goes through Decide(): when it and a canonical of ours
+// are the same story (two copies reached two instances at the same time,
+// the race window), the deterministic canonical rule picks the winner and
+// PollTail() returns the loser's Duplicate and tombstone. Every instance
+// that sees the conflict emits the same records, so the result does not
+// depend on which one acts first.
+//
 // Not thread-safe: one consumer thread.
 #pragma once
 
@@ -27,6 +37,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "services/common/kafka_options.h"
 #include "services/common/stage_loop.h"
@@ -74,6 +85,13 @@ class DedupStage {
   Processor processor();
   StageResult Process(const InRecord& in);
 
+  // Reads up to `max_records` new records of `articles` (non-blocking) and
+  // returns the outputs that resolve conflicts with other instances'
+  // publications. Only after a successful Restore().
+  std::vector<OutRecord> PollTail(int max_records);
+  // Applies one record of `articles` published by anyone (tests, PollTail).
+  std::vector<OutRecord> ApplyForeign(const std::string& key, const std::string& value);
+
  private:
   uint64_t ContentHash(const crawlstream::v1::Article& a) const;
   void CountDecision(std::string_view level, std::string_view decision);
@@ -86,6 +104,11 @@ class DedupStage {
   prometheus::Gauge* restore_seconds_ = nullptr;
   // Hash of the published content per canonical id (replay detection).
   std::unordered_map<uint64_t, uint64_t> published_;
+  // Ids this instance tombstoned, until their tombstone comes back through
+  // the tail: their article records there are not new publications.
+  std::unordered_set<uint64_t> retired_;
+  // Consumer of `articles` kept after Restore() (rd_kafka_t*).
+  std::shared_ptr<void> tail_;
 };
 
 }  // namespace crawlstream::dedup

@@ -12,7 +12,6 @@ publish the same articles.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -227,15 +226,7 @@ def main():
     services_result = check_expected(records, "services")
 
     check_admin_endpoints(services)
-    for name, p in services.items():
-        p.send_signal(signal.SIGTERM)
-    for name, p in services.items():
-        try:
-            rc = p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            fail("%s did not exit within 10 s of SIGTERM" % name)
-        if rc != 0:
-            fail("%s exited %d after SIGTERM" % (name, rc))
+    harness.stop_gracefully(services, fail)
     print("all services exited 0 within 10 s of SIGTERM")
     committed_everything(bootstrap)
 
@@ -261,11 +252,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SystemExit:
-        raise
-    except BaseException as e:  # noqa
-        import traceback
-        traceback.print_exc()
-        fail(str(e))
+    harness.run_main(main, fail)

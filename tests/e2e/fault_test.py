@@ -188,25 +188,10 @@ def main():
         fail("%d tombstones: distinct stories must not replace each other" % tombstones)
     log("all %d articles present exactly once in the articles log" % len(expected))
 
-    for name, p in procs.items():
-        p.send_signal(signal.SIGTERM)
-    for name, p in procs.items():
-        try:
-            rc = p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            fail("%s did not stop within 10 s of SIGTERM" % name)
-        if rc != 0:
-            fail("%s exited %d after SIGTERM" % (name, rc))
+    harness.stop_gracefully(procs, fail)
     cleanup()
     print("PASS")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SystemExit:
-        raise
-    except BaseException as e:  # noqa
-        import traceback
-        traceback.print_exc()
-        fail(repr(e))
+    harness.run_main(main, fail)

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "crawlstream/v1/article.pb.h"
 #include "crawlstream/v1/duplicate.pb.h"
@@ -145,6 +146,90 @@ TEST_F(DedupStageTest, OneArticlePerStoryAndReplayIsNotPublishedTwice) {
   EXPECT_EQ(restored_, records);
   auto after = testing_util::ReadAll(kafka_.brokers, topics_.articles, 2);
   EXPECT_EQ(after.size(), log_before) << "a replayed input was published again";
+}
+
+// Two instances get two copies of one story at the same time (the race
+// window): both publish. Each tails `articles`, sees the other's copy, and
+// both name the same loser, whose Duplicate and tombstone they emit.
+TEST_F(DedupStageTest, TwoInstancesResolveARaceTheSameWay) {
+  // Two copies of one story.
+  const crawlstream::v1::Article* first = nullptr;
+  const crawlstream::v1::Article* second = nullptr;
+  for (size_t i = 0; i < articles_.size() && !second; ++i) {
+    for (size_t j = i + 1; j < articles_.size(); ++j) {
+      if (story_[articles_[i].id()] == story_[articles_[j].id()]) {
+        first = &articles_[i];
+        second = &articles_[j];
+        break;
+      }
+    }
+  }
+  ASSERT_TRUE(first && second);
+
+  auto converter = dedup::MakeOpenccConverter();
+  ASSERT_TRUE(converter);
+  struct Instance {
+    std::unique_ptr<dedup::Deduplicator> dd;
+    std::unique_ptr<dedup::DedupStage> stage;
+  };
+  auto make = [&] {
+    Instance i;
+    i.dd = std::make_unique<dedup::Deduplicator>(dedup::DedupOptions{}, converter->get());
+    i.stage = std::make_unique<dedup::DedupStage>(i.dd.get(), topics_,
+                                                  std::make_shared<prometheus::Registry>());
+    EXPECT_TRUE(i.stage->Restore(kafka_, 30s));
+    return i;
+  };
+  Instance a = make(), b = make();
+  auto producer = Producer::Create(kafka_, std::make_shared<prometheus::Registry>(), nullptr);
+  ASSERT_TRUE(producer);
+  auto publish = [&](const std::vector<OutRecord>& outs) {
+    for (const auto& o : outs) ASSERT_TRUE((*producer)->Produce(o, nullptr));
+    ASSERT_TRUE((*producer)->Flush(10s));
+  };
+  InRecord in1, in2;
+  in1.value = first->SerializeAsString();
+  in2.value = second->SerializeAsString();
+  auto r1 = a.stage->Process(in1);
+  auto r2 = b.stage->Process(in2);
+  ASSERT_EQ(r1.outputs.size(), 1u);  // each instance thinks its copy is new
+  ASSERT_EQ(r2.outputs.size(), 1u);
+  publish(r1.outputs);
+  publish(r2.outputs);
+
+  auto resolve = [&](Instance& i) {
+    std::vector<OutRecord> got;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (got.empty() && std::chrono::steady_clock::now() < deadline) {
+      got = i.stage->PollTail(100);
+      std::this_thread::sleep_for(50ms);
+    }
+    return got;
+  };
+  auto from_a = resolve(a);
+  auto from_b = resolve(b);
+  ASSERT_EQ(from_a.size(), 2u);  // Duplicate + tombstone
+  ASSERT_EQ(from_b.size(), 2u);
+  std::string loser_a, loser_b;
+  for (const auto& o : from_a) {
+    if (o.topic == topics_.articles) {
+      EXPECT_TRUE(o.value.empty());
+      loser_a = o.key;
+    }
+  }
+  for (const auto& o : from_b) {
+    if (o.topic == topics_.articles) loser_b = o.key;
+  }
+  EXPECT_FALSE(loser_a.empty());
+  EXPECT_EQ(loser_a, loser_b);
+  EXPECT_TRUE(loser_a == first->id() || loser_a == second->id());
+  for (const auto& o : from_a) {
+    if (o.topic != topics_.duplicates) continue;
+    crawlstream::v1::Duplicate d;
+    ASSERT_TRUE(d.ParseFromString(o.value));
+    EXPECT_EQ(d.id(), loser_a);
+    EXPECT_EQ(d.duplicate_of(), loser_a == first->id() ? second->id() : first->id());
+  }
 }
 
 }  // namespace

@@ -74,3 +74,31 @@ def start_broker(cli, work, brokers=3, partitions=4, control=False, log_name="br
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, log_name), "w"),
                             text=True)
     return proc, wait_for_file(bs_file)
+
+
+def stop_gracefully(procs, fail, timeout_s=10):
+    """SIGTERMs every process of {name: Popen}; each must exit 0 within
+    timeout_s, else fail(message)."""
+    import signal
+    for p in procs.values():
+        p.send_signal(signal.SIGTERM)
+    for name, p in procs.items():
+        try:
+            rc = p.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            fail("%s did not exit within %d s of SIGTERM" % (name, timeout_s))
+        if rc != 0:
+            fail("%s exited %d after SIGTERM" % (name, rc))
+
+
+def run_main(main, fail):
+    """Runs main(); an unexpected exception becomes fail(...) so that the
+    test's processes are cleaned up and its logs printed."""
+    try:
+        main()
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: BLE001
+        import traceback
+        traceback.print_exc()
+        fail(repr(e))
