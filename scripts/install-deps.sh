@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates
-  clang libfuzzer-14-dev
+  clang clang-19 libfuzzer-19-dev libclang-rt-19-dev
   # required libraries
   librdkafka-dev libcurl4-openssl-dev libgumbo-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
