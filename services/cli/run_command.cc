@@ -41,7 +41,8 @@ using namespace std::chrono_literals;
 constexpr const char* kUsage =
     R"(usage: crawlstream run --seeds FILE [--brokers LIST] [--out FILE.jsonl]
                        [--duplicates-out FILE.jsonl] [--allow-cidr CIDR]...
-                       [--config FILE] [--follow] [--<section>.<key>=VALUE]...
+                       [--config FILE] [--check-config] [--follow]
+                       [--<section>.<key>=VALUE]...
 
 Runs fetcher, extractor and dedup in one process. Seeds are URLs (pages,
 RSS/Atom feeds or sitemaps), one per line. Without --brokers the
@@ -56,6 +57,7 @@ unless --follow keeps polling the seed feeds and sitemaps.
   --allow-cidr CIDR   let the SSRF guard reach this range (e.g. 127.0.0.1/32
                       for a local test site); repeatable
   --follow            keep running, re-polling feeds (fetcher.repoll_interval)
+  --check-config      validate the configuration and exit
 
 Keys (also settable in --config FILE and by environment variable):
 )";
