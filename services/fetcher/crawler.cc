@@ -450,7 +450,7 @@ struct Crawler::Impl {
       r.body = std::move(body);  // not a feed after all: treat as a page
     }
 
-    FetchedPage page = ToFetchedPage(r, w.req, w.req.url(), clock->WallNow());
+    FetchedPage page = ToFetchedPage(std::move(r), w.req, w.req.url(), clock->WallNow());
     if (options.follow_links && scope && ContainsCi(content_type, "html")) {
       auto base = ParseUrl(page.final_url());
       if (base) {

@@ -12,7 +12,7 @@ void SetTimestamp(google::protobuf::Timestamp* ts, std::chrono::system_clock::ti
 
 }  // namespace
 
-crawlstream::v1::FetchedPage ToFetchedPage(const FetchResult& result,
+crawlstream::v1::FetchedPage ToFetchedPage(FetchResult result,
                                            const crawlstream::v1::CrawlRequest& request,
                                            std::string_view requested_url,
                                            std::chrono::system_clock::time_point fetched_at) {
@@ -27,7 +27,7 @@ crawlstream::v1::FetchedPage ToFetchedPage(const FetchResult& result,
     h->set_value(value);
   }
   page.set_content_type(std::string(result.Header("Content-Type")));
-  page.set_body(result.body);
+  page.set_body(std::move(result.body));
   SetTimestamp(page.mutable_fetched_at(), fetched_at);
   page.set_fetch_duration_ms(static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(result.total_time).count()));

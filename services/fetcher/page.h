@@ -21,9 +21,9 @@
 
 namespace crawlstream::fetcher {
 
-// The FetchedPage for a successful result. `requested_url` is the
+// The FetchedPage for a successful result (the body is moved, not copied). `requested_url` is the
 // canonical URL that was fetched; `fetched_at` is wall-clock UTC.
-crawlstream::v1::FetchedPage ToFetchedPage(const FetchResult& result,
+crawlstream::v1::FetchedPage ToFetchedPage(FetchResult result,
                                            const crawlstream::v1::CrawlRequest& request,
                                            std::string_view requested_url,
                                            std::chrono::system_clock::time_point fetched_at);
