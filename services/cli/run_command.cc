@@ -419,11 +419,31 @@ int RunRunCommand(int argc, char** argv) {
   // dedup, and the collector has seen every dedup output. Checked twice in
   // a row to rule out a record between two counters.
   int stable = 0;
+  // A crawl whose fetcher has nothing left to do but whose later stages
+  // neither finish nor move for this long is stuck (e.g. the development
+  // broker dropped records a lagging stage still waited for).
+  const auto stall_limit = 120s;
+  int64_t last_signature = -1;
+  auto last_change = std::chrono::steady_clock::now();
+  bool stalled = false;
   while (!stop.load() && !Shutdown::Requested()) {
     std::this_thread::sleep_for(200ms);
     health.Beat();
     print_progress(false);
     if (follow) continue;
+    int64_t signature = fetch.inputs_taken() + fetch.requests_acked() + fetch.pages_acked() +
+                        fetch.dead_letters_acked() + ex_loop.inputs_done() + dd_loop.inputs_done() +
+                        collector.articles() + collector.duplicates() + collector.dead_letters();
+    // Waiting for a host (politeness, Retry-After, retries) is not a stall.
+    if (signature != last_signature || !fetch.idle()) {
+      last_signature = signature;
+      last_change = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - last_change > stall_limit) {
+      std::fprintf(stderr, "\ncrawlstream run: no progress for %lld s and not drained; stopping\n",
+                   static_cast<long long>(stall_limit.count()));
+      stalled = true;
+      break;
+    }
     bool drained =
         fetch.idle() && fetch.requests_acked() > 0 && fetch.inputs_taken() >= fetch.requests_acked() &&
         ex_loop.inputs_done() >= fetch.pages_acked() &&
@@ -442,11 +462,11 @@ int RunRunCommand(int argc, char** argv) {
   print_progress(true);
   std::fprintf(stderr,
                "crawl %s: %zu articles published to %s, %lld duplicates to %s, %lld dead letters\n",
-               failures.load() ? "failed" : "drained", collector.canonical(), out.c_str(),
+               failures.load() || stalled ? "failed" : "drained", collector.canonical(), out.c_str(),
                static_cast<long long>(collector.duplicates()), dups.c_str(),
                static_cast<long long>(collector.dead_letters()));
   admin.Stop();
-  return failures.load() ? 1 : 0;
+  return failures.load() || stalled ? 1 : 0;
 }
 
 }  // namespace crawlstream
