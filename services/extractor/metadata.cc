@@ -85,12 +85,7 @@ std::optional<DateTime> ParseAt(std::string_view s, size_t start) {
   if (!day || !DaysOk(*year, *month, *day)) return std::nullopt;
   Eat(s, &i, "日");
   Eat(s, &i, "号");
-  DateTime dt;
-  dt.year = *year;
-  dt.month = *month;
-  dt.day = *day;
-  dt.begin = start;
-  dt.end = i;
+  DateTime dt{.year = *year, .month = *month, .day = *day, .begin = start, .end = i};
   size_t j = i;
   if (j < s.size() && s[j] == 'T') {
     ++j;
@@ -309,12 +304,7 @@ std::optional<DateTime> ParseUsAt(std::string_view s, size_t start) {
   auto year = ReadInt(s, &i, 4, 4);
   if (!year || *year < 1990 || *year > 2099 || !DaysOk(*year, *month, *day))
     return std::nullopt;
-  DateTime dt;
-  dt.year = *year;
-  dt.month = *month;
-  dt.day = *day;
-  dt.begin = start;
-  dt.end = i;
+  DateTime dt{.year = *year, .month = *month, .day = *day, .begin = start, .end = i};
   size_t j = i;
   SkipSpaces(s, &j);
   if (Eat(s, &j, "-") || Eat(s, &j, "|") || Eat(s, &j, ",")) SkipSpaces(s, &j);
@@ -414,12 +404,7 @@ std::optional<DateTime> ParseEnglishAt(std::string_view s, size_t start) {
   auto year = ReadInt(s, &i, 4, 4);
   if (!year || *year < 1990 || *year > 2099 || !DaysOk(*year, month, day))
     return std::nullopt;
-  DateTime dt;
-  dt.year = *year;
-  dt.month = month;
-  dt.day = day;
-  dt.begin = start;
-  dt.end = i;
+  DateTime dt{.year = *year, .month = month, .day = day, .begin = start, .end = i};
   ReadEnglishTime(s, i, &dt);
   return dt;
 }
