@@ -12,7 +12,7 @@
 // delta while building), items_per_second.
 //
 // Synthetic fingerprints have random minhashes, so unrelated articles almost
-// never collide in a band: real corpora, where stock phrases make some
+// never collide in a table: real corpora, where stock phrases make some
 // unrelated articles share bands, cost more verification per lookup.
 #include <benchmark/benchmark.h>
 
@@ -38,11 +38,15 @@ Fingerprint SyntheticFingerprint(uint64_t i) {
   fp.body_hash = Mix64(i ^ 0x1234);
   fp.simhash = Mix64(i ^ 0x5678);
   fp.numbers = static_cast<uint32_t>(Mix64(i ^ 0x9abc));
-  for (int j = 0; j < kMinHashes; ++j) {
-    fp.minhash[j] = Mix64(i * kMinHashes + static_cast<uint64_t>(j) + 1);
+  for (int t = 0; t < kLshTables; ++t) {
+    for (int j = 0; j < kLshProbes; ++j) {
+      // Ascending like real bottom-k values.
+      fp.bottom[t][j] = (Mix64(i * 64 + static_cast<uint64_t>(t * 16 + j) + 1) >> 4) +
+                        (uint64_t(j) << 60);
+    }
   }
   for (int w = 0; w < kSketchWords; ++w) {
-    fp.sketch[w] = Mix64(~i * kSketchWords + static_cast<uint64_t>(w));
+    fp.sketch[w] = static_cast<uint32_t>(Mix64(~i * kSketchWords + static_cast<uint64_t>(w)));
   }
   return fp;
 }

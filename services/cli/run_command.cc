@@ -337,6 +337,7 @@ int RunRunCommand(int argc, char** argv) {
   // Dedup: restore, then consume articles.extracted.
   dedup::DedupOptions dedup_options;
   dedup_options.expected_articles = static_cast<size_t>(dopts.expected_articles);
+  dedup_options.index.lsh_tables = static_cast<int>(dopts.lsh_tables);
   auto converter = dedup::MakeOpenccConverter();
   if (!converter) {
     std::cerr << "crawlstream run: " << converter.error().message << "\n";

@@ -43,6 +43,9 @@ void BindDedupKeys(Config* c, DedupServiceOptions* o) {
   c->Bind("dedup.restore_timeout", &o->restore_timeout,
           "longest time to read the articles topic at start",
           std::chrono::milliseconds(1000), std::chrono::milliseconds(86'400'000));
+  c->Bind("dedup.lsh_tables", &o->lsh_tables,
+          "MinHash tables each article is filed in: 2 = 62 bytes per article, "
+          "3 = 67 bytes and fewer misses at moderate similarity", 1, 4);
 }
 
 DedupStage::DedupStage(Deduplicator* dedup, TopicNames topics,

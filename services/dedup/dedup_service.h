@@ -60,6 +60,7 @@ namespace crawlstream::dedup {
 struct DedupServiceOptions {
   int64_t expected_articles = 100'000;
   std::chrono::milliseconds restore_timeout{600'000};
+  int64_t lsh_tables = 2;  // IndexOptions::lsh_tables
 };
 
 void BindDedupKeys(Config* config, DedupServiceOptions* options);

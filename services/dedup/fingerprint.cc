@@ -20,8 +20,8 @@ uint64_t HashRun(const char32_t* p, size_t n) {
 }
 
 // Seeds of the MinHash functions h_i(x) = mix(x ^ seed_i).
-constexpr std::array<uint64_t, kMinHashes> MakeSeeds() {
-  std::array<uint64_t, kMinHashes> seeds{};
+constexpr std::array<uint64_t, kLshTables> MakeSeeds() {
+  std::array<uint64_t, kLshTables> seeds{};
   uint64_t s = 0x6A09E667F3BCC908ULL;
   for (auto& seed : seeds) {
     s += 0x9E3779B97F4A7C15ULL;  // splitmix64
@@ -32,12 +32,23 @@ constexpr std::array<uint64_t, kMinHashes> MakeSeeds() {
   }
   return seeds;
 }
-constexpr std::array<uint64_t, kMinHashes> kSeeds = MakeSeeds();
+constexpr std::array<uint64_t, kLshTables> kSeeds = MakeSeeds();
 constexpr uint64_t kSketchSeed = 0x3C6EF372FE94F82BULL;
 
 inline uint64_t MinHashFunction(uint64_t shingle, uint64_t seed) {
   uint64_t v = (shingle ^ seed) * 0xD6E8FEB86659FD93ULL;
   return v ^ (v >> 32);
+}
+
+// Inserts v into the ascending, distinct bottom-k `b` (padded with
+// UINT64_MAX) when it is smaller than the largest kept value.
+inline void KeepSmallest(std::array<uint64_t, kLshProbes>& b, uint64_t v) {
+  if (v >= b[kLshProbes - 1]) return;
+  int i = kLshProbes - 1;
+  while (i > 0 && b[i - 1] > v) --i;
+  if (i > 0 && b[i - 1] == v) return;  // a repeated shingle
+  for (int j = kLshProbes - 1; j > i; --j) b[j] = b[j - 1];
+  b[i] = v;
 }
 
 // Bit-sliced vertical counters: plane i holds bit i of the 64 per-position
@@ -90,20 +101,21 @@ Fingerprint ComputeFingerprint(std::u32string_view text, uint32_t numbers,
   fp.body_hash = HashRun(text.data(), text.size());
   const std::vector<uint64_t> shingles = Shingles(text, shingle_length);
   BitCounter counter;
-  fp.minhash.fill(UINT64_MAX);
+  for (auto& b : fp.bottom) b.fill(UINT64_MAX);
   std::array<uint64_t, kSketchBins> bins;
   bins.fill(UINT64_MAX);
   for (uint64_t s : shingles) {
     counter.Add(s);
-    for (int i = 0; i < kMinHashes; ++i) {
-      fp.minhash[i] = std::min(fp.minhash[i], MinHashFunction(s, kSeeds[i]));
+    for (int t = 0; t < kLshTables; ++t) {
+      KeepSmallest(fp.bottom[t], MinHashFunction(s, kSeeds[t]));
     }
-    // One-permutation hashing: the top 7 bits pick the bin.
+    // One-permutation hashing: the high half picks the bin, the low half
+    // is the value.
     const uint64_t h = Mix64(s ^ kSketchSeed);
-    uint64_t& bin = bins[h >> (64 - 7)];
-    bin = std::min(bin, h & ((uint64_t{1} << 57) - 1));
+    uint64_t& bin = bins[((h >> 32) * kSketchBins) >> 32];
+    bin = std::min<uint64_t>(bin, h & 0xFFFFFFFFULL);
   }
-  static_assert(kSketchBins == 128);
+  static_assert(32 % kSketchBitsPerBin == 0);
   for (int i = 0; i < kSketchBins; ++i) {
     uint64_t v = bins[i];
     // Optimal densification: an empty bin borrows from the first non-empty
@@ -111,7 +123,9 @@ Fingerprint ComputeFingerprint(std::u32string_view text, uint32_t numbers,
     for (uint64_t attempt = 0; v == UINT64_MAX; ++attempt) {
       v = bins[Mix64(static_cast<uint64_t>(i) << 32 | attempt) % kSketchBins];
     }
-    fp.sketch[i / 32] |= (v & 3) << (2 * (i % 32));
+    const int bit = i * kSketchBitsPerBin;
+    fp.sketch[bit / 32] |= static_cast<uint32_t>(
+        (v & ((1u << kSketchBitsPerBin) - 1)) << (bit % 32));
   }
   fp.numbers = numbers;
   const uint64_t n = shingles.size();
@@ -132,7 +146,7 @@ uint32_t DigitRunMask(std::u32string_view text) {
     }
     size_t j = i;
     while (j < text.size() && text[j] >= U'0' && text[j] <= U'9') ++j;
-    mask |= uint32_t{1} << (HashRun(text.data() + i, j - i) & 31);
+    mask |= uint32_t{1} << (HashRun(text.data() + i, j - i) & 15);
     i = j;
   }
   return mask;
@@ -141,15 +155,19 @@ uint32_t DigitRunMask(std::u32string_view text) {
 int SketchMatches(const Sketch& a, const Sketch& b) {
   int differ = 0;
   for (int w = 0; w < kSketchWords; ++w) {
-    const uint64_t x = a[w] ^ b[w];
-    differ += std::popcount((x | (x >> 1)) & 0x5555555555555555ULL);
+    uint32_t x = a[w] ^ b[w];
+    if constexpr (kSketchBitsPerBin == 2) x = (x | (x >> 1)) & 0x55555555u;
+    static_assert(kSketchBitsPerBin <= 2);
+    differ += std::popcount(x);
   }
   return kSketchBins - differ;
 }
 
 double SketchResemblance(int matches) {
   const double p = static_cast<double>(matches) / kSketchBins;
-  return std::clamp((p - 0.25) / 0.75, 0.0, 1.0);
+  // P(bin equal) = J + (1 - J) r, r = 2^-bits: equal low bits by chance.
+  constexpr double r = 1.0 / (1 << kSketchBitsPerBin);
+  return std::clamp((p - r) / (1 - r), 0.0, 1.0);
 }
 
 int HammingDistance(uint64_t a, uint64_t b) { return std::popcount(a ^ b); }

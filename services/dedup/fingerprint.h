@@ -7,15 +7,20 @@
 //   - simhash: 64-bit SimHash over the shingle multiset (each occurrence
 //     votes); Hamming distance estimates the angle between shingle vectors,
 //     cos(pi * d / 64).
-//   - minhash: kMinHashes minima of independent 64-bit hash functions over
-//     the shingle set; P(minhash_i(A) == minhash_i(B)) = Jaccard(A, B).
-//     They feed the LSH bands and are not stored.
+//   - bottom: for each of kLshTables independent 64-bit hash functions, the
+//     kLshProbes smallest distinct values over the shingle set (ascending;
+//     UINT64_MAX pads a text with fewer shingles). An indexed text is stored
+//     under its minimum per table; a query probes its bottom-k. The stored
+//     minimum of E is among the probes of N whenever that shingle is in N and
+//     ranks among N's first kLshProbes, so P(candidate per table) is about
+//     |E n N| / |E| (the part of the indexed text the new one covers), more
+//     than the Jaccard resemblance a symmetric one-row band would give.
 //   - sketch: kSketchBins one-permutation MinHash bins (one more hash per
-//     shingle; empty bins filled by optimal densification), 2 bits kept per
-//     bin: P(bin equal) = J + (1 - J) / 4. The 32-byte verification sketch
-//     kept per indexed article.
+//     shingle; empty bins filled by optimal densification), 1 bit kept per
+//     bin (b-bit minwise hashing, b = 1): P(bin equal) = J + (1 - J) / 2.
+//     The 16-byte verification sketch kept per indexed article.
 //   - body_hash: 64-bit hash of the whole normalised text (exact level).
-//   - numbers: 32-bit mask of the hashes of the digit runs (a number guard
+//   - numbers: 16-bit mask of the hashes of the digit runs (a number guard
 //     for notices), computed per paragraph by the caller.
 // Pure functions, thread-safe.
 #pragma once
@@ -28,10 +33,12 @@
 namespace crawlstream::dedup {
 
 inline constexpr int kShingleLength = 5;
-inline constexpr int kMinHashes = 16;
+inline constexpr int kLshTables = 4;
+inline constexpr int kLshProbes = 8;
 inline constexpr int kSketchBins = 128;
-inline constexpr int kSketchWords = kSketchBins * 2 / 64;
-using Sketch = std::array<uint64_t, kSketchWords>;
+inline constexpr int kSketchBitsPerBin = 1;
+inline constexpr int kSketchWords = kSketchBins * kSketchBitsPerBin / 32;
+using Sketch = std::array<uint32_t, kSketchWords>;
 
 // Bins equal between two sketches (0..kSketchBins).
 int SketchMatches(const Sketch& a, const Sketch& b);
@@ -43,7 +50,8 @@ struct Fingerprint {
   uint64_t body_hash = 0;
   uint64_t simhash = 0;
   uint32_t numbers = 0;
-  std::array<uint64_t, kMinHashes> minhash{};
+  // bottom[t][i]: i-th smallest distinct value of hash function t.
+  std::array<std::array<uint64_t, kLshProbes>, kLshTables> bottom{};
   Sketch sketch{};
 };
 
@@ -66,7 +74,8 @@ std::vector<uint64_t> Shingles(std::u32string_view text,
 Fingerprint ComputeFingerprint(std::u32string_view text, uint32_t numbers = 0,
                                int shingle_length = kShingleLength);
 
-// 32-bit mask of the hashes of the runs of ASCII digits in folded text.
+// 16-bit mask (low bits of the result) of the hashes of the runs of ASCII
+// digits in folded text.
 // Computed per paragraph: folding removes the punctuation between numbers of
 // consecutive paragraphs.
 uint32_t DigitRunMask(std::u32string_view text);

@@ -47,6 +47,11 @@ uint64_t IdKey(const uint8_t id[16]) {
   return Mix64(a ^ Mix64(b));
 }
 
+// Table key of the MinHash value `value` of function t.
+uint64_t LshKey(int t, uint64_t value) {
+  return Mix64(value ^ (uint64_t(t + 1) * 0x9E3779B97F4A7C15ULL));
+}
+
 uint16_t SaturatedLength(uint32_t length) {
   return static_cast<uint16_t>(std::min<uint32_t>(length, UINT16_MAX));
 }
@@ -59,8 +64,8 @@ struct DedupIndex::Record {
   // bytes.
   uint8_t sketch[sizeof(Sketch)] = {};
   uint32_t published = kUnknownTime;
-  uint32_t numbers = 0;
-  uint16_t length = 0;  // saturating
+  uint16_t numbers = 0;  // DigitRunMask (16 bits)
+  uint16_t length = 0;   // saturating
   uint16_t publisher = 0;
   uint16_t site = 0;
   uint16_t original_source = 0;
@@ -72,8 +77,9 @@ namespace {
 
 Sketch StoredSketch(const Fingerprint& fp, NearMethod method) {
   if (method == NearMethod::kMinHashLsh) return fp.sketch;
+  static_assert(sizeof(Sketch) >= sizeof(uint64_t));
   Sketch sketch{};
-  sketch[0] = fp.simhash;
+  std::memcpy(sketch.data(), &fp.simhash, sizeof(fp.simhash));
   return sketch;
 }
 
@@ -146,14 +152,14 @@ class DedupIndex::SlotTable {
 
 DedupIndex::DedupIndex(const IndexOptions& options)
     : options_(options), ids_(std::make_unique<SlotTable>()) {
-  static_assert(sizeof(Record) == 68, "record layout is part of the budget");
+  static_assert(sizeof(Record) == 32 + sizeof(Sketch),
+                "record layout is part of the budget");
   static_assert(alignof(Record) == 4);
-  options_.lsh_bands = std::clamp(options_.lsh_bands, 1, kMinHashes);
-  options_.lsh_rows =
-      std::clamp(options_.lsh_rows, 1, kMinHashes / options_.lsh_bands);
+  options_.lsh_tables = std::clamp(options_.lsh_tables, 1, kLshTables);
+  options_.lsh_probes = std::clamp(options_.lsh_probes, 1, kLshProbes);
   near_.resize(options_.method == NearMethod::kSimHash
                    ? kSimHashBlocks
-                   : static_cast<size_t>(options_.lsh_bands));
+                   : static_cast<size_t>(options_.lsh_tables));
 }
 
 DedupIndex::~DedupIndex() = default;
@@ -173,12 +179,8 @@ void DedupIndex::AddKeys(uint32_t r, const Fingerprint& fp) {
     }
     return;
   }
-  for (int b = 0; b < options_.lsh_bands; ++b) {
-    uint64_t h = Mix64(uint64_t(b + 1) * 0x9E3779B97F4A7C15ULL);
-    for (int row = 0; row < options_.lsh_rows; ++row) {
-      h = Mix64(h ^ fp.minhash[b * options_.lsh_rows + row]);
-    }
-    near_[b].Insert(h, r);
+  for (int t = 0; t < options_.lsh_tables; ++t) {
+    near_[t].Insert(LshKey(t, fp.bottom[t][0]), r);
   }
 }
 
@@ -194,12 +196,12 @@ void DedupIndex::ForEachCandidate(const Fingerprint& fp,
       near_[t].ForEach(Mix64(block | uint64_t(t + 1) << 16), collect);
     }
   } else {
-    for (int b = 0; b < options_.lsh_bands; ++b) {
-      uint64_t h = Mix64(uint64_t(b + 1) * 0x9E3779B97F4A7C15ULL);
-      for (int row = 0; row < options_.lsh_rows; ++row) {
-        h = Mix64(h ^ fp.minhash[b * options_.lsh_rows + row]);
+    for (int t = 0; t < options_.lsh_tables; ++t) {
+      for (int i = 0; i < options_.lsh_probes; ++i) {
+        const uint64_t value = fp.bottom[t][i];
+        if (value == UINT64_MAX) break;  // fewer shingles than probes
+        near_[t].ForEach(LshKey(t, value), collect);
       }
-      near_[b].ForEach(h, collect);
     }
   }
   std::sort(out->begin(), out->end());
@@ -216,7 +218,8 @@ std::optional<Candidate> DedupIndex::Verify(const Fingerprint& fp,
   Sketch stored;
   std::memcpy(stored.data(), rec.sketch, sizeof(stored));
   const uint16_t length = SaturatedLength(fp.length);
-  if (rec.length == length && rec.numbers == fp.numbers &&
+  const auto numbers = static_cast<uint16_t>(fp.numbers);
+  if (rec.length == length && rec.numbers == numbers &&
       stored == StoredSketch(fp, options_.method)) {
     return Candidate{r, 1.0, true};
   }
@@ -232,20 +235,22 @@ std::optional<Candidate> DedupIndex::Verify(const Fingerprint& fp,
   // from long_text on. Otherwise the shorter text's runs are among the
   // longer's, but for one (an edit that touched a number).
   const uint32_t shorter_numbers =
-      rec.length <= length ? rec.numbers : fp.numbers;
+      rec.length <= length ? rec.numbers : numbers;
   const uint32_t longer_numbers =
-      rec.length <= length ? fp.numbers : rec.numbers;
+      rec.length <= length ? numbers : rec.numbers;
   const bool same_length =
       static_cast<double>(lo) >= options_.same_length_ratio * hi;
   if (same_length
-          ? std::popcount(rec.numbers ^ fp.numbers) >
+          ? std::popcount(static_cast<uint16_t>(rec.numbers ^ numbers)) >
                 (lo < options_.long_text ? 0 : 2)
           : std::popcount(shorter_numbers & ~longer_numbers) > 1) {
     return std::nullopt;
   }
 
   if (options_.method == NearMethod::kSimHash) {
-    const int d = HammingDistance(stored[0], fp.simhash);
+    uint64_t stored_simhash;
+    std::memcpy(&stored_simhash, stored.data(), sizeof(stored_simhash));
+    const int d = HammingDistance(stored_simhash, fp.simhash);
     if (d > options_.simhash_method_distance) return std::nullopt;
     return Candidate{r, SimHashSimilarity(d), false};
   }
@@ -316,7 +321,7 @@ Result<uint32_t> DedupIndex::Upsert(std::string_view id,
     const Record& old = records_[r];
     const Sketch sketch = StoredSketch(fp, options_.method);
     same_text = std::memcmp(old.sketch, sketch.data(), sizeof(sketch)) == 0 &&
-                old.numbers == fp.numbers &&
+                old.numbers == static_cast<uint16_t>(fp.numbers) &&
                 old.length == SaturatedLength(fp.length);
   } else {
     if (records_.size() >= kMaxRecords) {
@@ -339,7 +344,7 @@ Result<uint32_t> DedupIndex::Upsert(std::string_view id,
   Record& rec = records_[r];
   const Sketch sketch = StoredSketch(fp, options_.method);
   std::memcpy(rec.sketch, sketch.data(), sizeof(sketch));
-  rec.numbers = fp.numbers;
+  rec.numbers = static_cast<uint16_t>(fp.numbers);
   rec.length = SaturatedLength(fp.length);
   rec.published = key.published;
   rec.publisher = key.publisher;

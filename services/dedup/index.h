@@ -1,15 +1,18 @@
 // In-memory index of the canonical articles, for the three dedup levels:
 // article id (URL level), exact normalised body, near-duplicate.
 //
-// Per article it keeps one 68-byte record (packed id, the 32-byte
-// verification Sketch of fingerprint.h, length, digit-run mask,
-// CanonicalKey) and 4-byte cells
-// in open-addressing tables: one for the id, one per LSH band (MinHash-LSH)
-// or per 16-bit SimHash block (SimHash; the record then keeps the SimHash in
-// place of the sketch). Cells hold the record number and a 6-bit tag of the
-// key; keys are never stored, so a cell match is only a candidate and every
-// candidate is verified against its record. Bodies and shingle sets are never
-// kept.
+// Per article it keeps one 48-byte record (packed id, the 16-byte
+// verification Sketch of fingerprint.h, 16-bit digit-run mask, length,
+// CanonicalKey) and one 4-byte cell in each of 1 + lsh_tables
+// open-addressing tables: one for the id, one per MinHash function
+// (MinHash-LSH: the record is filed under its minimum and a query probes its
+// lsh_probes smallest values, see fingerprint.h) or per 16-bit SimHash block
+// (SimHash; the record then keeps the SimHash in place of the sketch). Cells
+// hold the record number and a 6-bit tag of the key; keys are never stored,
+// so a cell match is only a candidate and every candidate is verified
+// against its record. Bodies and shingle sets are never kept. At the
+// default two tables a reserved index costs 48 + 3 * 4 / 0.85 = 62 bytes per
+// article.
 //
 // Verification of a candidate E for a new text N:
 //   - exact: same length, same sketch (or SimHash) and same digit runs;
@@ -31,7 +34,7 @@
 //     min_resemblance_same_site;
 //   - SimHash method: the same guards, and SimHash distance <= 3 instead of
 //     the sketch estimate.
-// Exact duplicates collide in every band/block, so the exact level needs no
+// Exact duplicates collide in every table, so the exact level needs no
 // table of its own: it is a verification outcome.
 //
 // Tables never rehash (LSH keys are not stored): when a table passes 85% load
@@ -61,10 +64,11 @@ enum class NearMethod { kMinHashLsh, kSimHash };
 
 struct IndexOptions {
   NearMethod method = NearMethod::kMinHashLsh;
-  // MinHash-LSH: bands x rows of the first minhash values
-  // (bands * rows <= kLshHashes). P(candidate) = 1 - (1 - J^rows)^bands.
-  int lsh_bands = 8;
-  int lsh_rows = 2;
+  // MinHash-LSH: tables (hash functions, 1..kLshTables) and probes per
+  // table (1..kLshProbes). With c = |E n N| / |E| for an indexed E,
+  // P(candidate) ~= 1 - (1 - c)^tables.
+  int lsh_tables = 2;
+  int lsh_probes = kLshProbes;
   // Verification.
   double min_length_ratio = 0.5;
   uint32_t short_text = 100;  // shorter texts: exact duplicates only

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   }
   dedup::DedupOptions options;
   options.expected_articles = static_cast<size_t>(dopts.expected_articles);
+  options.index.lsh_tables = static_cast<int>(dopts.lsh_tables);
   dedup::Deduplicator deduplicator(options, converter->get());
   dedup::DedupStage stage(&deduplicator, rt.topics(), rt.registry());
   rt.health().Set("restored", false);

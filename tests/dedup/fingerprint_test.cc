@@ -16,7 +16,7 @@ TEST(FingerprintTest, IdenticalTextsHaveIdenticalFingerprints) {
   const auto a = ComputeFingerprint(FoldText(kStory));
   const auto b = ComputeFingerprint(FoldText(kStory));
   EXPECT_EQ(a.simhash, b.simhash);
-  EXPECT_EQ(a.minhash, b.minhash);
+  EXPECT_EQ(a.bottom, b.bottom);
   EXPECT_EQ(a.body_hash, b.body_hash);
   EXPECT_EQ(a.length, FoldText(kStory).size());
 }
@@ -32,6 +32,37 @@ TEST(FingerprintTest, TextShorterThanAShingleIsOneShingle) {
   EXPECT_EQ(Shingles(U"一二三四五六", 5).size(), 2u);
 }
 
+// Minima shared by two fingerprints, over all tables.
+int SharedMinima(const Fingerprint& a, const Fingerprint& b) {
+  int same = 0;
+  for (int t = 0; t < kLshTables; ++t) same += a.bottom[t][0] == b.bottom[t][0];
+  return same;
+}
+
+TEST(FingerprintTest, BottomValuesAreAscendingAndDistinct) {
+  const auto fp = ComputeFingerprint(FoldText(std::string(kStory) + kStory));
+  for (const auto& bottom : fp.bottom) {
+    for (int i = 1; i < kLshProbes; ++i) EXPECT_LT(bottom[i - 1], bottom[i]);
+  }
+  // Fewer distinct shingles than probes: padded.
+  const auto tiny = ComputeFingerprint(U"一二三四五六七");  // 3 shingles
+  EXPECT_NE(tiny.bottom[0][2], UINT64_MAX);
+  EXPECT_EQ(tiny.bottom[0][3], UINT64_MAX);
+}
+
+TEST(FingerprintTest, IndexedMinimumIsAmongTheProbesOfAContainingText) {
+  // E is the first half of N: E's minimum is a shingle of N, so it ranks
+  // among N's smallest values unless N's other half has many smaller ones.
+  const std::u32string n = FoldText(kStory);
+  const auto fn = ComputeFingerprint(n);
+  const auto fe = ComputeFingerprint(n.substr(0, n.size() / 2));
+  int found = 0;
+  for (int t = 0; t < kLshTables; ++t) {
+    for (uint64_t v : fn.bottom[t]) found += v == fe.bottom[t][0];
+  }
+  EXPECT_GE(found, kLshTables - 1);
+}
+
 TEST(FingerprintTest, AFewChangedCharactersKeepMostMinhashesAndBits) {
   std::u32string text = FoldText(kStory);
   std::u32string edited = text;
@@ -39,9 +70,8 @@ TEST(FingerprintTest, AFewChangedCharactersKeepMostMinhashesAndBits) {
   edited[60] = U'乙';
   const auto a = ComputeFingerprint(text);
   const auto b = ComputeFingerprint(edited);
-  int same = 0;
-  for (int i = 0; i < kMinHashes; ++i) same += a.minhash[i] == b.minhash[i];
-  EXPECT_GE(same, kMinHashes / 2);
+  EXPECT_GE(SharedMinima(a, b), kLshTables / 2);
+  EXPECT_GE(SketchResemblance(SketchMatches(a.sketch, b.sketch)), 0.6);
   EXPECT_LE(HammingDistance(a.simhash, b.simhash), 16);
   EXPECT_GT(ShingleJaccard(text, edited), 0.8);
 }
@@ -51,9 +81,8 @@ TEST(FingerprintTest, UnrelatedTextsShareAlmostNoMinhashes) {
   const auto b = ComputeFingerprint(FoldText(
       "Dockworkers at ports from Maine to Texas returned to work on Friday "
       "after their union reached a tentative agreement with port operators"));
-  int same = 0;
-  for (int i = 0; i < kMinHashes; ++i) same += a.minhash[i] == b.minhash[i];
-  EXPECT_LE(same, 1);
+  EXPECT_EQ(SharedMinima(a, b), 0);
+  EXPECT_LE(SketchResemblance(SketchMatches(a.sketch, b.sketch)), 0.35);
   EXPECT_GT(HammingDistance(a.simhash, b.simhash), 16);
 }
 
