@@ -98,8 +98,8 @@ uint16_t NameHash(std::string_view name, const ScriptConverter* converter) {
   }
   if (folded.empty()) return 0;
   const uint64_t h = Mix64(std::hash<std::u32string>{}(folded));
-  const auto h16 = static_cast<uint16_t>(h >> 48);
-  return h16 == 0 ? 1 : h16;
+  const auto h12 = static_cast<uint16_t>(h >> (64 - kNameHashBits));
+  return h12 == 0 ? 1 : h12;
 }
 
 CanonicalKey MakeCanonicalKey(const crawlstream::v1::Article& article,

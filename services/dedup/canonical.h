@@ -6,7 +6,8 @@
 //   1. earliest published_at (RFC 3339 with offset, compared as instants; an
 //      empty or unparsable time is unknown and loses to any known time);
 //   2. the copy whose publisher or site is the outlet named in the other's
-//      original_source (names compared after normalisation, as 16-bit hashes);
+//      original_source (names compared after normalisation, as 12-bit hashes:
+//      two outlets collide with probability 1/4096);
 //   3. the shorter URL (canonical_url, else url; lengths saturate at 255);
 //   4. the lexicographically smaller article id.
 // Pure functions, thread-safe.
@@ -39,7 +40,9 @@ struct CanonicalKey {
 // nullopt when empty or malformed.
 std::optional<int64_t> ParseRfc3339(std::string_view text);
 
-// 16-bit hash of an outlet name after folding (width, case, punctuation),
+inline constexpr int kNameHashBits = 12;
+
+// 12-bit hash of an outlet name after folding (width, case, punctuation),
 // Traditional->Simplified (converter may be null) and removal of a leading
 // "www" and of suffixes such as 网/官网/客户端. 0 only for empty names.
 uint16_t NameHash(std::string_view name, const ScriptConverter* converter);

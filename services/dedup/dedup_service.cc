@@ -44,8 +44,8 @@ void BindDedupKeys(Config* c, DedupServiceOptions* o) {
           "longest time to read the articles topic at start",
           std::chrono::milliseconds(1000), std::chrono::milliseconds(86'400'000));
   c->Bind("dedup.lsh_tables", &o->lsh_tables,
-          "MinHash tables each article is filed in: 2 = 62 bytes per article, "
-          "3 = 67 bytes and fewer misses at moderate similarity", 1, 4);
+          "MinHash tables each article is filed in: 3 = 64 bytes per article; "
+          "2 = 59 bytes, more misses at moderate similarity; 4 = 68 bytes", 1, 4);
 }
 
 DedupStage::DedupStage(Deduplicator* dedup, TopicNames topics,
@@ -88,7 +88,7 @@ uint64_t DedupStage::ContentHash(const crawlstream::v1::Article& a) const {
 void DedupStage::Apply(const std::string& key, const std::string& value, RestoreStats* stats) {
   if (value.empty()) {
     dedup_->Forget(key);
-    published_.erase(IdHash(key));
+    decided_.Erase(IdHash(key));
     if (stats) ++stats->tombstones;
     return;
   }
@@ -101,9 +101,117 @@ void DedupStage::Apply(const std::string& key, const std::string& value, Restore
     spdlog::error("dedup restore: {}", st.error().message);
     return;
   }
-  published_[IdHash(a.id())] = ContentHash(a);
+  decided_.Set(IdHash(a.id()), ContentHash(a));
   if (stats) ++stats->records;
 }
+
+void DedupStage::ApplyDuplicate(const std::string& value, RestoreStats* stats) {
+  crawlstream::v1::Duplicate d;
+  if (!d.ParseFromString(value) || d.id().empty()) {
+    if (stats) ++stats->undecodable;
+    return;
+  }
+  // A copy that was itself canonical before (replaced) is no longer in the
+  // index; its decided content is what a replay must match.
+  if (d.content_hash() != 0) decided_.Set(IdHash(d.id()), d.content_hash());
+  if (stats) ++stats->duplicates;
+}
+
+namespace {
+
+// Number of partitions of `topic`, from the broker's metadata.
+Result<int> PartitionCount(rd_kafka_t* rk, const std::string& topic) {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  auto merr = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+  rd_kafka_topic_destroy(rkt);
+  if (merr || !md || md->topic_cnt != 1 || md->topics[0].err) {
+    if (md) rd_kafka_metadata_destroy(md);
+    return Fail(ErrorCode::kUnavailable,
+                "restore: no metadata for topic " + topic + ": " +
+                    rd_kafka_err2str(merr ? merr : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+  }
+  const int partitions = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+  return partitions;
+}
+
+// Reads every partition of `topic` from its low watermark to the high
+// watermark seen now, calling apply(key, value) per record. Returns the end
+// offsets (where a tail would continue).
+Result<std::vector<int64_t>> ReadToEnd(
+    rd_kafka_t* rk, const std::string& topic, int partitions,
+    std::chrono::steady_clock::time_point deadline,
+    const std::function<void(const std::string&, const std::string&)>& apply) {
+  if (partitions < 0) {
+    auto n = PartitionCount(rk, topic);
+    if (!n) return std::unexpected(n.error());
+    partitions = *n;
+  }
+  std::vector<int64_t> end(static_cast<size_t>(partitions), 0);
+  auto* list = rd_kafka_topic_partition_list_new(partitions);
+  int remaining = 0;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t lo = 0, hi = 0;
+    auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10000);
+    if (e) {
+      rd_kafka_topic_partition_list_destroy(list);
+      return Fail(ErrorCode::kUnavailable, "restore: watermarks of " + topic + "/" +
+                                               std::to_string(p) + ": " + rd_kafka_err2str(e));
+    }
+    end[static_cast<size_t>(p)] = hi;
+    if (hi > lo) {
+      rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = lo;
+      ++remaining;
+    }
+  }
+  if (remaining == 0) {
+    rd_kafka_topic_partition_list_destroy(list);
+    return end;
+  }
+  rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  auto record = [&](const rd_kafka_message_t* m) {
+    apply(m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "",
+          m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : "");
+  };
+  int64_t read = 0;
+  std::vector<bool> finished(static_cast<size_t>(partitions), false);
+  while (remaining > 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      rd_kafka_assign(rk, nullptr);
+      return Fail(ErrorCode::kUnavailable, "restore: timed out reading " + topic + " after " +
+                                               std::to_string(read) +
+                                               " records (dedup.restore_timeout)");
+    }
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    if (!m) continue;
+    const auto p = static_cast<size_t>(m->partition);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (!m->err && m->offset + 1 >= end[p])) {
+      if (!m->err) {
+        record(m);
+        ++read;
+      }
+      if (p < finished.size() && !finished[p]) {
+        finished[p] = true;
+        --remaining;
+      }
+    } else if (!m->err) {
+      record(m);
+      ++read;
+    } else if (ClassifyKafkaError(m->err) == KafkaErrorClass::kFatal) {
+      std::string msg = rd_kafka_message_errstr(m);
+      rd_kafka_message_destroy(m);
+      rd_kafka_assign(rk, nullptr);
+      return Fail(ErrorCode::kInternal, "restore: " + msg);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_assign(rk, nullptr);
+  return end;
+}
+
+}  // namespace
 
 Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
                                          std::chrono::milliseconds timeout) {
@@ -121,78 +229,29 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
   if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("restore consumer: ") + err);
   std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> guard(rk, rd_kafka_destroy);
 
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topics_.articles.c_str(), nullptr);
-  auto merr = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
-  rd_kafka_topic_destroy(rkt);
-  if (merr || !md || md->topic_cnt != 1 || md->topics[0].err) {
-    if (md) rd_kafka_metadata_destroy(md);
-    return Fail(ErrorCode::kUnavailable,
-                "restore: no metadata for topic " + topics_.articles + ": " +
-                    rd_kafka_err2str(merr ? merr : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
-  }
-  int partitions = md->topics[0].partition_cnt;
-  rd_kafka_metadata_destroy(md);
+  auto partition_count = PartitionCount(rk, topics_.articles);
+  if (!partition_count) return std::unexpected(partition_count.error());
+  const int partitions = *partition_count;
 
-  // The end of each partition now: everything before it is restored.
-  std::vector<int64_t> end(static_cast<size_t>(partitions), 0);
-  auto* list = rd_kafka_topic_partition_list_new(partitions);
-  int remaining = 0;
-  for (int p = 0; p < partitions; ++p) {
-    int64_t lo = 0, hi = 0;
-    auto e = rd_kafka_query_watermark_offsets(rk, topics_.articles.c_str(), p, &lo, &hi, 10000);
-    if (e) {
-      rd_kafka_topic_partition_list_destroy(list);
-      return Fail(ErrorCode::kUnavailable, "restore: watermarks of " + topics_.articles + "/" +
-                                               std::to_string(p) + ": " + rd_kafka_err2str(e));
-    }
-    end[static_cast<size_t>(p)] = hi;
-    if (hi > lo) {
-      rd_kafka_topic_partition_list_add(list, topics_.articles.c_str(), p)->offset = lo;
-      ++remaining;
-    }
-  }
   RestoreStats stats;
-  if (remaining > 0) {
-    rd_kafka_assign(rk, list);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::vector<bool> finished(static_cast<size_t>(partitions), false);
-    while (remaining > 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        rd_kafka_topic_partition_list_destroy(list);
-        return Fail(ErrorCode::kUnavailable, "restore: timed out reading " + topics_.articles +
-                                                 " after " + std::to_string(stats.records) +
-                                                 " records (dedup.restore_timeout)");
-      }
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
-      if (!m) continue;
-      size_t p = static_cast<size_t>(m->partition);
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (!m->err && m->offset + 1 >= end[p])) {
-        if (!m->err) {
-          Apply(m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "",
-                m->payload ? std::string(static_cast<char*>(m->payload), m->len) : "", &stats);
-        }
-        if (p < finished.size() && !finished[p]) {
-          finished[p] = true;
-          --remaining;
-        }
-      } else if (!m->err) {
-        Apply(m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "",
-              m->payload ? std::string(static_cast<char*>(m->payload), m->len) : "", &stats);
-      } else if (ClassifyKafkaError(m->err) == KafkaErrorClass::kFatal) {
-        std::string msg = rd_kafka_message_errstr(m);
-        rd_kafka_message_destroy(m);
-        rd_kafka_topic_partition_list_destroy(list);
-        return Fail(ErrorCode::kInternal, "restore: " + msg);
-      }
-      rd_kafka_message_destroy(m);
-    }
-  }
-  rd_kafka_topic_partition_list_destroy(list);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto end = ReadToEnd(rk, topics_.articles, partitions, deadline,
+                       [&](const std::string& key, const std::string& value) {
+                         Apply(key, value, &stats);
+                       });
+  if (!end) return std::unexpected(end.error());
+  // Then the decisions on copies (after the articles: a copy replaced after
+  // being canonical has a tombstone there and its content here).
+  auto dup_end = ReadToEnd(rk, topics_.duplicates, -1, deadline,
+                           [&](const std::string&, const std::string& value) {
+                             ApplyDuplicate(value, &stats);
+                           });
+  if (!dup_end) return std::unexpected(dup_end.error());
   // Keep reading from where the restore ended: the global table.
   auto* from = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p) {
-    rd_kafka_topic_partition_list_add(from, topics_.articles.c_str(), p)->offset = end[static_cast<size_t>(p)];
+    rd_kafka_topic_partition_list_add(from, topics_.articles.c_str(), p)->offset =
+        (*end)[static_cast<size_t>(p)];
   }
   rd_kafka_assign(rk, from);
   rd_kafka_topic_partition_list_destroy(from);
@@ -204,8 +263,11 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   restore_seconds_->Set(stats.seconds);
   index_size_->Set(static_cast<double>(dedup_->index().size()));
-  spdlog::info("dedup: restored {} articles ({} tombstones, {} undecodable) from {} in {:.2f}s",
-               stats.records, stats.tombstones, stats.undecodable, topics_.articles, stats.seconds);
+  spdlog::info(
+      "dedup: restored {} articles ({} tombstones, {} undecodable) from {} and {} decided copies "
+      "from {} in {:.2f}s",
+      stats.records, stats.tombstones, stats.undecodable, topics_.articles, stats.duplicates,
+      topics_.duplicates, stats.seconds);
   return stats;
 }
 
@@ -230,16 +292,16 @@ std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const st
   std::vector<OutRecord> out;
   if (value.empty()) {  // a tombstone, ours or another instance's
     dedup_->Forget(key);
-    published_.erase(IdHash(key));
-    retired_.erase(IdHash(key));
+    // A copy this instance retired keeps its decided content (replays of it
+    // are still skipped); another instance's tombstone forgets the id.
+    if (!retired_.erase(IdHash(key))) decided_.Erase(IdHash(key));
     return out;
   }
   crawlstream::v1::Article article;
   if (!article.ParseFromString(value) || article.id().empty()) return out;
   if (retired_.contains(IdHash(article.id()))) return out;  // already resolved
   uint64_t content = ContentHash(article);
-  auto seen = published_.find(IdHash(article.id()));
-  if (seen != published_.end() && seen->second == content) return out;  // ours, or known
+  if (decided_.Get(IdHash(article.id())) == content) return out;  // ours, or known
   auto decision = dedup_->Decide(article);
   if (!decision) {
     spdlog::error("dedup: tail: {}", decision.error().message);
@@ -252,6 +314,10 @@ std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const st
     if (!MakeDuplicateRecord(*decision, article, &d)) return;
     d.set_id(loser);
     d.set_duplicate_of(winner);
+    const uint64_t loser_content =
+        loser == article.id() ? content : decided_.Get(IdHash(loser)).value_or(0);
+    d.set_content_hash(loser_content);
+    if (loser_content != 0) decided_.Set(IdHash(loser), loser_content);
     *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
     out.push_back({topics_.duplicates, loser, d.SerializeAsString(), Headers("crawlstream.v1.Duplicate")});
     out.push_back({topics_.articles, loser, "", Headers("tombstone")});
@@ -260,7 +326,7 @@ std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const st
   switch (decision->kind) {
     case DecisionKind::kPublishNew:
     case DecisionKind::kUpdateSameId:
-      published_[IdHash(article.id())] = content;  // another instance's canonical
+      decided_.Set(IdHash(article.id()), content);  // another instance's canonical
       break;
     case DecisionKind::kDuplicateOf:
       // Ours stays canonical: the other instance's copy must go.
@@ -268,8 +334,7 @@ std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const st
       break;
     case DecisionKind::kReplaces:
       // Theirs is the better canonical: ours goes.
-      published_[IdHash(article.id())] = content;
-      published_.erase(IdHash(decision->other_id));
+      decided_.Set(IdHash(article.id()), content);
       emit(decision->other_id, article.id());
       break;
   }
@@ -290,8 +355,7 @@ StageResult DedupStage::Process(const InRecord& in) {
   }
   uint64_t content = ContentHash(article);
   uint64_t idh = IdHash(article.id());
-  auto seen = published_.find(idh);
-  if (seen != published_.end() && seen->second == content) {
+  if (decided_.Get(idh) == content) {  // a replay, or an unchanged re-fetch
     CountDecision("url", "unchanged");
     return StageResult::Skip("unchanged");
   }
@@ -304,6 +368,11 @@ StageResult DedupStage::Process(const InRecord& in) {
   auto emit_duplicate = [&] {
     crawlstream::v1::Duplicate d;
     if (!MakeDuplicateRecord(*decision, article, &d)) return;
+    // The copy that is not canonical: this one, or the one it replaces
+    // (whose content this stage decided when it was published).
+    const uint64_t loser_content =
+        d.id() == article.id() ? content : decided_.Get(IdHash(d.id())).value_or(0);
+    d.set_content_hash(loser_content);
     *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
     std::string key = d.id();
     r.outputs.push_back({topics_.duplicates, key, d.SerializeAsString(),
@@ -312,18 +381,18 @@ StageResult DedupStage::Process(const InRecord& in) {
   switch (decision->kind) {
     case DecisionKind::kPublishNew:
     case DecisionKind::kUpdateSameId:
-      published_[idh] = content;
+      decided_.Set(idh, content);
       r.outputs.push_back({topics_.articles, article.id(), in.value, Headers("crawlstream.v1.Article")});
       break;
     case DecisionKind::kDuplicateOf:
       emit_duplicate();
+      decided_.Set(idh, content);
       break;
     case DecisionKind::kReplaces:
-      published_[idh] = content;
-      published_.erase(IdHash(decision->other_id));
-      retired_.insert(IdHash(decision->other_id));
       r.outputs.push_back({topics_.articles, article.id(), in.value, Headers("crawlstream.v1.Article")});
-      emit_duplicate();
+      emit_duplicate();  // before decided_ changes: reads the replaced copy's content
+      decided_.Set(idh, content);
+      retired_.insert(IdHash(decision->other_id));
       r.outputs.push_back({topics_.articles, decision->other_id, "", Headers("tombstone")});
       break;
   }

@@ -42,6 +42,7 @@
 #include "services/common/kafka_options.h"
 #include "services/common/stage_loop.h"
 #include "services/dedup/deduplicator.h"
+#include "services/dedup/id_content_map.h"
 
 namespace prometheus {
 class Registry;
@@ -60,7 +61,7 @@ namespace crawlstream::dedup {
 struct DedupServiceOptions {
   int64_t expected_articles = 100'000;
   std::chrono::milliseconds restore_timeout{600'000};
-  int64_t lsh_tables = 2;  // IndexOptions::lsh_tables
+  int64_t lsh_tables = 3;  // IndexOptions::lsh_tables
 };
 
 void BindDedupKeys(Config* config, DedupServiceOptions* options);
@@ -69,6 +70,7 @@ struct RestoreStats {
   int64_t records = 0;
   int64_t tombstones = 0;
   int64_t undecodable = 0;
+  int64_t duplicates = 0;  // decided copies read from articles.duplicates
   double seconds = 0;
 };
 
@@ -78,10 +80,14 @@ class DedupStage {
              std::shared_ptr<prometheus::Registry> registry);
   ~DedupStage();
 
-  // Reads `articles` from the beginning to the end offsets seen at start.
+  // Reads `articles` from the beginning to the end offsets seen at start,
+  // then `articles.duplicates` the same way (the content of every copy
+  // already decided a duplicate, see Duplicate.content_hash).
   Result<RestoreStats> Restore(const KafkaOptions& kafka, std::chrono::milliseconds timeout);
   // Applies one record of `articles` (value empty = tombstone).
   void Apply(const std::string& key, const std::string& value, RestoreStats* stats);
+  // Applies one record of `articles.duplicates`.
+  void ApplyDuplicate(const std::string& value, RestoreStats* stats);
 
   Processor processor();
   StageResult Process(const InRecord& in);
@@ -103,8 +109,9 @@ class DedupStage {
   prometheus::Family<prometheus::Counter>* decisions_ = nullptr;
   prometheus::Gauge* index_size_ = nullptr;
   prometheus::Gauge* restore_seconds_ = nullptr;
-  // Hash of the published content per canonical id (replay detection).
-  std::unordered_map<uint64_t, uint64_t> published_;
+  // Content last decided per id, canonical or duplicate (replay and
+  // unchanged re-fetch detection).
+  IdContentMap decided_;
   // Ids this instance tombstoned, until their tombstone comes back through
   // the tail: their article records there are not new publications.
   std::unordered_set<uint64_t> retired_;

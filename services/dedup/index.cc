@@ -7,11 +7,9 @@
 namespace crawlstream::dedup {
 namespace {
 
-constexpr uint8_t kLive = 1;
-constexpr uint8_t kOddId = 2;
 constexpr uint32_t kMaxRecords = (uint32_t{1} << 26) - 2;
 constexpr int kSimHashBlocks = 4;
-constexpr double kMaxLoad = 0.85;
+constexpr double kMaxLoad = 0.9;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -58,19 +56,47 @@ uint16_t SaturatedLength(uint32_t length) {
 
 }  // namespace
 
+// 46 bytes, 2-byte aligned: the byte arrays are read and written through
+// memcpy so that no member forces 4- or 8-byte alignment.
 struct DedupIndex::Record {
   uint8_t id[16] = {};
   // MinHash: the fingerprint's Sketch; SimHash: the SimHash in the first 8
   // bytes.
   uint8_t sketch[sizeof(Sketch)] = {};
-  uint32_t published = kUnknownTime;
+  uint8_t published[4] = {0xFF, 0xFF, 0xFF, 0xFF};  // kUnknownTime
   uint16_t numbers = 0;  // DigitRunMask (16 bits)
-  uint16_t length = 0;   // saturating
-  uint16_t publisher = 0;
-  uint16_t site = 0;
-  uint16_t original_source = 0;
-  uint8_t url_length = 0;
-  uint8_t flags = 0;
+  // Bits 0-35: publisher, site, original_source (12 bits each); 36-43: URL
+  // length; 44-59: text length (saturating); 60: live; 61: odd id.
+  uint8_t meta[8] = {};
+
+  uint32_t Published() const { return Load<uint32_t>(published); }
+  void SetPublished(uint32_t v) { std::memcpy(published, &v, 4); }
+  uint64_t Meta() const { return Load<uint64_t>(meta); }
+  uint64_t Field(int shift, int bits) const {
+    return (Meta() >> shift) & ((uint64_t{1} << bits) - 1);
+  }
+  void SetField(int shift, int bits, uint64_t v) {
+    const uint64_t mask = ((uint64_t{1} << bits) - 1) << shift;
+    const uint64_t m = (Meta() & ~mask) | ((v << shift) & mask);
+    std::memcpy(meta, &m, 8);
+  }
+  uint16_t publisher() const { return static_cast<uint16_t>(Field(0, 12)); }
+  uint16_t site() const { return static_cast<uint16_t>(Field(12, 12)); }
+  uint16_t original_source() const {
+    return static_cast<uint16_t>(Field(24, 12));
+  }
+  uint8_t url_length() const { return static_cast<uint8_t>(Field(36, 8)); }
+  uint16_t length() const { return static_cast<uint16_t>(Field(44, 16)); }
+  bool live() const { return Field(60, 1) != 0; }
+  bool odd() const { return Field(61, 1) != 0; }
+
+ private:
+  template <typename T>
+  static T Load(const uint8_t* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+  }
 };
 
 namespace {
@@ -152,9 +178,10 @@ class DedupIndex::SlotTable {
 
 DedupIndex::DedupIndex(const IndexOptions& options)
     : options_(options), ids_(std::make_unique<SlotTable>()) {
-  static_assert(sizeof(Record) == 32 + sizeof(Sketch),
+  static_assert(sizeof(Record) == 30 + sizeof(Sketch),
                 "record layout is part of the budget");
-  static_assert(alignof(Record) == 4);
+  static_assert(alignof(Record) == 2);
+  static_assert(kNameHashBits == 12);
   options_.lsh_tables = std::clamp(options_.lsh_tables, 1, kLshTables);
   options_.lsh_probes = std::clamp(options_.lsh_probes, 1, kLshProbes);
   near_.resize(options_.method == NearMethod::kSimHash
@@ -212,19 +239,19 @@ std::optional<Candidate> DedupIndex::Verify(const Fingerprint& fp,
                                             const CanonicalKey* key,
                                             uint32_t r) const {
   const Record& rec = records_[r];
-  if (!(rec.flags & kLive) || rec.length == 0 || fp.length == 0) {
+  if (!rec.live() || rec.length() == 0 || fp.length == 0) {
     return std::nullopt;
   }
   Sketch stored;
   std::memcpy(stored.data(), rec.sketch, sizeof(stored));
   const uint16_t length = SaturatedLength(fp.length);
   const auto numbers = static_cast<uint16_t>(fp.numbers);
-  if (rec.length == length && rec.numbers == numbers &&
+  if (rec.length() == length && rec.numbers == numbers &&
       stored == StoredSketch(fp, options_.method)) {
     return Candidate{r, 1.0, true};
   }
-  const uint32_t lo = std::min<uint32_t>(rec.length, length);
-  const uint32_t hi = std::max<uint32_t>(rec.length, length);
+  const uint32_t lo = std::min<uint32_t>(rec.length(), length);
+  const uint32_t hi = std::max<uint32_t>(rec.length(), length);
   if (static_cast<double>(lo) < options_.min_length_ratio * hi ||
       lo < options_.short_text) {
     return std::nullopt;
@@ -235,9 +262,9 @@ std::optional<Candidate> DedupIndex::Verify(const Fingerprint& fp,
   // from long_text on. Otherwise the shorter text's runs are among the
   // longer's, but for one (an edit that touched a number).
   const uint32_t shorter_numbers =
-      rec.length <= length ? rec.numbers : numbers;
+      rec.length() <= length ? rec.numbers : numbers;
   const uint32_t longer_numbers =
-      rec.length <= length ? numbers : rec.numbers;
+      rec.length() <= length ? numbers : rec.numbers;
   const bool same_length =
       static_cast<double>(lo) >= options_.same_length_ratio * hi;
   if (same_length
@@ -258,7 +285,7 @@ std::optional<Candidate> DedupIndex::Verify(const Fingerprint& fp,
       SketchResemblance(SketchMatches(stored, fp.sketch));
   // Shingle counts from lengths, the same way for both texts.
   const double e_size = std::max<double>(
-      1.0, static_cast<double>(rec.length) - kShingleLength + 1);
+      1.0, static_cast<double>(rec.length()) - kShingleLength + 1);
   const double n_size =
       std::max<double>(1.0, static_cast<double>(length) - kShingleLength + 1);
   // |E n N| from J = |E n N| / |E u N|.
@@ -270,7 +297,7 @@ std::optional<Candidate> DedupIndex::Verify(const Fingerprint& fp,
       same_length && lo < options_.long_text
           ? options_.min_resemblance_same_length
           : options_.min_resemblance;
-  if (key != nullptr && key->site != 0 && key->site == rec.site) {
+  if (key != nullptr && key->site != 0 && key->site == rec.site()) {
     min_resemblance =
         std::max(min_resemblance, options_.min_resemblance_same_site);
   }
@@ -301,7 +328,7 @@ std::optional<uint32_t> DedupIndex::FindId(std::string_view id) const {
   std::optional<uint32_t> found;
   ids_->ForEach(IdKey(packed), [&](uint32_t r) {
     const Record& rec = records_[r];
-    if ((rec.flags & kLive) && std::memcmp(rec.id, packed, 16) == 0) {
+    if (rec.live() && std::memcmp(rec.id, packed, 16) == 0) {
       found = r;
       return true;
     }
@@ -322,7 +349,7 @@ Result<uint32_t> DedupIndex::Upsert(std::string_view id,
     const Sketch sketch = StoredSketch(fp, options_.method);
     same_text = std::memcmp(old.sketch, sketch.data(), sizeof(sketch)) == 0 &&
                 old.numbers == static_cast<uint16_t>(fp.numbers) &&
-                old.length == SaturatedLength(fp.length);
+                old.length() == SaturatedLength(fp.length);
   } else {
     if (records_.size() >= kMaxRecords) {
       return Fail(ErrorCode::kResourceExhausted,
@@ -334,10 +361,10 @@ Result<uint32_t> DedupIndex::Upsert(std::string_view id,
     bool odd;
     PackId(id, records_[r].id, &odd);
     if (odd) {
-      records_[r].flags |= kOddId;
+      records_[r].SetField(61, 1, 1);
       odd_ids_.emplace(r, std::string(id));
     }
-    records_[r].flags |= kLive;
+    records_[r].SetField(60, 1, 1);
     ids_->Insert(IdKey(records_[r].id), r);
     ++live_;
   }
@@ -345,26 +372,26 @@ Result<uint32_t> DedupIndex::Upsert(std::string_view id,
   const Sketch sketch = StoredSketch(fp, options_.method);
   std::memcpy(rec.sketch, sketch.data(), sizeof(sketch));
   rec.numbers = static_cast<uint16_t>(fp.numbers);
-  rec.length = SaturatedLength(fp.length);
-  rec.published = key.published;
-  rec.publisher = key.publisher;
-  rec.site = key.site;
-  rec.original_source = key.original_source;
-  rec.url_length = key.url_length;
+  rec.SetField(44, 16, SaturatedLength(fp.length));
+  rec.SetPublished(key.published);
+  rec.SetField(0, 12, key.publisher);
+  rec.SetField(12, 12, key.site);
+  rec.SetField(24, 12, key.original_source);
+  rec.SetField(36, 8, key.url_length);
   if (!same_text) AddKeys(r, fp);
   return r;
 }
 
 void DedupIndex::Remove(uint32_t record) {
-  if (record < records_.size() && (records_[record].flags & kLive)) {
-    records_[record].flags &= static_cast<uint8_t>(~kLive);
+  if (record < records_.size() && records_[record].live()) {
+    records_[record].SetField(60, 1, 0);
     --live_;
   }
 }
 
 std::string DedupIndex::Id(uint32_t record) const {
   const Record& rec = records_[record];
-  if (rec.flags & kOddId) return odd_ids_.at(record);
+  if (rec.odd()) return odd_ids_.at(record);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(32, '0');
   for (int i = 0; i < 16; ++i) {
@@ -377,11 +404,11 @@ std::string DedupIndex::Id(uint32_t record) const {
 CanonicalKey DedupIndex::Key(uint32_t record) const {
   const Record& rec = records_[record];
   CanonicalKey key;
-  key.published = rec.published;
-  key.url_length = rec.url_length;
-  key.publisher = rec.publisher;
-  key.site = rec.site;
-  key.original_source = rec.original_source;
+  key.published = rec.Published();
+  key.url_length = rec.url_length();
+  key.publisher = rec.publisher();
+  key.site = rec.site();
+  key.original_source = rec.original_source();
   return key;
 }
 
