@@ -105,7 +105,11 @@ uint16_t NameHash(std::string_view name, const ScriptConverter* converter) {
 CanonicalKey MakeCanonicalKey(const crawlstream::v1::Article& article,
                               const ScriptConverter* converter) {
   CanonicalKey key;
-  if (auto t = ParseRfc3339(article.published_at())) {
+  // A month-precision date (the first of the month) would win rule 1 against
+  // every dated copy of that month: it counts as unknown.
+  const bool month_only = article.published_precision() ==
+                          crawlstream::v1::Article::TIME_PRECISION_MONTH;
+  if (auto t = month_only ? std::nullopt : ParseRfc3339(article.published_at())) {
     key.published = static_cast<uint32_t>(
         std::clamp<int64_t>(*t, 0, int64_t{kUnknownTime} - 1));
   }

@@ -4,7 +4,8 @@
 // an election against an indexed article, which keeps only its key, gives the
 // same answer as one between two full articles):
 //   1. earliest published_at (RFC 3339 with offset, compared as instants; an
-//      empty or unparsable time is unknown and loses to any known time);
+//      empty or unparsable time, or one of month precision, is unknown and
+//      loses to any known time);
 //   2. the copy whose publisher or site is the outlet named in the other's
 //      original_source (names compared after normalisation, as 12-bit hashes:
 //      two outlets collide with probability 1/4096);

@@ -408,7 +408,23 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
       }
     }
   }
-  if (date) article.set_published_at(FormatRfc3339(*date, offset));
+  using Precision = crawlstream::v1::Article;  // its TimePrecision values
+  auto precision = date ? (date->has_time ? Precision::TIME_PRECISION_TIME
+                                          : Precision::TIME_PRECISION_DAY)
+                        : Precision::TIME_PRECISION_UNSPECIFIED;
+  if (!date) {
+    // Last resort: a line that is only a year and month (a report's date,
+    // a magazine issue), around the text or at its edges.
+    for (const auto& l : meta_lines)
+      if ((date = FindMonthDate(l))) break;
+    for (size_t k = 0; k < paragraphs.size() && !date; ++k)
+      if (k < 3 || k + 3 >= paragraphs.size()) date = FindMonthDate(paragraphs[k]);
+    if (date) precision = Precision::TIME_PRECISION_MONTH;
+  }
+  if (date) {
+    article.set_published_at(FormatRfc3339(*date, offset));
+    article.set_published_precision(precision);
+  }
 
   // People.
   std::vector<std::string> authors;

@@ -449,6 +449,54 @@ std::optional<DateTime> FindNumericDate(std::string_view text) {
   return FindNumericDateImpl(text);
 }
 
+std::optional<DateTime> FindMonthDate(std::string_view line) {
+  size_t i = 0;
+  const size_t n = line.size();
+  auto skip_blank = [&] {
+    for (size_t before = n + 1; before != i;) {
+      before = i;
+      SkipSpaces(line, &i);
+    }
+  };
+  skip_blank();
+  // Leading dash or bracket of a citation line: "——《北京之春》1996年6月号".
+  while (Eat(line, &i, "—") || Eat(line, &i, "-") ||
+         Eat(line, &i, "(") || Eat(line, &i, "（")) {
+  }
+  skip_blank();
+  for (std::string_view verb : {"原载", "原載", "原刊", "刊于", "刊於", "载于", "載於",
+                                "发表于", "發表於", "选自", "選自", "摘自"}) {
+    if (Eat(line, &i, verb)) break;
+  }
+  Eat(line, &i, ":") || Eat(line, &i, "：");
+  skip_blank();
+  // Optional publication name in 《》 or 「」.
+  for (auto [open, close] : {std::pair<std::string_view, std::string_view>{"《", "》"},
+                             {"「", "」"}}) {
+    if (!Eat(line, &i, open)) continue;
+    const size_t end = line.find(close, i);
+    if (end == std::string_view::npos || end - i > 60) return std::nullopt;
+    i = end + close.size();
+    break;
+  }
+  skip_blank();
+  auto year = ReadInt(line, &i, 4, 4);
+  if (!year || *year < 1900 || *year > 2099) return std::nullopt;
+  SkipSpaces(line, &i);
+  if (!Eat(line, &i, "年")) return std::nullopt;
+  SkipSpaces(line, &i);
+  auto month = ReadInt(line, &i, 1, 2);
+  if (!month || *month < 1 || *month > 12) return std::nullopt;
+  SkipSpaces(line, &i);
+  if (!Eat(line, &i, "月")) return std::nullopt;
+  // An issue: "号" / "號" / "刊"; then only closing punctuation.
+  Eat(line, &i, "号") || Eat(line, &i, "號") || Eat(line, &i, "刊");
+  for (std::string_view tail : {")", "）", "。"}) Eat(line, &i, tail);
+  skip_blank();
+  if (i != n) return std::nullopt;  // more text: a date inside a sentence
+  return DateTime{.year = *year, .month = *month, .day = 1};
+}
+
 namespace {
 
 // Days since 1970-01-01 (Howard Hinnant's days_from_civil).

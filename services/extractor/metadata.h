@@ -9,7 +9,10 @@
 // Dates: a date needs year, month and day; a date without a year
 // (`11月30日`) is never completed. A missing time is 00:00:00; a missing
 // zone takes `default_utc_offset_minutes` (the site's zone). Output is RFC
-// 3339 with offset, e.g. "2024-07-05T13:53:00+08:00".
+// 3339 with offset, e.g. "2024-07-05T13:53:00+08:00". Only when a page has
+// no such date, a line that is nothing but a year and month (`2003年5月`,
+// a magazine issue `——《北京之春》1996年6月号`) gives a month-precision date:
+// the first of the month, marked as such (Article.published_precision).
 // All functions are pure and thread-safe.
 #pragma once
 
@@ -35,6 +38,11 @@ struct DateTime {
 std::optional<DateTime> FindDate(std::string_view text);
 // Numeric forms only.
 std::optional<DateTime> FindNumericDate(std::string_view text);
+// The year and month when `line` is nothing but a date without a day or an
+// issue citation: "2003年5月", "——《北京之春》1996年6月号", "(原载《X》2001年3月)".
+// Day 1, no time. A year and month inside a sentence are not a date of the
+// page (nullopt).
+std::optional<DateTime> FindMonthDate(std::string_view line);
 // When `instant` carries a zone and `local` (a visible byline time without
 // zone) shows the same moment in another zone, returns `instant` re-expressed
 // in that zone (offset = local - instant, whole quarter hours, |offset| <=

@@ -86,6 +86,10 @@ TEST(CanonicalTest, KeyComesFromArticleFields) {
   EXPECT_EQ(k.url_length, a.canonical_url().size());
   EXPECT_EQ(k.publisher, NameHash("光明网", nullptr));
   EXPECT_EQ(k.original_source, 0);
+  // Only a year and month: not earlier than any dated copy.
+  a.set_published_at("2024-07-01T00:00:00+08:00");
+  a.set_published_precision(crawlstream::v1::Article::TIME_PRECISION_MONTH);
+  EXPECT_EQ(MakeCanonicalKey(a, nullptr).published, kUnknownTime);
 }
 
 }  // namespace

@@ -52,6 +52,35 @@ TEST(ExtractorTest, UsesJsonLdMetadata) {
   EXPECT_EQ(a->publisher(), "示例新闻");
 }
 
+// A page dated only by a magazine issue gets a month-precision date; a
+// page that also has a complete date keeps the complete one; a year and
+// month inside a sentence are not a date of the page.
+TEST(ExtractorTest, MonthPrecisionOnlyWhenThePageHasNoCompleteDate) {
+  using A = crawlstream::v1::Article;
+  auto issue = Extract(Page("", "<h1>论群众参与</h1>" + Paras(4) +
+                                    "<p>——《北京之春》1996年6月号</p>"));
+  ASSERT_TRUE(issue.has_value()) << issue.error().message;
+  EXPECT_EQ(issue->published_at(), "1996-06-01T00:00:00+08:00");
+  EXPECT_EQ(issue->published_precision(), A::TIME_PRECISION_MONTH);
+
+  auto dated = Extract(Page("", "<h1>论群众参与</h1><div>发布时间：2005-03-06 16:17</div>" +
+                                    Paras(4) + "<p>2003年5月</p>"));
+  ASSERT_TRUE(dated.has_value());
+  EXPECT_EQ(dated->published_at(), "2005-03-06T16:17:00+08:00");
+  EXPECT_EQ(dated->published_precision(), A::TIME_PRECISION_TIME);
+
+  auto day = Extract(Page("", "<h1>论群众参与</h1><div>2005年3月6日</div>" + Paras(4)));
+  ASSERT_TRUE(day.has_value());
+  EXPECT_EQ(day->published_at(), "2005-03-06T00:00:00+08:00");
+  EXPECT_EQ(day->published_precision(), A::TIME_PRECISION_DAY);
+
+  auto sentence = Extract(Page("", "<h1>论群众参与</h1>" + Paras(4) +
+                                       "<p>2003年5月，调查组进入社区。</p>"));
+  ASSERT_TRUE(sentence.has_value());
+  EXPECT_EQ(sentence->published_at(), "");
+  EXPECT_EQ(sentence->published_precision(), A::TIME_PRECISION_UNSPECIFIED);
+}
+
 TEST(ExtractorTest, MalformedJsonLdIsIgnored) {
   auto a = Extract(Page("<script type=\"application/ld+json\">{\"headline\": [}</script>",
                     Paras(3)));

@@ -13,6 +13,36 @@ struct DateCase {
   const char* want;  // "" = no date
 };
 
+TEST(MetadataTest, MonthDateOnlyFromADateLineOrAnIssueCitation) {
+  struct Case {
+    const char* line;
+    int year, month;  // 0: no date
+  } cases[] = {
+      {"2003年5月", 2003, 5},
+      {"　　2003 年 5 月　", 2003, 5},
+      {"——《北京之春》1996年6月号", 1996, 6},
+      {"（原载《读书》2001年3月）", 2001, 3},
+      {"選自「明報月刊」1999年12月號", 1999, 12},
+      {"2003年5月，公司成立。", 0, 0},      // inside a sentence
+      {"据《人民日报》2003年5月报道", 0, 0},  // a sentence
+      {"2003年13月", 0, 0},
+      {"1850年5月", 0, 0},
+      {"5月", 0, 0},
+  };
+  for (const auto& c : cases) {
+    auto dt = FindMonthDate(c.line);
+    if (c.year == 0) {
+      EXPECT_FALSE(dt.has_value()) << c.line;
+      continue;
+    }
+    ASSERT_TRUE(dt.has_value()) << c.line;
+    EXPECT_EQ(dt->year, c.year) << c.line;
+    EXPECT_EQ(dt->month, c.month) << c.line;
+    EXPECT_EQ(dt->day, 1) << c.line;
+    EXPECT_FALSE(dt->has_time) << c.line;
+  }
+}
+
 TEST(MetadataTest, FindsDates) {
   const DateCase cases[] = {
       {"来源：光明网2024-07-05 13:53", "2024-07-05T13:53:00+08:00"},
