@@ -280,6 +280,7 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
     body_tokens += CountText(p).tokens;
     paragraphs.push_back(std::move(p));
   }
+  paragraphs = JoinHardWrappedLines(std::move(paragraphs));
   if (body_tokens < options_.min_body_tokens && !ld.article_body.empty()) {
     paragraphs.clear();
     body_tokens = 0;

@@ -147,6 +147,86 @@ std::string JoinParagraphs(const std::vector<std::string>& paragraphs) {
   return out;
 }
 
+namespace {
+
+bool IsWide(char32_t cp) {
+  return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+         (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+         (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+         (cp >= 0xFFE0 && cp <= 0xFFE6) || cp >= 0x20000;
+}
+
+size_t DisplayWidth(std::string_view s) {
+  size_t width = 0;
+  for (size_t i = 0; i < s.size();) width += IsWide(NextCodePoint(s, &i)) ? 2 : 1;
+  return width;
+}
+
+char32_t LastCodePoint(std::string_view s) {
+  size_t start = s.size();
+  while (start > 0 && (static_cast<unsigned char>(s[start - 1]) & 0xC0) == 0x80) --start;
+  if (start > 0) --start;
+  size_t i = start;
+  return s.empty() ? 0 : NextCodePoint(s, &i);
+}
+
+bool EndsSentence(std::string_view s) {
+  switch (LastCodePoint(s)) {
+    case U'。': case U'！': case U'？': case U'…': case U'”': case U'」':
+    case U'』': case U'.': case U'!': case U'?': case U'"': case U':': case U'：':
+    case U'□': case U'）': case U')':
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> JoinHardWrappedLines(std::vector<std::string> lines) {
+  constexpr size_t kMinWidth = 30, kSlack = 3;
+  std::vector<size_t> width(lines.size());
+  size_t long_lines = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    width[i] = DisplayWidth(lines[i]);
+    long_lines += width[i] >= kMinWidth;
+  }
+  // W: the width whose window [W - 3, W] holds the most lines.
+  size_t best_w = 0, best_count = 0;
+  for (size_t w : width) {
+    if (w < kMinWidth) continue;
+    size_t count = 0;
+    for (size_t v : width) count += v + kSlack >= w && v <= w;
+    if (count > best_count || (count == best_count && w > best_w)) {
+      best_w = w;
+      best_count = count;
+    }
+  }
+  if (best_count < 5 || best_count * 10 < long_lines * 4) return lines;
+  std::vector<std::string> out;
+  bool open = false;  // the last output paragraph continues
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (open && !out.back().empty() && !lines[i].empty()) {
+      const char32_t before = LastCodePoint(out.back());
+      size_t at = 0;
+      const char32_t after = NextCodePoint(lines[i], &at);
+      if (!IsWide(before) && !IsWide(after)) out.back() += ' ';
+      out.back() += lines[i];
+    } else {
+      out.push_back(std::move(lines[i]));
+    }
+    const size_t w = width[i];
+    // A line well over W is a real paragraph, not a wrapped one.
+    const bool full = w + kSlack >= best_w && w <= best_w + 2;
+    if (w > best_w + 2) {
+      open = false;
+      continue;
+    }
+    open = full || (4 * w >= 3 * best_w && !EndsSentence(out.back()));
+  }
+  return out;
+}
+
 ScriptConverter::ScriptConverter(const std::string& config) {
   opencc_t od = opencc_open(config.c_str());
   if (od != reinterpret_cast<opencc_t>(-1)) handle_ = od;

@@ -12,6 +12,14 @@
 //     syllable with exactly one tone mark that directly follows a Han
 //     character is removed; `(ISO)`, `(2023)`, `（记者 张三）` stay.
 //   JoinParagraphs: non-empty paragraphs joined by "\n\n".
+//   JoinHardWrappedLines: undoes fixed-width wrapping (old pages that put a
+//     <br> every ~36 Han characters). Only when at least 5 lines, and 40 %
+//     of the lines of 30 columns or more, have nearly the same display
+//     width W (Han and full-width characters are two columns): a line then
+//     continues into the next when it is full (>= W - 3 columns), or when it
+//     is at least 3/4 of W (a paragraph's indented first line) and does not
+//     end a sentence. Short lines and headings stay paragraphs. Latin text
+//     joins with a space, Han text without.
 // ScriptConverter wraps OpenCC (t2s/s2t); it is expensive to build, cheap to
 // use, and const methods are safe to call from many threads.
 #pragma once
@@ -26,6 +34,7 @@ namespace crawlstream::extractor {
 std::string NormaliseParagraph(std::string_view text);
 std::string RemoveConverterPinyin(std::string_view text);
 std::string JoinParagraphs(const std::vector<std::string>& paragraphs);
+std::vector<std::string> JoinHardWrappedLines(std::vector<std::string> lines);
 
 class ScriptConverter {
  public:

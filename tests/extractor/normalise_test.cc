@@ -2,8 +2,71 @@
 
 #include <gtest/gtest.h>
 
+#include "services/extractor/unicode.h"
+
 namespace crawlstream::extractor {
 namespace {
+
+// Splits `text` every `n` code points, as an old page's <br> wrapping does;
+// the first line is shorter by `indent` (the paragraph indentation).
+std::vector<std::string> Wrap(const std::u32string& text, size_t n, size_t indent) {
+  std::vector<std::string> out;
+  size_t at = 0, len = n - indent;
+  while (at < text.size()) {
+    std::string line;
+    for (char32_t c : text.substr(at, len)) AppendUtf8(c, &line);
+    out.push_back(line);
+    at += len;
+    len = n;
+  }
+  return out;
+}
+
+TEST(NormaliseTest, HardWrappedLinesBecomeParagraphsAgain) {
+  const std::u32string sentences =
+      U"文化革命是一场有着极为广泛的群众参与的政治运动。因此，如何理解这种广泛的群众参与，"
+      U"就成为理解文革的一个重要内容。本文试图从政治心理学的角度，对文革中的群众参与给出解释。"
+      U"在我看来，群众参加文化革命的基本动机是为了争取承认，为了争取声望。";
+  const std::u32string p1 = sentences + sentences + sentences;
+  const std::u32string p2 =
+      U"这当然不是说，在文革中，群众的思想和行为都是一模一样的。这只是说，各种不同的思想行"
+      U"为大致都可归之於一个相同的心理动机。由於人们的处境不同，性格不同，对革命的理解也不同。";
+  std::vector<std::string> lines = Wrap(p1, 36, 3);
+  lines.insert(lines.begin(), "一、引言");  // a heading stays on its own
+  for (auto& l : Wrap(p2, 36, 3)) lines.push_back(l);
+  lines.push_back("——《北京之春》1996年6月号");
+  ASSERT_GE(lines.size(), 8u);
+  const auto joined = JoinHardWrappedLines(lines);
+  ASSERT_EQ(joined.size(), 4u);
+  std::string want1, want2;
+  for (char32_t c : p1) AppendUtf8(c, &want1);
+  for (char32_t c : p2) AppendUtf8(c, &want2);
+  EXPECT_EQ(joined[0], "一、引言");
+  EXPECT_EQ(joined[1], want1);
+  EXPECT_EQ(joined[2], want2);
+  EXPECT_EQ(joined[3], "——《北京之春》1996年6月号");
+}
+
+TEST(NormaliseTest, OrdinaryParagraphsAreNotJoined) {
+  const std::vector<std::string> paragraphs = {
+      "工业和信息化部正式公布45个国家先进制造业集群的名单。",
+      "相关集群2021年主导产业产值达19万亿元，成为推动制造业高质量发展的重要载体，也是建设现代化产业体系的有力支撑。",
+      "专家表示，集群发展还需要在创新、协同和开放等方面持续发力。",
+      "据介绍，工信部将加强对集群的动态管理。",
+      "记者 张三",
+      "This paragraph is written in English and has a different length from the others around it.",
+  };
+  EXPECT_EQ(JoinHardWrappedLines(paragraphs), paragraphs);
+}
+
+TEST(NormaliseTest, WrappedLatinLinesJoinWithASpace) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 6; ++i) lines.push_back("the quick brown fox jumps over the lazy dog " + std::to_string(i) + "x");
+  lines.push_back("end.");
+  const auto joined = JoinHardWrappedLines(lines);
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_NE(joined[0].find("0x the quick"), std::string::npos);
+}
 
 TEST(NormaliseTest, CollapsesWhiteSpaceAndRemovesInvisibles) {
   EXPECT_EQ(NormaliseParagraph("  a \t\n b  "), "a b");
