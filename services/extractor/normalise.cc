@@ -191,13 +191,18 @@ std::vector<std::string> JoinHardWrappedLines(std::vector<std::string> lines) {
     width[i] = DisplayWidth(lines[i]);
     long_lines += width[i] >= kMinWidth;
   }
-  // W: the width whose window [W - 3, W] holds the most lines.
+  // W: the width whose window [W - 3, W] holds the most lines (linear in
+  // the lines: a histogram of widths up to kMaxWidth, a wrap column no
+  // terminal-era page exceeds).
+  constexpr size_t kMaxWidth = 400;
+  std::vector<size_t> histogram(kMaxWidth + 1, 0);
+  for (size_t w : width)
+    if (w >= kMinWidth && w <= kMaxWidth) ++histogram[w];
   size_t best_w = 0, best_count = 0;
-  for (size_t w : width) {
-    if (w < kMinWidth) continue;
+  for (size_t w = kMinWidth; w <= kMaxWidth; ++w) {
     size_t count = 0;
-    for (size_t v : width) count += v + kSlack >= w && v <= w;
-    if (count > best_count || (count == best_count && w > best_w)) {
+    for (size_t v = w - kSlack; v <= w; ++v) count += histogram[v];
+    if (count >= best_count && count > 0) {
       best_w = w;
       best_count = count;
     }
