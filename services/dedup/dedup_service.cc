@@ -89,6 +89,7 @@ void DedupStage::Apply(const std::string& key, const std::string& value, Restore
   if (value.empty()) {
     dedup_->Forget(key);
     decided_.Erase(IdHash(key));
+    unresolved_.erase(IdHash(key));  // the log resolved it
     if (stats) ++stats->tombstones;
     return;
   }
@@ -97,12 +98,37 @@ void DedupStage::Apply(const std::string& key, const std::string& value, Restore
     if (stats) ++stats->undecodable;
     return;
   }
-  if (auto st = dedup_->Restore(a); !st) {
-    spdlog::error("dedup restore: {}", st.error().message);
+  auto decision = dedup_->Decide(a);
+  if (!decision) {
+    spdlog::error("dedup restore: {}", decision.error().message);
     return;
   }
-  decided_.Set(IdHash(a.id()), ContentHash(a));
+  const uint64_t content = ContentHash(a);
   if (stats) ++stats->records;
+  if (decision->kind == DecisionKind::kPublishNew ||
+      decision->kind == DecisionKind::kUpdateSameId) {
+    decided_.Set(IdHash(a.id()), content);
+    return;
+  }
+  // Both copies are live in `articles`: the loser of the election gets its
+  // Duplicate and tombstone, unless its tombstone follows in the log (the
+  // normal order of a kReplaces: the winner's record and the loser's
+  // tombstone sit in different partitions).
+  const bool this_loses = decision->kind == DecisionKind::kDuplicateOf;
+  const std::string loser = this_loses ? a.id() : decision->other_id;
+  crawlstream::v1::Duplicate d;
+  if (!MakeDuplicateRecord(*decision, a, &d)) return;
+  const uint64_t loser_content =
+      this_loses ? content : decided_.Get(IdHash(loser)).value_or(0);
+  d.set_content_hash(loser_content);
+  *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  if (loser_content != 0) decided_.Set(IdHash(loser), loser_content);
+  if (!this_loses) decided_.Set(IdHash(a.id()), content);
+  std::vector<OutRecord> outputs;
+  outputs.push_back({topics_.duplicates, loser, d.SerializeAsString(),
+                     Headers("crawlstream.v1.Duplicate")});
+  outputs.push_back({topics_.articles, loser, "", Headers("tombstone")});
+  unresolved_[IdHash(loser)] = std::move(outputs);
 }
 
 void DedupStage::ApplyDuplicate(const std::string& value, RestoreStats* stats) {
@@ -260,19 +286,27 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
     rd_kafka_consumer_close(k);
     rd_kafka_destroy(k);
   });
+  stats.conflicts = static_cast<int64_t>(unresolved_.size());
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   restore_seconds_->Set(stats.seconds);
   index_size_->Set(static_cast<double>(dedup_->index().size()));
   spdlog::info(
-      "dedup: restored {} articles ({} tombstones, {} undecodable) from {} and {} decided copies "
-      "from {} in {:.2f}s",
-      stats.records, stats.tombstones, stats.undecodable, topics_.articles, stats.duplicates,
-      topics_.duplicates, stats.seconds);
+      "dedup: restored {} articles ({} tombstones, {} undecodable, {} live duplicate pairs to "
+      "resolve) from {} and {} decided copies from {} in {:.2f}s",
+      stats.records, stats.tombstones, stats.undecodable, stats.conflicts, topics_.articles,
+      stats.duplicates, topics_.duplicates, stats.seconds);
   return stats;
 }
 
 std::vector<OutRecord> DedupStage::PollTail(int max_records) {
   std::vector<OutRecord> out;
+  if (!unresolved_.empty()) {
+    for (auto& [loser, outputs] : unresolved_) {
+      retired_.insert(loser);  // its tombstone comes back through the tail
+      std::move(outputs.begin(), outputs.end(), std::back_inserter(out));
+    }
+    unresolved_.clear();
+  }
   if (!tail_) return out;
   auto* rk = static_cast<rd_kafka_t*>(tail_.get());
   for (int i = 0; i < max_records; ++i) {

@@ -38,6 +38,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "services/common/kafka_options.h"
 #include "services/common/stage_loop.h"
@@ -71,6 +72,9 @@ struct RestoreStats {
   int64_t tombstones = 0;
   int64_t undecodable = 0;
   int64_t duplicates = 0;  // decided copies read from articles.duplicates
+  // Live pairs in `articles` that are duplicates of each other (an instance
+  // crashed before resolving a race): resolved by the first PollTail().
+  int64_t conflicts = 0;
   double seconds = 0;
 };
 
@@ -84,7 +88,10 @@ class DedupStage {
   // then `articles.duplicates` the same way (the content of every copy
   // already decided a duplicate, see Duplicate.content_hash).
   Result<RestoreStats> Restore(const KafkaOptions& kafka, std::chrono::milliseconds timeout);
-  // Applies one record of `articles` (value empty = tombstone).
+  // Applies one record of `articles` (value empty = tombstone). Every article
+  // goes through the dedup decision against what was restored before it: a
+  // duplicate pair found live is a conflict, resolved (Duplicate + tombstone
+  // for the loser of the election) unless the log itself resolves it later.
   void Apply(const std::string& key, const std::string& value, RestoreStats* stats);
   // Applies one record of `articles.duplicates`.
   void ApplyDuplicate(const std::string& value, RestoreStats* stats);
@@ -92,8 +99,9 @@ class DedupStage {
   Processor processor();
   StageResult Process(const InRecord& in);
 
-  // Reads up to `max_records` new records of `articles` (non-blocking) and
-  // returns the outputs that resolve conflicts with other instances'
+  // Returns the outputs that resolve conflicts found at restore (first call),
+  // then reads up to `max_records` new records of `articles` (non-blocking)
+  // and returns the outputs that resolve conflicts with other instances'
   // publications. Only after a successful Restore().
   std::vector<OutRecord> PollTail(int max_records);
   // Applies one record of `articles` published by anyone (tests, PollTail).
@@ -115,6 +123,9 @@ class DedupStage {
   // Ids this instance tombstoned, until their tombstone comes back through
   // the tail: their article records there are not new publications.
   std::unordered_set<uint64_t> retired_;
+  // Restore: per loser id, the outputs resolving a live duplicate pair; a
+  // later tombstone of the loser in the log drops them.
+  std::unordered_map<uint64_t, std::vector<OutRecord>> unresolved_;
   // Consumer of `articles` kept after Restore() (rd_kafka_t*).
   std::shared_ptr<void> tail_;
 };

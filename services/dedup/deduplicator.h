@@ -12,8 +12,9 @@
 //     this id} and a tombstone for other_id; the index now holds this one.
 //   - kPublishNew: no duplicate: publish it; it is now indexed.
 // Restore() loads an article read back from `articles` at start (trusted to
-// be canonical: no near-duplicate check) and is idempotent; Forget() applies
-// a tombstone.
+// be canonical: no near-duplicate check) and is idempotent; the Kafka stage
+// restores through Decide() instead, to find pairs left live by a crash
+// (dedup_service.h). Forget() applies a tombstone.
 //
 // Not thread-safe (one consumer thread). The converter must outlive it.
 #pragma once

@@ -232,5 +232,71 @@ TEST_F(DedupStageTest, TwoInstancesResolveARaceTheSameWay) {
   }
 }
 
+// An instance published its copy and crashed before its tail resolved the
+// race: both copies are live in `articles`. The next start finds the pair
+// while restoring and resolves it (the election's loser gets a Duplicate
+// and a tombstone); a pair the log already resolves is left alone.
+TEST_F(DedupStageTest, LiveDuplicatePairIsResolvedAtRestore) {
+  // A mirror of the first article under another URL: an exact copy.
+  const crawlstream::v1::Article* first = &articles_.front();
+  crawlstream::v1::Article mirror = *first;
+  mirror.set_id("00112233445566778899aabbccddeeff");
+  mirror.set_url("https://mirror.example.org/news/" + first->id() + ".html");
+  mirror.set_canonical_url(mirror.url());
+  mirror.set_site("example.org");
+  mirror.set_publisher("Mirror");
+  const crawlstream::v1::Article* second = &mirror;
+  auto producer = Producer::Create(kafka_, std::make_shared<prometheus::Registry>(), nullptr);
+  ASSERT_TRUE(producer);
+  for (const auto* a : {first, second}) {
+    ASSERT_TRUE((*producer)->Produce(
+        {topics_.articles, a->id(), a->SerializeAsString(), {}}, nullptr));
+  }
+  ASSERT_TRUE((*producer)->Flush(10s));
+
+  auto converter = dedup::MakeOpenccConverter();
+  ASSERT_TRUE(converter);
+  dedup::Deduplicator dd({}, converter->get());
+  dedup::DedupStage stage(&dd, topics_, std::make_shared<prometheus::Registry>());
+  auto restored = stage.Restore(kafka_, 30s);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(restored->records, 2);
+  EXPECT_EQ(restored->conflicts, 1);
+  EXPECT_EQ(dd.index().size(), 1u);  // one canonical per story
+
+  const auto outputs = stage.PollTail(100);
+  ASSERT_EQ(outputs.size(), 2u);  // Duplicate + tombstone, once
+  std::string loser;
+  for (const auto& o : outputs) {
+    if (o.topic == topics_.articles) {
+      EXPECT_TRUE(o.value.empty());
+      loser = o.key;
+    }
+  }
+  ASSERT_TRUE(loser == first->id() || loser == second->id());
+  const std::string winner = loser == first->id() ? second->id() : first->id();
+  for (const auto& o : outputs) {
+    if (o.topic != topics_.duplicates) continue;
+    crawlstream::v1::Duplicate d;
+    ASSERT_TRUE(d.ParseFromString(o.value));
+    EXPECT_EQ(d.id(), loser);
+    EXPECT_EQ(d.duplicate_of(), winner);
+    EXPECT_NE(d.content_hash(), 0u);
+  }
+  EXPECT_TRUE(stage.PollTail(100).empty());
+
+  // Once the resolution is in the log, a restart finds nothing to resolve.
+  for (const auto& o : outputs) ASSERT_TRUE((*producer)->Produce(o, nullptr));
+  ASSERT_TRUE((*producer)->Flush(10s));
+  dedup::Deduplicator dd2({}, converter->get());
+  dedup::DedupStage stage2(&dd2, topics_, std::make_shared<prometheus::Registry>());
+  auto again = stage2.Restore(kafka_, 30s);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->conflicts, 0);
+  EXPECT_EQ(again->duplicates, 1);
+  EXPECT_EQ(dd2.index().size(), 1u);
+  EXPECT_TRUE(dd2.index().FindId(winner).has_value());
+}
+
 }  // namespace
 }  // namespace crawlstream
