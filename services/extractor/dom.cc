@@ -91,6 +91,21 @@ std::string_view Attr(const GumboElement& el, const char* name) {
   return a ? std::string_view(a->value) : std::string_view();
 }
 
+// <a rel="author">, a link to an author page, or itemprop="author".
+bool IsAuthorMark(const GumboElement& el, std::string_view itemprop) {
+  if (itemprop == "author") return true;
+  if (el.tag != GUMBO_TAG_A) return false;
+  const std::string rel = AsciiLower(Attr(el, "rel"));
+  if (rel.find("author") != std::string::npos) return true;
+  // An author page: /author/<name>, or ?author=<id> as the only query
+  // parameter (with more parameters it filters an archive or a category).
+  const std::string href = AsciiLower(Attr(el, "href"));
+  for (std::string_view p : {"/author/", "/authors/", "/by/"})
+    if (href.find(p) != std::string::npos) return true;
+  const size_t q = href.find("?author=");
+  return q != std::string::npos && href.find('&', q) == std::string::npos;
+}
+
 bool HasAttr(const GumboElement& el, const char* name) {
   return gumbo_get_attribute(&el.attributes, name) != nullptr;
 }
@@ -162,6 +177,7 @@ std::string NodeText(const GumboNode* node) {
 struct Builder {
   Document* doc;
   std::vector<int32_t> h1_nodes;
+  std::vector<int32_t> author_nodes;
 
   void CollectHead(const GumboNode* node) {
     const GumboElement& el = node->v.element;
@@ -302,12 +318,17 @@ struct Builder {
           }
         }
       }
+      if (IsAuthorMark(el, en.itemprop)) author_nodes.push_back(idx);
       doc->nodes.push_back(std::move(en));
       doc->nodes[it.parent].children.push_back(idx);
       if (el.tag == GUMBO_TAG_H1) h1_nodes.push_back(idx);
       push_children(n, idx, it.depth + 1, false);
     }
     for (int32_t h : h1_nodes) doc->head.h1.push_back(SubtreeText(*doc, h));
+    for (int32_t a : author_nodes) {
+      std::string text = SubtreeText(*doc, a);
+      if (!text.empty() && text.size() <= 120) doc->head.author_links.push_back(std::move(text));
+    }
   }
 };
 
@@ -362,7 +383,7 @@ Document ParseDocument(std::string_view utf8_html) {
   options.stop_on_first_error = false;
   GumboOutput* output = gumbo_parse_with_options(
       &options, utf8_html.data(), utf8_html.size());
-  Builder builder{&doc, {}};
+  Builder builder{&doc, {}, {}};
   if (output != nullptr) {
     builder.Build(output->root);
     gumbo_destroy_output(&options, output);

@@ -55,6 +55,11 @@ struct HeadInfo {
   std::vector<std::string> json_ld;    // raw JSON-LD script texts
   std::vector<std::string> h1;         // texts of <h1> elements
   std::vector<std::string> times;      // <time datetime> values in order
+  // Texts of author links and marks in document order: <a rel="author">,
+  // <a href> to an author page (/author/, /authors/, /by/, or ?author= as the
+  // only query parameter), and
+  // elements with itemprop="author".
+  std::vector<std::string> author_links;
 };
 
 struct Document {

@@ -500,6 +500,24 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
     }
   }
   if (authors.empty()) {
+    // Author links and marks: <a rel=author>, links to /author/ pages,
+    // itemprop=author. A page naming more than three different people that
+    // way lists authors (a sidebar, an index): none of them is taken.
+    std::vector<std::string> marked;
+    for (const auto& raw : doc.head.author_links) {
+      std::string t = Clean(raw);
+      for (std::string_view by : {"By ", "by ", "BY "})
+        if (t.starts_with(by)) t.erase(0, by.size());
+      auto names = FindAuthors(t);
+      if (names.empty()) names = NamesOnlyLine(t);
+      if (names.empty() && LooksLikePersonName(t, publisher)) names.push_back(t);
+      if (!names.empty() && std::find(marked.begin(), marked.end(), names.front()) == marked.end())
+        marked.push_back(names.front());
+      if (authors.empty()) authors = std::move(names);
+    }
+    if (marked.size() > 3) authors.clear();
+  }
+  if (authors.empty()) {
     // A line of bare names right under the headline ("胡平").
     size_t first = sel.kept.empty() ? sel.first_block : sel.kept.front();
     for (size_t back = 1; back <= 3 && back <= first && authors.empty(); ++back) {

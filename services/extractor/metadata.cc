@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <utility>
 
@@ -635,15 +636,37 @@ std::vector<std::string> FindAuthors(std::string_view line) {
     }
   }
   // English "By First Last" at the start of a byline (or after a
-  // separator); "Powered by Discuz!" is not a byline.
+  // separator, a date or "Posted"/"Written"); "Powered by Discuz!" is not a
+  // byline. After a date or "Posted", a user handle ("by duscha") counts.
   for (std::string_view by : {std::string_view("By "), std::string_view("by ")}) {
     size_t pos = line.find(by);
     if (pos == std::string_view::npos) continue;
     std::string_view before = TrimSpaces(line.substr(0, pos));
+    const bool after_date_or_verb =
+        (!before.empty() && IsDigit(before.back())) || before.ends_with("Posted") ||
+        before.ends_with("posted") || before.ends_with("Written") ||
+        before.ends_with("written") || before.ends_with("AM") || before.ends_with("PM") ||
+        before.ends_with("am") || before.ends_with("pm");
     if (!before.empty() && !before.ends_with("|") && !before.ends_with("·") &&
-        !before.ends_with("\xE2\x80\x94"))
+        !before.ends_with("\xE2\x80\x94") && !after_date_or_verb)
       continue;
     size_t i = pos + 3;
+    if (after_date_or_verb && i < line.size() && line[i] >= 'a' && line[i] <= 'z') {
+      size_t j = i;
+      while (j < line.size() && j - i < 30 &&
+             ((line[j] >= 'a' && line[j] <= 'z') || (line[j] >= 'A' && line[j] <= 'Z') ||
+              IsDigit(line[j]) || line[j] == '_' || line[j] == '-' || line[j] == '.'))
+        ++j;
+      // The handle ends the line (but for decoration such as "〓" or "|"):
+      // "in 2023 by most measures" is a sentence.
+      bool ends = true;
+      for (size_t k = j; k < line.size() && ends;) {
+        const char32_t cp = NextCodePoint(line, &k);
+        if (IsHan(cp) || (cp < 0x80 && std::isalnum(static_cast<int>(cp)))) ends = false;
+      }
+      if (j - i >= 2 && ends) out.emplace_back(line.substr(i, j - i));
+      continue;
+    }
     std::string name;
     int words = 0;
     while (i < line.size() && words < 4) {

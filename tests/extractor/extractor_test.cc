@@ -81,6 +81,37 @@ TEST(ExtractorTest, MonthPrecisionOnlyWhenThePageHasNoCompleteDate) {
   EXPECT_EQ(sentence->published_precision(), A::TIME_PRECISION_UNSPECIFIED);
 }
 
+// An author link (rel=author, an /author/ page, itemprop=author) names the
+// writer when no byline text does; a sidebar of many author links does not.
+TEST(ExtractorTest, AuthorLinksNameTheWriterUnlessTheyListMany) {
+  auto linked = Extract(Page("", "<h1>Port strike ends</h1><div class=meta>"
+                                 "<a rel=\"author\" href=\"/profile/9\">Jane Doe</a></div>" +
+                                     Paras(4)));
+  ASSERT_TRUE(linked.has_value());
+  EXPECT_EQ(std::vector<std::string>(linked->authors().begin(), linked->authors().end()),
+            (std::vector<std::string>{"Jane Doe"}));
+
+  auto blog = Extract(Page("", "<h1>标题</h1><div><a href=\"http://blog.example.com/?author=102\">"
+                               "<font><u>太小心</u></font></a></div>" + Paras(4)));
+  ASSERT_TRUE(blog.has_value());
+  EXPECT_EQ(std::vector<std::string>(blog->authors().begin(), blog->authors().end()),
+            (std::vector<std::string>{"太小心"}));
+
+  std::string sidebar = "<ul>";
+  for (const char* n : {"王小明", "李华", "张伟", "刘洋", "陈静"})
+    sidebar += std::string("<li><a href=\"/author/") + n + "\">" + n + "</a></li>";
+  sidebar += "</ul>";
+  auto listed = Extract(Page("", "<h1>标题</h1>" + Paras(4) + sidebar));
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_TRUE(listed->authors().empty());
+
+  // Archive links filtered by author are not author pages.
+  auto archive = Extract(Page("", "<h1>标题</h1>" + Paras(4) +
+                                      "<a href=\"/?pc=85&author=102\">历史</a>"));
+  ASSERT_TRUE(archive.has_value());
+  EXPECT_TRUE(archive->authors().empty());
+}
+
 TEST(ExtractorTest, MalformedJsonLdIsIgnored) {
   auto a = Extract(Page("<script type=\"application/ld+json\">{\"headline\": [}</script>",
                     Paras(3)));

@@ -13,6 +13,19 @@ struct DateCase {
   const char* want;  // "" = no date
 };
 
+TEST(MetadataTest, ByAfterADateOrPostedNamesTheWriterOrHandle) {
+  EXPECT_EQ(FindAuthors("〓 网易娱乐 明星话题 发布时间 2005/03/15 22:36:13 by duscha 〓"),
+            std::vector<std::string>{"duscha"});
+  EXPECT_EQ(FindAuthors("Posted on March 5, 2024 by jsmith"),
+            std::vector<std::string>{"jsmith"});
+  EXPECT_EQ(FindAuthors("Posted by Jane Doe"), std::vector<std::string>{"Jane Doe"});
+  EXPECT_EQ(FindAuthors("Updated 10:30 pm by Alex Kim"), std::vector<std::string>{"Alex Kim"});
+  EXPECT_TRUE(FindAuthors("Powered by Discuz!").empty());
+  EXPECT_TRUE(FindAuthors("prices rose by 5% in 2023 by most measures").empty());
+  EXPECT_TRUE(FindAuthors("stand by me").empty());
+  EXPECT_TRUE(FindAuthors("Sales grew in 2023 by most measures.").empty());
+}
+
 TEST(MetadataTest, MonthDateOnlyFromADateLineOrAnIssueCitation) {
   struct Case {
     const char* line;
