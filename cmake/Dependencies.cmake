@@ -17,6 +17,7 @@ pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
 pkg_check_modules(OPENCC REQUIRED IMPORTED_TARGET opencc)
 pkg_check_modules(UCHARDET REQUIRED IMPORTED_TARGET uchardet)
 pkg_check_modules(LIBPSL REQUIRED IMPORTED_TARGET libpsl)
+pkg_check_modules(LIBIDN2 REQUIRED IMPORTED_TARGET libidn2)
 
 if(CRAWLSTREAM_BUILD_TESTS)
   find_package(GTest REQUIRED)

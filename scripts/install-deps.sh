@@ -15,7 +15,7 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
   protobuf-compiler libprotobuf-dev zlib1g-dev
   # text handling: script conversion, charset detection, unicode, domains
-  libopencc-dev opencc libuchardet-dev libicu-dev libpsl-dev
+  libopencc-dev opencc libuchardet-dev libicu-dev libpsl-dev libidn2-dev
   # config and JSON
   libyaml-cpp-dev nlohmann-json3-dev libxml2-dev
   # real parts used by tests and benchmarks

@@ -1,6 +1,7 @@
 // crawlstream: the command-line entry point.
 //   crawlstream run ...      the whole pipeline in one process
 //   crawlstream extract ...  one HTML file -> one JSON article per line
+//   crawlstream seed ...     crawl requests onto crawl.requests
 //   crawlstream broker ...   the development broker (tests, local use)
 #include <cstring>
 #include <iostream>
@@ -15,6 +16,9 @@
 #ifdef CRAWLSTREAM_HAVE_RUN
 #include "services/cli/run_command.h"
 #endif
+#ifdef CRAWLSTREAM_HAVE_SEED
+#include "services/cli/seed_command.h"
+#endif
 
 namespace {
 
@@ -24,6 +28,7 @@ void Usage(std::ostream& out) {
          "  run      fetch, extract, dedup and publish in one process\n"
          "           (starts the development broker unless --brokers is given)\n"
          "  extract  extract the article from HTML files, one JSON line per file\n"
+         "  seed     put crawl requests for URLs on crawl.requests\n"
          "  broker   run the development broker (development and tests only)\n"
          "  healthcheck  exit 0 when the local /healthz answers 200 (containers)\n"
          "  version  print the version\n\n"
@@ -45,6 +50,9 @@ int main(int argc, char** argv) {
 #endif
 #ifdef CRAWLSTREAM_HAVE_RUN
   if (cmd == "run") return crawlstream::RunRunCommand(argc - 1, argv + 1);
+#endif
+#ifdef CRAWLSTREAM_HAVE_SEED
+  if (cmd == "seed") return crawlstream::RunSeedCommand(argc, argv);
 #endif
   if (cmd == "version" || cmd == "--version") {
     std::cout << crawlstream::CrawlstreamVersion() << "\n";

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "services/common/idna.h"
 #include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
@@ -927,6 +928,17 @@ std::string CanonicalizeUrl(std::string_view url) {
   size_t host_end = url.find_first_of("/?#", host_start);
   if (host_end == std::string_view::npos) host_end = url.size();
   std::string authority = AsciiLower(url.substr(host_start, host_end - host_start));
+  {
+    // Unicode host -> punycode, so both spellings give one article id.
+    const size_t at = authority.rfind('@');
+    const size_t host_begin = at == std::string::npos ? 0 : at + 1;
+    size_t colon = authority.rfind(':');
+    if (colon == std::string::npos || colon < host_begin || authority.find(']') != std::string::npos)
+      colon = authority.size();
+    if (auto ascii = HostToAscii(
+            std::string_view(authority).substr(host_begin, colon - host_begin)))
+      authority.replace(host_begin, colon - host_begin, *ascii);
+  }
   if ((scheme == "http" && authority.ends_with(":80")) ||
       (scheme == "https" && authority.ends_with(":443")))
     authority.resize(authority.rfind(':'));

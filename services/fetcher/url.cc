@@ -6,6 +6,8 @@
 #include <array>
 #include <charconv>
 
+#include "services/common/idna.h"
+
 namespace crawlstream::fetcher {
 namespace {
 
@@ -176,7 +178,11 @@ Result<Url> ParseCleaned(const std::string& text) {
     while (!host.empty() && host.back() == '.') host.remove_suffix(1);
   }
   if (host.empty()) return Fail(ErrorCode::kInvalidArgument, "empty host in " + text);
-  url.host = ToLower(host);
+  if (auto ascii = HostToAscii(host)) {
+    url.host = std::move(*ascii);
+  } else {
+    return Fail(ErrorCode::kInvalidArgument, "host is not a valid IDNA name in " + text);
+  }
   if (!port.empty()) {
     int value = 0;
     auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);

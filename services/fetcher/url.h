@@ -12,7 +12,9 @@
 //   - the fragment dropped,
 //   - tracking query parameters (utm_*, gclid, fbclid, ...) removed; the
 //     order of the remaining parameters is kept (order can be meaningful).
-// Internationalised host names are left as given (no IDNA conversion).
+// Internationalised host names are converted to their ASCII (punycode) form
+// when parsed (services/common/idna.h): "中国.cn" and "xn--fiqs8s.cn" are the
+// same host.
 //
 // RegistrableDomain() uses the public suffix list (libpsl, loaded once from
 // the system copy and then read-only). Everything here is pure and

@@ -15,6 +15,10 @@ struct CanonCase {
 TEST(UrlTest, CanonicalizesTable) {
   const CanonCase cases[] = {
       {"HTTP://Example.COM/", "http://example.com/"},
+      // IDNA: Unicode hosts become their ASCII form; one identity for both.
+      {"http://中国.cn/a", "http://xn--fiqs8s.cn/a"},
+      {"http://xn--fiqs8s.cn/a", "http://xn--fiqs8s.cn/a"},
+      {"https://BÜCHER.de/", "https://xn--bcher-kva.de/"},
       {"http://example.com", "http://example.com/"},
       {"http://example.com:80/a", "http://example.com/a"},
       {"https://example.com:443/a", "https://example.com/a"},
@@ -43,7 +47,7 @@ TEST(UrlTest, CanonicalizesTable) {
       {"http://[2001:DB8::1]:80/x", "http://[2001:db8::1]/x"},
       {"http://user:pw@example.com/", "http://user:pw@example.com/"},
       {"http:\\\\example.com\\a\\b", "http://example.com/a/b"},
-      {"http://新华网.cn/", "http://新华网.cn/"},
+      {"http://新华网.cn/", "http://xn--xkrr14bows.cn/"},
       // Extra slashes after the scheme are skipped, as browsers do.
       {"http:///a", "http://a/"},
   };
@@ -67,6 +71,7 @@ TEST(UrlTest, RejectsInvalidTable) {
       "http://example.com:0/",
       "http://example.com:65536/",
       "http://example.com:8x/",
+      "http://exa\xC3mple.com/",  // not UTF-8: no IDNA name
       "http://[::1/",
       "http://[zz::1]/",
   };
