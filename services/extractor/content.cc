@@ -11,17 +11,50 @@ namespace crawlstream::extractor {
 namespace {
 
 // id/class words naming boilerplate containers. A hint token (id/class
-// split at non-alphanumerics) matches when it equals the word, or starts or
-// ends with it ("comments", "navbar", "topnav", "bdshare").
-constexpr std::array<std::string_view, 52> kNegativeWords = {
-    "comment", "footer", "foot", "nav", "menu", "sidebar", "side", "share",
-    "related", "relate", "recommend", "tuijian", "xiangguan", "hot", "rank",
-    "copyright", "banquan", "breadcrumb", "crumb", "position", "location",
-    "ad", "ads", "advert", "guanggao", "banner", "login", "header", "topbar",
-    "toolbar", "tool", "tools", "vote", "mood", "xinqing", "biaoqing",
-    "emotion", "social", "subscribe", "pager", "pagination", "more", "list",
-    "widget", "popup", "modal", "qrcode", "sns", "jiathis", "digg", "friend",
-    "links"};
+// split at non-alphanumerics) matches when it equals the word, or, by the
+// word's mode, starts with it ("comments", "navbar") or ends with it
+// ("topnav", "bdshare"). Short words match whole tokens only. Ordinary
+// words that merely start or end like one ("eastside", "subscriber-only"
+// paywalled bodies, "commentary") are listed in kNotNegative.
+enum Match : uint8_t { kExact = 0, kPrefix = 1, kSuffix = 2, kBoth = 3 };
+struct NegativeWord {
+  std::string_view word;
+  Match match;
+};
+constexpr NegativeWord kNegativeWords[] = {
+    {"comment", kBoth},    {"footer", kBoth},     {"foot", kBoth},
+    {"nav", kBoth},        {"menu", kBoth},       {"sidebar", kBoth},
+    {"side", kBoth},       {"share", kBoth},      {"related", kBoth},
+    {"relate", kBoth},     {"recommend", kBoth},  {"tuijian", kBoth},
+    {"xiangguan", kBoth},  {"hot", kExact},       {"rank", kPrefix},
+    {"copyright", kBoth},  {"banquan", kBoth},    {"breadcrumb", kBoth},
+    {"crumb", kBoth},      {"position", kBoth},   {"location", kBoth},
+    {"ad", kExact},        {"ads", kExact},       {"advert", kBoth},
+    {"guanggao", kBoth},   {"banner", kBoth},     {"login", kBoth},
+    {"header", kBoth},     {"topbar", kBoth},     {"toolbar", kBoth},
+    {"tool", kBoth},       {"tools", kBoth},      {"vote", kBoth},
+    {"mood", kBoth},       {"xinqing", kBoth},    {"biaoqing", kBoth},
+    {"emotion", kBoth},    {"social", kBoth},     {"subscribe", kBoth},
+    {"pager", kBoth},      {"pagination", kBoth}, {"more", kBoth},
+    {"list", kBoth},       {"widget", kBoth},     {"popup", kBoth},
+    {"modal", kBoth},      {"qrcode", kBoth},     {"sns", kExact},
+    {"jiathis", kBoth},    {"digg", kBoth},       {"friend", kBoth},
+    {"links", kBoth},      {"newsletter", kBoth}, {"signup", kBoth},
+    {"paywall", kBoth},    {"cookie", kBoth},     {"consent", kBoth},
+    {"gdpr", kBoth},       {"promo", kBoth},      {"outbrain", kBoth},
+    {"taboola", kBoth},    {"disqus", kBoth},     {"pullquote", kBoth},
+    {"respond", kExact},
+};
+constexpr std::string_view kNotNegative[] = {
+    "commentary", "commentator", "commentators", "shared", "shareholder",
+    "shareholders", "listing", "listings", "listen", "subscriber", "subscribers",
+    "inside", "outside", "eastside", "westside", "northside", "southside",
+    "seaside", "countryside", "riverside", "lakeside", "upside", "downside",
+    "bedside", "courtside", "ringside", "hillside", "morecambe", "moreover",
+    "footage", "football", "toolkit", "positional", "relatedness"};
+// Whole classes that are boilerplate although no token is: pull quotes
+// repeat the text.
+constexpr std::string_view kNegativeClasses[] = {"pull-quote", "pull-out", "pullout"};
 
 // Substrings of a hint that mark article containers.
 constexpr std::array<std::string_view, 18> kPositiveHints = {
@@ -40,21 +73,42 @@ bool IsAlnum(char c) {
          (c >= 'A' && c <= 'Z');
 }
 
+bool NegativeToken(std::string_view tok) {
+  for (std::string_view ok : kNotNegative)
+    if (tok == ok) return false;
+  for (const NegativeWord& w : kNegativeWords) {
+    if (tok == w.word) return true;
+    if (tok.size() <= w.word.size()) continue;
+    if ((w.match & kPrefix) && tok.starts_with(w.word)) return true;
+    if ((w.match & kSuffix) && tok.ends_with(w.word)) return true;
+  }
+  return false;
+}
+
+// `hint` is "id class1 class2 ...". Taxonomy classes that CMSs derive from
+// editors' tags and categories (WordPress "tag-eastside",
+// "category-social-media") name the article's subject, not its furniture,
+// and are skipped.
 bool HasNegativeWord(std::string_view hint) {
-  size_t i = 0;
-  while (i < hint.size()) {
-    while (i < hint.size() && !IsAlnum(hint[i])) ++i;
-    size_t j = i;
-    while (j < hint.size() && IsAlnum(hint[j])) ++j;
-    std::string_view tok = hint.substr(i, j - i);
-    i = j;
-    if (tok.empty()) continue;
-    for (std::string_view w : kNegativeWords) {
-      if (tok == w) return true;
-      // Short words (ad, hot, sns) only match whole tokens, except nav.
-      if (w.size() < 4 && w != "nav") continue;
-      if (tok.size() > w.size() && (tok.starts_with(w) || tok.ends_with(w)))
-        return true;
+  size_t c = 0;
+  while (c < hint.size()) {
+    size_t e = hint.find(' ', c);
+    if (e == std::string_view::npos) e = hint.size();
+    std::string_view cls = hint.substr(c, e - c);
+    c = e + 1;
+    if (cls.empty() || cls.starts_with("tag-") || cls.starts_with("category-") ||
+        cls.starts_with("tags-") || cls.starts_with("cat-") || cls.starts_with("topic-"))
+      continue;
+    for (std::string_view neg : kNegativeClasses)
+      if (cls == neg) return true;
+    size_t i = 0;
+    while (i < cls.size()) {
+      while (i < cls.size() && !IsAlnum(cls[i])) ++i;
+      size_t j = i;
+      while (j < cls.size() && IsAlnum(cls[j])) ++j;
+      std::string_view tok = cls.substr(i, j - i);
+      i = j;
+      if (!tok.empty() && NegativeToken(tok)) return true;
     }
   }
   return false;
@@ -172,7 +226,30 @@ double BlockValue(const TextBlock& b) {
 }  // namespace
 
 bool IsBoilerplateLine(std::string_view line) {
+  return IsFurnitureLine(line) || IsShortFragment(line);
+}
+
+bool IsShortFragment(std::string_view line) {
+  // Mood-vote and counter fragments: "开心 0", "点赞".
   TextStats st = CountText(line);
+  return st.tokens <= 3 && st.punct == 0;
+}
+
+bool IsFurnitureLine(std::string_view line) {
+  TextStats st = CountText(line);
+  // Paywall, newsletter and consent prompts: unmistakable in any line of
+  // prompt length.
+  if (st.tokens <= 80 &&
+      ContainsAnyOf(line, {"free articles", "free article this month", "Subscribe now",
+                           "Already a subscriber", "already a subscriber",
+                           "Enter your email", "enter your email", "Privacy Notice",
+                           "Privacy Policy and Terms", "reCAPTCHA", "reCaptcha",
+                           "Sign up for our", "sign up for our", "Sign up to our",
+                           "Create a free account", "Log in to continue",
+                           "Continue reading with", "Subscribe to continue",
+                           "This content is for subscribers", "Add your comment",
+                           "Comments are the opinions"}))
+    return true;
   if (st.tokens > 80) {
     // Long lines: only unmistakable disclaimers.
     return ContainsAnyOf(line, {"以上内容为资讯信息快照", "不代表本站立场",
@@ -213,13 +290,35 @@ bool IsBoilerplateLine(std::string_view line) {
                      "發佈時間", "作者：", "作者:", "记者：", "点击：", "点击:",
                      "浏览次数", "阅读次数"}))
     return true;
-  // Mood-vote and counter fragments: "开心 0", "点赞".
-  if (st.tokens <= 3 && st.punct == 0) return true;
   return false;
 }
 
+namespace {
+
+// English section headings that end an article (comments, related and
+// popular lists, author boxes), compared case-insensitively at the start of
+// a short line.
+bool IsEnglishEndHeading(std::string_view line, const TextStats& st) {
+  if (st.tokens == 0 || st.tokens > 8) return false;
+  std::string lower;
+  for (char c : line.substr(0, 40))
+    lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  for (std::string_view m :
+       {"related articles", "related posts", "related stories", "related coverage",
+        "related content", "more stories", "more from", "read next", "most read",
+        "most popular", "most viewed", "you may also like", "you might also like",
+        "recommended for you", "reader comments", "readers' comments", "comments (",
+        "leave a reply", "leave a comment", "add your comment", "post a comment",
+        "join the conversation", "about the author", "trending now"})
+    if (lower.starts_with(m)) return true;
+  return lower == "comments" || lower == "related";
+}
+
+}  // namespace
+
 bool IsEndOfArticleLine(std::string_view line) {
   TextStats st = CountText(line);
+  if (IsEnglishEndHeading(line, st)) return true;
   if (st.tokens > 40) {
     return ContainsAnyOf(line, {"以上内容为资讯信息快照", "凡本网所属版权作品",
                                 "凡本網所屬版權作品", "【版权及免责声明】",
@@ -372,7 +471,10 @@ ContentSelection SelectContent(const Document& doc,
         if (j > i) sel.dropped.push_back(j);
       break;
     }
-    if (!drop && IsBoilerplateLine(b.text)) drop = true;
+    // Section headings inside the text ("The logbooks") are short and
+    // unpunctuated like vote counters; only furniture removes them.
+    if (!drop && (b.heading && seen_prose ? IsFurnitureLine(b.text) : IsBoilerplateLine(b.text)))
+      drop = true;
     bool is_title = !norm_title.empty() && b.tokens < 40 &&
                     (norm_title.find(b.text) != std::string::npos ||
                      b.text.find(norm_title) != std::string::npos);

@@ -55,9 +55,14 @@ ContentSelection SelectContent(const Document& doc,
                                const std::vector<TextBlock>& blocks,
                                std::string_view title);
 
-// True when `line` (normalised) is a boilerplate line on its own: share
-// prompts, navigation, copyright and contact lines, scraper disclaimers.
+// True when `line` (normalised) is a boilerplate line on its own: page
+// furniture (share prompts, navigation, copyright and contact lines, scraper
+// disclaimers, paywall/newsletter/consent prompts) or a short unpunctuated
+// fragment of three tokens or fewer (vote counters; also short headings,
+// which SelectContent keeps inside the text).
 bool IsBoilerplateLine(std::string_view line);
+bool IsFurnitureLine(std::string_view line);
+bool IsShortFragment(std::string_view line);
 // True when `line` ends the article: everything after it is boilerplate.
 bool IsEndOfArticleLine(std::string_view line);
 

@@ -80,6 +80,7 @@ bool Dropped(GumboTag t) {
     case GUMBO_TAG_VIDEO: case GUMBO_TAG_AUDIO: case GUMBO_TAG_MAP:
     case GUMBO_TAG_DATALIST: case GUMBO_TAG_OPTGROUP: case GUMBO_TAG_TITLE:
     case GUMBO_TAG_META: case GUMBO_TAG_LINK: case GUMBO_TAG_BASE:
+    case GUMBO_TAG_LABEL:  // form labels ("Enter your email address")
       return true;
     default:
       return false;
@@ -89,6 +90,40 @@ bool Dropped(GumboTag t) {
 std::string_view Attr(const GumboElement& el, const char* name) {
   const GumboAttribute* a = gumbo_get_attribute(&el.attributes, name);
   return a ? std::string_view(a->value) : std::string_view();
+}
+
+// Appends the text under `n` to *out, stopping past `limit` bytes; sets
+// *in_page_link when an <a href="#..."> is inside.
+void ShortText(const GumboNode* n, std::string* out, bool* in_page_link, size_t limit) {
+  if (out->size() > limit) return;
+  if (n->type == GUMBO_NODE_TEXT) {
+    out->append(n->v.text.text);
+    return;
+  }
+  if (n->type != GUMBO_NODE_ELEMENT) return;
+  const GumboElement& el = n->v.element;
+  if (el.tag == GUMBO_TAG_A) {
+    const GumboAttribute* href = gumbo_get_attribute(&el.attributes, "href");
+    if (href && href->value[0] == '#') *in_page_link = true;
+  }
+  for (unsigned i = 0; i < el.children.length; ++i)
+    ShortText(static_cast<const GumboNode*>(el.children.data[i]), out, in_page_link, limit);
+}
+
+// A footnote reference: <sup><a href="#fn1">1</a></sup>, "[2]", "*". Its
+// number would be glued to the sentence ("losing.1").
+bool IsFootnoteRef(const GumboNode* n) {
+  const GumboElement& el = n->v.element;
+  if (el.tag != GUMBO_TAG_SUP) return false;
+  std::string text;
+  bool link = false;
+  ShortText(n, &text, &link, 8);
+  if (!link || text.empty() || text.size() > 6) return false;
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || c == '[' || c == ']' || c == '*' || c == ' ' ||
+          (c >= 'a' && c <= 'z')))
+      return false;
+  return true;
 }
 
 // <a rel="author">, a link to an author page, or itemprop="author".
@@ -279,7 +314,7 @@ struct Builder {
         push_children(n, it.parent, it.depth, true);
         continue;
       }
-      if (Dropped(el.tag)) continue;
+      if (Dropped(el.tag) || IsFootnoteRef(n)) continue;
       if (IsHidden(el)) {
         ++doc->removed_hidden;
         continue;

@@ -4,7 +4,8 @@
 // needs into a flat arena (Document::nodes, index 0 = <body> or the root),
 // dropping on the way everything that is never article text:
 //   - script, style, noscript, template, svg, iframe, object, form controls
-//     (input, select, option, textarea, button), comments;
+//     (input, select, option, textarea, button, label), comments, footnote
+//     references (<sup><a href="#fn1">1</a></sup>);
 //   - hidden content: the `hidden` attribute, aria-hidden="true", inline
 //     style display:none / visibility:hidden;
 //   - injected spam markup: empty elements with no text (harmless) and text

@@ -581,6 +581,9 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
         outlet = o;
       }
     }
+    // A wire dateline ("WASHINGTON (AP) —") names the agency the story
+    // comes from.
+    if (outlet.empty() && !paragraphs.empty()) outlet = FindWireAgency(paragraphs.front());
     outlet = Clean(outlet);
     bool same = outlet.empty() || (!publisher.empty() &&
                                    (publisher.find(outlet) != std::string::npos ||

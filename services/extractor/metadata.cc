@@ -648,8 +648,11 @@ std::vector<std::string> FindAuthors(std::string_view line) {
         before.ends_with("posted") || before.ends_with("Written") ||
         before.ends_with("written") || before.ends_with("AM") || before.ends_with("PM") ||
         before.ends_with("am") || before.ends_with("pm");
+    // "Words by X · Photographs by Y": the writer's credit.
+    const bool credit = before == "Words" || before == "Text" || before == "Story" ||
+                        before == "Reporting" || before == "Report" || before == "Article";
     if (!before.empty() && !before.ends_with("|") && !before.ends_with("·") &&
-        !before.ends_with("\xE2\x80\x94") && !after_date_or_verb)
+        !before.ends_with("\xE2\x80\x94") && !after_date_or_verb && !credit)
       continue;
     size_t i = pos + 3;
     if (after_date_or_verb && i < line.size() && line[i] >= 'a' && line[i] <= 'z') {
@@ -668,38 +671,92 @@ std::vector<std::string> FindAuthors(std::string_view line) {
       if (j - i >= 2 && ends) out.emplace_back(line.substr(i, j - i));
       continue;
     }
+    // Names: capitalised words. A name in capitals ("JANE DOE") ends where
+    // the capitals do ("JOHN ROE Associated Press") and is title-cased; an
+    // outlet or a job title ends any name.
+    auto all_caps = [](std::string_view w) {
+      bool letter = false;
+      for (char c : w) {
+        if (c >= 'a' && c <= 'z') return false;
+        letter = letter || (c >= 'A' && c <= 'Z');
+      }
+      return letter && w.size() >= 2;
+    };
+    auto push = [&](std::string n, bool caps) {
+      if (n.empty()) return;
+      if (caps) {
+        bool start = true;
+        for (char& c : n) {
+          if (c >= 'A' && c <= 'Z' && !start) c = static_cast<char>(c - 'A' + 'a');
+          start = c == ' ' || c == '-' || c == '\'';
+        }
+      }
+      out.push_back(std::move(n));
+    };
     std::string name;
     int words = 0;
+    bool caps = false;
     while (i < line.size() && words < 4) {
       if (!(line[i] >= 'A' && line[i] <= 'Z')) break;
       size_t j = i;
       while (j < line.size() && line[j] != ' ' && line[j] != ',') ++j;
+      const std::string_view word = line.substr(i, j - i);
       bool alpha = true;
-      for (size_t q = i; q < j; ++q) {
-        char c = line[q];
+      for (char c : word) {
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
               c == '-' || c == '\''))
           alpha = false;
       }
       if (!alpha) break;
+      bool stop = false;
+      for (std::string_view org : {"Associated", "Press", "Reuters", "AFP", "AP", "Bloomberg",
+                                   "Staff", "Writer", "Reporter", "Correspondent", "Editor",
+                                   "Contributor", "Updated", "Published", "Xinhua", "CNN",
+                                   "BBC", "News", "The"})
+        stop = stop || word == org;
+      if (stop || (words > 0 && all_caps(word) != caps)) break;
+      if (words == 0) caps = all_caps(word);
       if (!name.empty()) name += ' ';
-      name += std::string(line.substr(i, j - i));
+      name += std::string(word);
       ++words;
       i = j;
       if (i < line.size() && line[i] == ' ') ++i;
       else break;
-      if (line.substr(i, 4) == "and ") {
+      if (line.substr(i, 4) == "and " || line.substr(i, 4) == "AND ") {
         if (words > 0) {
-          out.push_back(name);
+          push(std::move(name), caps);
           name.clear();
           words = 0;
         }
         i += 4;
       }
     }
-    if (!name.empty() && words >= 1) out.push_back(name);
+    if (!name.empty() && words >= 1) push(std::move(name), caps);
   }
   return out;
+}
+
+std::string FindWireAgency(std::string_view paragraph) {
+  static constexpr std::pair<std::string_view, std::string_view> kAgencies[] = {
+      {"(AP)", "The Associated Press"}, {"(Reuters)", "Reuters"},
+      {"(AFP)", "Agence France-Presse"}, {"(Bloomberg)", "Bloomberg"},
+      {"(UPI)", "United Press International"}, {"(dpa)", "dpa"},
+      {"(Xinhua)", "Xinhua"}};
+  const std::string_view head = paragraph.substr(0, 80);
+  for (const auto& [mark, name] : kAgencies) {
+    const size_t at = head.find(mark);
+    if (at == std::string_view::npos || at == 0) continue;
+    // A dateline: upper-case place before, a dash after.
+    std::string_view place = TrimSpaces(head.substr(0, at));
+    bool upper = !place.empty();
+    for (char c : place)
+      if (c >= 'a' && c <= 'z') upper = false;
+    std::string_view after = head.substr(at + mark.size());
+    while (!after.empty() && after.front() == ' ') after.remove_prefix(1);
+    const bool dash = after.starts_with("-") || after.starts_with("—") || after.starts_with("–");
+    if (upper && dash) return std::string(name);
+  }
+  return "";
 }
 
 std::vector<std::string> NamesOnlyLine(std::string_view line) {

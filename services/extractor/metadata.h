@@ -62,6 +62,11 @@ std::vector<std::string> FindEditors(std::string_view line);
 // `strong` is set for 转自 forms (explicit repost).
 std::string FindSourceOutlet(std::string_view line, bool* strong = nullptr);
 
+// The news agency of a wire dateline at the start of a paragraph:
+// "WASHINGTON (AP) —" -> "The Associated Press", "LONDON (Reuters) -" ->
+// "Reuters" (also AFP, Bloomberg, UPI, dpa, Xinhua); empty otherwise.
+std::string FindWireAgency(std::string_view paragraph);
+
 // Title without the site-name suffix ("标题_光明网" -> "标题"); the suffix
 // is stored in *site_name when given.
 std::string StripTitleSuffix(std::string_view title, std::string* site_name);

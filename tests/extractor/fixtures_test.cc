@@ -38,6 +38,7 @@ struct Expected {
   std::string body_starts;
   std::string body_ends;
   std::vector<std::string> gone;  // boilerplate that must not be in body
+  std::string language = "zh";
 };
 
 class SeedFixtureTest : public ::testing::TestWithParam<Expected> {};
@@ -57,7 +58,7 @@ TEST_P(SeedFixtureTest, ExtractsArticleAndMetadata) {
   EXPECT_EQ(std::vector<std::string>(a->editors().begin(), a->editors().end()), e.editors);
   EXPECT_EQ(a->publisher(), e.publisher);
   EXPECT_EQ(a->original_source(), e.original_source);
-  EXPECT_EQ(a->language(), "zh");
+  EXPECT_EQ(a->language(), e.language);
   EXPECT_EQ(a->script(), e.script);
   EXPECT_EQ(a->source_charset(), e.source_charset);
   EXPECT_EQ(a->body().substr(0, e.body_starts.size()), e.body_starts) << a->body();
@@ -170,11 +171,101 @@ INSTANTIATE_TEST_SUITE_P(
       return param_info.param.file.substr(0, 7);
     });
 
+// English pages on common templates (WordPress, JSON-LD news, wire copy,
+// table-layout local paper, live page with hidden spam and a paywall,
+// long-form magazine). Known gap: a live page's first entry heading, which
+// sits before the first paragraph, is dropped like a deck.
+INSTANTIATE_TEST_SUITE_P(
+    English, SeedFixtureTest,
+    ::testing::Values(
+        Expected{"en_wordpress_blog.html",
+         "https://example-news.com/2024/03/05/community-garden-rail-yard-lease/",
+         "Community garden wins ten-year lease on old rail yard",
+         "2024-03-05T09:14:22+00:00", {"Maria Keane"}, {}, "Harbour Ledger", "", "Latn", "UTF-8",
+         "The Eastside Growers Collective has been granted a ten-year lease",
+         "through the group\u2019s website.",
+         {"Share this", "Twitter", "Like this", "Rail yard growers get another six months",
+          "Posted in", "Tagged", "Tom Becker", "Janet Pryce", "says:", "Leave a Reply",
+          "Recent Posts", "Archives", "Proudly powered", "Ferry timetable changes"}, "en"},
+        Expected{"en_jsonld_news.html",
+         "https://example-news.com/uk/2024/mar/05/rail-operators-ordered-to-refund-passengers-winter-timetable",
+         "Rail operators ordered to refund passengers after winter timetable chaos",
+         "2024-03-05T07:45:12+00:00", {"Priya Natarajan", "Daniel Hughes"}, {},
+         "The National Courier", "", "Latn", "UTF-8",
+         "Four train operators have been ordered to compensate season-ticket holders",
+         "on short-notice cancellations for each company from April.",
+         {"Your privacy", "cookies", "Advertisement", "Read more", "Train cancellations hit",
+          "Sign up", "Morning Briefing", "Our daily email", "Enter your email", "Privacy Notice",
+          "reCaptcha", "after newsletter promotion", "Photograph: Alex Morgan", "Share on",
+          "Most read", "Energy price cap", "All rights reserved", "Explore more"}, "en"},
+        Expected{"en_wire_dateline.html",
+         "https://example-news.com/news/national/senate-passes-stopgap-bill-to-keep-agencies-open-through-april/article_5e2c91d4.html",
+         "Senate passes stopgap bill to keep agencies open through April",
+         "2024-03-05T14:12:00-05:00", {"Jane Doe", "John Roe"}, {}, "The Valley Tribune",
+         "The Associated Press", "Latn", "UTF-8",
+         "WASHINGTON (AP) \u2014 The Senate approved a short-term spending bill",
+         "contributed to this report.",
+         {"ADVERTISEMENT", "Published 2:12 PM", "By JANE DOE", "Copyright 2024",
+          "All rights reserved", "More from National", "House passes stopgap", "Trending Now",
+          "Welcome to the discussion", "AP Photo", "Facebook", "Government Shutdown"}, "en"},
+        Expected{"en_local_paper_tables.html", "https://example-news.com/story.asp?id=18342",
+         "School board votes to push back high school start time",
+         "2024-03-05T10:30:00+00:00", {"Karen Whitfield"}, {}, "The Millbrook Courier", "",
+         "Latn", "UTF-8",
+         "MILLBROOK \u2014 Students at Millbrook High School will start their day",
+         "in the Millbrook High School library.",
+         {"Print this story", "Email this story", "Staff Writer", "Advertisement", "Jim's Auto",
+          "Reader Comments", "Posted by", "oldtimer52", "About time", "Add your comment",
+          "Top Stories", "Copyright", "Harlan Feed", "Sections", "Weather"}, "en"},
+        Expected{"en_live_updates_hidden.html",
+         "https://example-news.com/news/weather/storm-isolde-live-updates-power-cuts-west-coast-28841",
+         "Storm Isolde live: thousands without power as 90mph gusts hit west coast",
+         "2024-03-05T06:58:00+00:00", {"Sophie Lindqvist"}, {}, "Northern Post", "", "Latn",
+         "UTF-8",
+         "The coast road between Porthcarrow",
+         "asked not to travel unless they have to.",
+         {"casino", "adult", "replica", "Sponsored", "Image:", "Menu icon",
+          "written by a script", "Do not remove", "Share this article", "WhatsApp",
+          "Advertisement", "Subscribe", "You have read 3", "free articles", "Log in",
+          "More on Storm Isolde", "All rights reserved", "enable JavaScript"}, "en"},
+        Expected{"en_magazine_longform.html",
+         "https://example-news.com/features/the-night-shift-at-the-edge-of-the-map",
+         "The Night Shift at the Edge of the Map", "2024-03-05T00:00:00+00:00",
+         {"Eleanor Vance"}, {}, "Tidewater Quarterly", "", "Latn", "UTF-8",
+         "The helicopter does not land on Skerrin so much as hover above it",
+         "went inside to write up the log.",
+         {"Words by", "Photographs by", "14 min read", "Issue 31", "Photograph by Tomasz Lind",
+          "is a staff writer", "Harbour Lights", "Share this story", "More from this issue",
+          "Salt and iron", "Print is not dead", "All rights reserved", "losing.1", "1963.2"}, "en"}),
+    [](const ::testing::TestParamInfo<Expected>& param_info) {
+      return param_info.param.file.substr(0, 7);
+    });
+
 }  // namespace
 }  // namespace crawlstream::extractor
 
 namespace crawlstream::extractor {
 namespace {
+
+// Long-form magazine: section headings inside the text stay paragraphs,
+// pull quotes (which repeat the text) and footnote markers go.
+TEST(EnglishFixtureTest, MagazineKeepsHeadingsDropsPullQuotesAndFootnoteMarks) {
+  Extractor ex{ExtractorOptions{}};
+  PageInput in;
+  in.body = ReadFixture("en_magazine_longform.html");
+  in.url = "https://example-news.com/features/the-night-shift-at-the-edge-of-the-map";
+  auto a = ex.Extract(in);
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  const std::string& body = a->body();
+  EXPECT_NE(body.find("\n\nThe logbooks\n\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\n\nLeaving the rock\n\n"), std::string::npos);
+  const std::string quote = "Somebody should write down that there were people here";
+  const size_t first = body.find(quote);
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(body.find(quote, first + 1), std::string::npos) << "pull quote repeated";
+  EXPECT_EQ(body.find("losing.1"), std::string::npos);
+  EXPECT_EQ(body.find("1963.2"), std::string::npos);
+}
 
 TEST(EnglishFixtureTest, ExtractsArticleAndMetadata) {
   std::string html = ReadFixture("english_news.html");
@@ -188,6 +279,7 @@ TEST(EnglishFixtureTest, ExtractsArticleAndMetadata) {
   EXPECT_EQ(a->published_at(), "2024-03-05T10:30:00+00:00");
   EXPECT_EQ(std::vector<std::string>(a->authors().begin(), a->authors().end()),
             (std::vector<std::string>{"Jane Doe", "John Roe"}));
+
   EXPECT_EQ(a->publisher(), "The Example Gazette");
   EXPECT_EQ(a->language(), "en");
   EXPECT_EQ(a->script(), "Latn");
