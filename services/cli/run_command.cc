@@ -371,7 +371,8 @@ int RunRunCommand(int argc, char** argv) {
 
   extractor::Extractor ex(*ex_options);
   StageLoop ex_loop({.stage = "extractor", .deadletter_topic = topics.deadletter,
-                     .drain_timeout = service.drain_timeout, .stop = &stop},
+                     .drain_timeout = service.drain_timeout, .stop = &stop,
+                     .workers = static_cast<int>(eopts.workers)},
                     ex_consumer.get(), ex_producer.get(), &health, registry);
   StageLoop dd_loop({.stage = "dedup", .deadletter_topic = topics.deadletter,
                      .drain_timeout = service.drain_timeout, .stop = &stop},

@@ -7,6 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -61,6 +64,101 @@ std::string MakeDeadLetter(const std::string& stage, const std::string& reason,
   return dl.SerializeAsString();
 }
 
+// Runs the Processor on N threads; one queue per thread, chosen by the
+// record's key (else partition) so that a key's records stay in order.
+class StageLoop::WorkerPool {
+ public:
+  struct Completed {
+    InRecord record;
+    StageResult result;
+    double seconds = 0;
+  };
+
+  WorkerPool(int n, const Processor& process) : process_(process) {
+    for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
+    for (auto& w : workers_) w->thread = std::thread([this, raw = w.get()] { Loop(raw); });
+  }
+  ~WorkerPool() { Stop(); }
+
+  void Submit(InRecord record) {
+    const size_t h = record.key.empty() ? static_cast<size_t>(record.tp.partition)
+                                        : std::hash<std::string>{}(record.key);
+    Worker& w = *workers_[h % workers_.size()];
+    pending_.fetch_add(1);
+    {
+      std::lock_guard lock(w.mu);
+      w.queue.push_back(std::move(record));
+    }
+    w.cv.notify_one();
+  }
+
+  // Submitted and not yet taken by Drain().
+  size_t pending() const { return pending_.load(); }
+  size_t capacity() const { return workers_.size() * 8; }
+
+  void Drain(const std::function<void(Completed&&)>& f) {
+    std::vector<Completed> done;
+    {
+      std::lock_guard lock(done_mu_);
+      done.swap(done_);
+    }
+    for (auto& c : done) {
+      pending_.fetch_sub(1);
+      f(std::move(c));
+    }
+  }
+
+  // Finishes the records being processed, drops the queued ones (not
+  // committed: redelivered after a restart) and joins the threads.
+  void Stop() {
+    for (auto& w : workers_) {
+      {
+        std::lock_guard lock(w->mu);
+        w->stop = true;
+        pending_.fetch_sub(w->queue.size());
+        w->queue.clear();
+      }
+      w->cv.notify_all();
+    }
+    for (auto& w : workers_)
+      if (w->thread.joinable()) w->thread.join();
+  }
+
+ private:
+  struct Worker {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<InRecord> queue;
+    bool stop = false;
+    std::thread thread;
+  };
+
+  void Loop(Worker* w) {
+    for (;;) {
+      InRecord record;
+      {
+        std::unique_lock lock(w->mu);
+        w->cv.wait(lock, [w] { return w->stop || !w->queue.empty(); });
+        if (w->stop) return;
+        record = std::move(w->queue.front());
+        w->queue.pop_front();
+      }
+      const auto start = std::chrono::steady_clock::now();
+      StageResult result = process_(record);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::lock_guard lock(done_mu_);
+      done_.push_back({std::move(record), std::move(result), seconds});
+    }
+  }
+
+  const Processor& process_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<size_t> pending_{0};
+  std::mutex done_mu_;
+  std::vector<Completed> done_;
+};
+
 StageLoop::StageLoop(StageLoopOptions options, Consumer* consumer, Producer* producer,
                      Health* health, std::shared_ptr<prometheus::Registry> registry)
     : state_(std::make_shared<State>()), options_(std::move(options)),
@@ -87,7 +185,10 @@ void StageLoop::Handle(const InRecord& record, const Processor& process) {
   StageResult result = process(record);
   state_->latency->Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  Finish(record, std::move(result));
+}
 
+void StageLoop::Finish(const InRecord& record, StageResult result) {
   auto state = state_;
   Consumer* consumer = consumer_;
   Producer* producer = producer_;
@@ -202,7 +303,17 @@ int64_t StageLoop::outputs_acked(const std::string& topic) const {
 
 int StageLoop::Run(const Processor& process) {
   int64_t handled = 0;
+  std::unique_ptr<WorkerPool> pool;
+  if (options_.workers > 1) pool = std::make_unique<WorkerPool>(options_.workers, process);
+  auto drain = [&] {
+    if (!pool) return;
+    pool->Drain([&](WorkerPool::Completed&& c) {
+      state_->latency->Observe(c.seconds);
+      Finish(c.record, std::move(c.result));
+    });
+  };
   while (!Shutdown::Requested() && !(options_.stop && options_.stop->load())) {
+    drain();
     health_->Beat();
     if (state_->failed.load()) {
       spdlog::error("{}: an output could not be delivered; stopping without committing it",
@@ -214,22 +325,32 @@ int StageLoop::Run(const Processor& process) {
     }
     if (options_.on_tick) options_.on_tick();
     if (options_.stop_after > 0 && state_->done.load() >= options_.stop_after &&
-        producer_->inflight() == 0) {
+        producer_->inflight() == 0 && (!pool || pool->pending() == 0)) {
       break;
     }
-    if (producer_->inflight() >= options_.max_inflight) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (producer_->inflight() >= options_.max_inflight ||
+        (pool && pool->pending() >= pool->capacity())) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(pool ? 1 : 2));
       continue;
     }
-    auto polled = consumer_->Poll(std::chrono::milliseconds(100));
+    // With records at the workers, poll briefly so their results go out.
+    auto polled = consumer_->Poll(std::chrono::milliseconds(pool && pool->pending() > 0 ? 1 : 100));
     if (!polled) {
       spdlog::critical("{}: {}", options_.stage, polled.error().message);
       state_->failed.store(true);
       break;
     }
     if (!polled->has_value()) continue;
-    Handle(**polled, process);
+    if (pool) {
+      pool->Submit(std::move(**polled));
+    } else {
+      Handle(**polled, process);
+    }
     ++handled;
+  }
+  if (pool) {
+    pool->Stop();  // records being processed finish; queued ones stay uncommitted
+    drain();
   }
   spdlog::info("{}: stopping after {} records; draining {} in-flight outputs", options_.stage,
                handled, producer_->inflight());

@@ -81,6 +81,13 @@ struct StageLoopOptions {
   // Called on the loop's thread once per iteration (dedup tails the
   // articles topic here); may be empty.
   std::function<void()> on_tick = nullptr;
+  // Threads that run the Processor (> 1 only for a thread-safe, stateless
+  // Processor: the extractor). Records with the same key (else the same
+  // partition) go to the same thread, so their outputs keep their order;
+  // producing, dead-lettering and committing stay on the loop's thread. At
+  // most 8 records per thread wait for processing; on stop, records not yet
+  // processed are left uncommitted (redelivered after a restart).
+  int workers = 1;
 };
 
 // Builds the serialized crawlstream.v1.DeadLetter for `input`.
@@ -97,6 +104,8 @@ class StageLoop {
   int Run(const Processor& process);
   // Processes one polled record (exposed for the in-process pipeline).
   void Handle(const InRecord& record, const Processor& process);
+  // Produces the outputs (or the dead letter) of a processed record.
+  void Finish(const InRecord& record, StageResult result);
 
   // Inputs finished (processed, skipped or dead-lettered, and acknowledged).
   int64_t inputs_done() const;
@@ -104,6 +113,7 @@ class StageLoop {
   int64_t outputs_acked(const std::string& topic) const;
 
   struct State;
+  class WorkerPool;
 
  private:
   std::shared_ptr<State> state_;

@@ -40,6 +40,8 @@ void BindExtractorKeys(Config* c, ExtractorServiceOptions* o) {
           "zone of other pages whose dates carry none");
   c->Bind("extractor.site_utc_offsets", &o->site_utc_offsets,
           "per-site zones as domain=+HH:MM (registrable domain)");
+  c->Bind("extractor.workers", &o->workers,
+          "threads extracting in parallel (records of one key stay in order)", 1, 64);
 }
 
 Result<ExtractorOptions> MakeExtractorOptions(const ExtractorServiceOptions& o) {

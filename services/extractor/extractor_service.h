@@ -30,6 +30,8 @@ struct ExtractorServiceOptions {
   std::string default_utc_offset = "+00:00";
   // "domain=+08:00" entries: the zone of a site whose pages carry none.
   std::vector<std::string> site_utc_offsets;
+  // Threads extracting in parallel (StageLoopOptions::workers).
+  int64_t workers = 2;
 };
 
 void BindExtractorKeys(Config* config, ExtractorServiceOptions* options);

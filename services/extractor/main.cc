@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   }
   StageLoop loop({.stage = "extractor",
                   .deadletter_topic = rt.topics().deadletter,
-                  .drain_timeout = rt.service().drain_timeout},
+                  .drain_timeout = rt.service().drain_timeout,
+                  .workers = static_cast<int>(eopts.workers)},
                  consumer->get(), producer->get(), &rt.health(), rt.registry());
   return loop.Run(extractor::MakeExtractorProcessor(&ex, rt.topics().extracted));
 }

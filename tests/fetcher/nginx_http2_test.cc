@@ -62,6 +62,23 @@ class NginxTls {
     dir_ = tmpl;
     chmod(dir_.c_str(), 0755);  // nginx workers may run as another user
     fs::create_directories(dir_ + "/tmp");
+    // Serve a copy: the source tree may sit under a directory the workers
+    // cannot enter (a clone in a 0700 mktemp directory).
+    std::error_code ec;
+    fs::copy(SourceDir() + "/tests/fixtures/fetcher", dir_ + "/www",
+             fs::copy_options::recursive, ec);
+    if (ec) return;
+    for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/www"))
+      fs::permissions(entry.path(),
+                      entry.is_directory() ? fs::perms::owner_all | fs::perms::group_read |
+                                                 fs::perms::group_exec | fs::perms::others_read |
+                                                 fs::perms::others_exec
+                                           : fs::perms::owner_read | fs::perms::owner_write |
+                                                 fs::perms::group_read | fs::perms::others_read,
+                      ec);
+    fs::permissions(dir_ + "/www", fs::perms::owner_all | fs::perms::group_read |
+                                       fs::perms::group_exec | fs::perms::others_read |
+                                       fs::perms::others_exec, ec);
     std::string openssl = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
                           "-keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem >/dev/null 2>&1";
     if (std::system(openssl.c_str()) != 0) return;
@@ -76,7 +93,7 @@ class NginxTls {
          << "  gzip on; gzip_types application/rss+xml; gzip_min_length 1;\n"
          << "  server {\n    listen 127.0.0.1:" << port_ << " ssl http2;\n"
          << "    ssl_certificate " << dir_ << "/cert.pem;\n    ssl_certificate_key " << dir_ << "/key.pem;\n"
-         << "    root " << SourceDir() << "/tests/fixtures/fetcher;\n  }\n}\n";
+         << "    root " << dir_ << "/www;\n  }\n}\n";
     conf.close();
     pid_ = fork();
     if (pid_ == 0) {
