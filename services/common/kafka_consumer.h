@@ -60,6 +60,9 @@ class Consumer {
   // (anything else is logged, counted and retried internally).
   Result<std::optional<InRecord>> Poll(std::chrono::milliseconds timeout);
   void Done(const InRecord& record);
+  // False once the record's partition was revoked (its outputs would race
+  // the new owner's).
+  bool Owns(const InRecord& record) const { return tracker_.Owns(record.tp, record.generation); }
   // Commits advanced positions when commit_interval has passed (or `force`).
   Status MaybeCommit(bool force = false);
   // Commits synchronously, leaves the group, closes. Idempotent.

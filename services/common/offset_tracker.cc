@@ -32,6 +32,12 @@ void OffsetTracker::Started(const TopicPartition& tp, int64_t offset, uint64_t g
   if (offset + 1 > it->second.next) it->second.next = offset + 1;
 }
 
+bool OffsetTracker::Owns(const TopicPartition& tp, uint64_t generation) const {
+  std::lock_guard lock(mu_);
+  auto it = parts_.find(tp);
+  return it != parts_.end() && it->second.generation == generation;
+}
+
 void OffsetTracker::Done(const TopicPartition& tp, int64_t offset, uint64_t generation) {
   std::lock_guard lock(mu_);
   auto it = parts_.find(tp);

@@ -56,6 +56,9 @@ class OffsetTracker {
 
   size_t pending() const;
   size_t assigned() const;
+  // True while the record's partition is still assigned in its generation
+  // (false after a revoke: another consumer owns and reprocesses it).
+  bool Owns(const TopicPartition& tp, uint64_t generation) const;
 
  private:
   struct State {

@@ -144,7 +144,14 @@ class StageLoop::WorkerPool {
         w->queue.pop_front();
       }
       const auto start = std::chrono::steady_clock::now();
-      StageResult result = process_(record);
+      StageResult result;
+      try {
+        result = process_(record);
+      } catch (const std::exception& e) {
+        result = StageResult::DeadLetter("processor_exception", e.what());
+      } catch (...) {
+        result = StageResult::DeadLetter("processor_exception", "unknown exception");
+      }
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::lock_guard lock(done_mu_);
@@ -189,6 +196,13 @@ void StageLoop::Handle(const InRecord& record, const Processor& process) {
 }
 
 void StageLoop::Finish(const InRecord& record, StageResult result) {
+  if (!consumer_->Owns(record)) {
+    // Revoked while it was processed (worker threads): the new owner
+    // reprocesses it from the committed offset; producing now could put a
+    // stale output after the new owner's.
+    state_->Count("skipped", "revoked");
+    return;
+  }
   auto state = state_;
   Consumer* consumer = consumer_;
   Producer* producer = producer_;

@@ -85,8 +85,11 @@ struct StageLoopOptions {
   // Processor: the extractor). Records with the same key (else the same
   // partition) go to the same thread, so their outputs keep their order;
   // producing, dead-lettering and committing stay on the loop's thread. At
-  // most 8 records per thread wait for processing; on stop, records not yet
-  // processed are left uncommitted (redelivered after a restart).
+  // most 8 x workers records wait for processing; on stop, records not yet
+  // processed are left uncommitted (redelivered after a restart); a record
+  // whose partition was revoked meanwhile is not produced (the new owner
+  // reprocesses it); an exception from the Processor dead-letters the
+  // record ("processor_exception").
   int workers = 1;
 };
 

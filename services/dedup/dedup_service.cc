@@ -89,13 +89,47 @@ void DedupStage::Apply(const std::string& key, const std::string& value, Restore
   if (value.empty()) {
     dedup_->Forget(key);
     decided_.Erase(IdHash(key));
-    unresolved_.erase(IdHash(key));  // the log resolved it
+    const uint64_t h = IdHash(key);
+    if (auto it = unresolved_.find(h); it != unresolved_.end()) {  // the log resolved it
+      unresolved_winners_.erase(it->second.winner);
+      unresolved_.erase(it);
+    }
+    if (auto w = unresolved_winners_.find(h); w != unresolved_winners_.end()) {
+      // The log dropped our winner and kept the loser: index the loser again.
+      auto it = unresolved_.find(w->second);
+      if (it != unresolved_.end()) {
+        Conflict& c = it->second;
+        if (c.loser_record != UINT32_MAX) {
+          dedup_->Revive(c.loser_record);
+        } else if (!c.loser_value.empty()) {
+          crawlstream::v1::Article loser;
+          if (loser.ParseFromString(c.loser_value)) {
+            (void)dedup_->Restore(loser);
+            decided_.Set(w->second, ContentHash(loser));
+          }
+        }
+        unresolved_.erase(it);
+      }
+      unresolved_winners_.erase(w);
+    }
     if (stats) ++stats->tombstones;
     return;
   }
   crawlstream::v1::Article a;
   if (!a.ParseFromString(value) || a.id().empty()) {
     if (stats) ++stats->undecodable;
+    return;
+  }
+  // Older articles are restored as they are (see kRestoreConflictWindow).
+  if (a.has_extracted_at() &&
+      google::protobuf::util::TimeUtil::TimestampToTimeT(a.extracted_at()) <
+          std::chrono::system_clock::to_time_t(conflict_cutoff_)) {
+    if (auto st = dedup_->Restore(a); !st) {
+      spdlog::error("dedup restore: {}", st.error().message);
+      return;
+    }
+    decided_.Set(IdHash(a.id()), ContentHash(a));
+    if (stats) ++stats->records;
     return;
   }
   auto decision = dedup_->Decide(a);
@@ -124,11 +158,18 @@ void DedupStage::Apply(const std::string& key, const std::string& value, Restore
   *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
   if (loser_content != 0) decided_.Set(IdHash(loser), loser_content);
   if (!this_loses) decided_.Set(IdHash(a.id()), content);
-  std::vector<OutRecord> outputs;
-  outputs.push_back({topics_.duplicates, loser, d.SerializeAsString(),
-                     Headers("crawlstream.v1.Duplicate")});
-  outputs.push_back({topics_.articles, loser, "", Headers("tombstone")});
-  unresolved_[IdHash(loser)] = std::move(outputs);
+  Conflict c;
+  c.winner = IdHash(this_loses ? decision->other_id : a.id());
+  if (this_loses) {
+    c.loser_value = value;
+  } else {
+    c.loser_record = decision->other_record;
+  }
+  c.outputs.push_back({topics_.duplicates, loser, d.SerializeAsString(),
+                       Headers("crawlstream.v1.Duplicate")});
+  c.outputs.push_back({topics_.articles, loser, "", Headers("tombstone")});
+  unresolved_winners_[c.winner] = IdHash(loser);
+  unresolved_[IdHash(loser)] = std::move(c);
 }
 
 void DedupStage::ApplyDuplicate(const std::string& value, RestoreStats* stats) {
@@ -138,8 +179,10 @@ void DedupStage::ApplyDuplicate(const std::string& value, RestoreStats* stats) {
     return;
   }
   // A copy that was itself canonical before (replaced) is no longer in the
-  // index; its decided content is what a replay must match.
-  if (d.content_hash() != 0) decided_.Set(IdHash(d.id()), d.content_hash());
+  // index; its decided content is what a replay must match. A copy that is
+  // a live canonical now keeps its own (newer) content.
+  if (d.content_hash() != 0 && !dedup_->index().FindId(d.id()))
+    decided_.Set(IdHash(d.id()), d.content_hash());
   if (stats) ++stats->duplicates;
 }
 
@@ -212,6 +255,21 @@ Result<std::vector<int64_t>> ReadToEnd(
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
     if (!m) continue;
+    if (!m->rkt) {  // a consumer-level error, no partition
+      if (m->err && ClassifyKafkaError(m->err) == KafkaErrorClass::kFatal) {
+        std::string msg = rd_kafka_message_errstr(m);
+        rd_kafka_message_destroy(m);
+        rd_kafka_assign(rk, nullptr);
+        return Fail(ErrorCode::kInternal, "restore: " + msg);
+      }
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (m->partition < 0 || static_cast<size_t>(m->partition) >= end.size() ||
+        topic != rd_kafka_topic_name(m->rkt)) {
+      rd_kafka_message_destroy(m);  // a late message of an earlier assignment
+      continue;
+    }
     const auto p = static_cast<size_t>(m->partition);
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (!m->err && m->offset + 1 >= end[p])) {
       if (!m->err) {
@@ -242,6 +300,7 @@ Result<std::vector<int64_t>> ReadToEnd(
 Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
                                          std::chrono::milliseconds timeout) {
   auto start = std::chrono::steady_clock::now();
+  conflict_cutoff_ = std::chrono::system_clock::now() - kRestoreConflictWindow;
   KafkaOptions opts = kafka;
   auto conf_or = MakeKafkaConf(opts, {{"group.id", "crawlstream-dedup-restore"},
                                       {"enable.auto.commit", "false"},
@@ -272,7 +331,12 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
                            [&](const std::string&, const std::string& value) {
                              ApplyDuplicate(value, &stats);
                            });
-  if (!dup_end) return std::unexpected(dup_end.error());
+  if (!dup_end) {
+    // Without it replays of copies are decided again (at worst published
+    // twice); the service still works.
+    spdlog::warn("dedup: restore: {}: replayed copies will be decided again",
+                 dup_end.error().message);
+  }
   // Keep reading from where the restore ended: the global table.
   auto* from = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p) {
@@ -301,11 +365,12 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
 std::vector<OutRecord> DedupStage::PollTail(int max_records) {
   std::vector<OutRecord> out;
   if (!unresolved_.empty()) {
-    for (auto& [loser, outputs] : unresolved_) {
+    for (auto& [loser, conflict] : unresolved_) {
       retired_.insert(loser);  // its tombstone comes back through the tail
-      std::move(outputs.begin(), outputs.end(), std::back_inserter(out));
+      std::move(conflict.outputs.begin(), conflict.outputs.end(), std::back_inserter(out));
     }
     unresolved_.clear();
+    unresolved_winners_.clear();
   }
   if (!tail_) return out;
   auto* rk = static_cast<rd_kafka_t*>(tail_.get());

@@ -59,6 +59,10 @@ class Config;
 
 namespace crawlstream::dedup {
 
+// Restore resolves duplicate pairs only among articles extracted this long
+// before the restart (a crash's race window, generously).
+inline constexpr std::chrono::minutes kRestoreConflictWindow{30};
+
 struct DedupServiceOptions {
   int64_t expected_articles = 100'000;
   std::chrono::milliseconds restore_timeout{600'000};
@@ -123,9 +127,22 @@ class DedupStage {
   // Ids this instance tombstoned, until their tombstone comes back through
   // the tail: their article records there are not new publications.
   std::unordered_set<uint64_t> retired_;
-  // Restore: per loser id, the outputs resolving a live duplicate pair; a
-  // later tombstone of the loser in the log drops them.
-  std::unordered_map<uint64_t, std::vector<OutRecord>> unresolved_;
+  // Restore: live duplicate pairs found in `articles`, by loser id hash. A
+  // later tombstone of the loser drops the entry (the log resolved it); a
+  // later tombstone of the winner means the log kept the loser: it is put
+  // back in the index and the entry dropped.
+  struct Conflict {
+    uint64_t winner = 0;                   // id hash
+    uint32_t loser_record = UINT32_MAX;    // kReplaces: the loser's dead record
+    std::string loser_value;               // kDuplicateOf: the loser's Article
+    std::vector<OutRecord> outputs;        // Duplicate + tombstone
+  };
+  std::unordered_map<uint64_t, Conflict> unresolved_;
+  std::unordered_map<uint64_t, uint64_t> unresolved_winners_;  // winner -> loser
+  // Articles extracted before this (restore start - conflict window) are
+  // restored as they are: only recent pairs (the race window of a crash)
+  // are resolved, so that a restart never re-judges the whole history.
+  std::chrono::system_clock::time_point conflict_cutoff_{};
   // Consumer of `articles` kept after Restore() (rd_kafka_t*).
   std::shared_ptr<void> tail_;
 };

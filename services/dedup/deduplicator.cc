@@ -124,7 +124,14 @@ Result<Decision> Deduplicator::Decide(
   }
   index_.Remove(match->record);
   decision.kind = DecisionKind::kReplaces;
+  decision.other_record = match->record;
   return decision;
+}
+
+bool Deduplicator::Revive(uint32_t record) {
+  if (record >= index_.records()) return false;
+  if (index_.FindId(index_.Id(record))) return false;
+  return index_.Revive(record);
 }
 
 Status Deduplicator::Restore(const crawlstream::v1::Article& article) {

@@ -48,6 +48,8 @@ struct Decision {
   DecisionKind kind = DecisionKind::kPublishNew;
   MatchLevel level = MatchLevel::kNone;
   std::string other_id;   // kDuplicateOf, kReplaces; empty otherwise
+  // kReplaces: the index record of other_id, now dead (see Revive).
+  uint32_t other_record = UINT32_MAX;
   double similarity = 0;  // of the two normalised bodies; 1 for exact/url
 };
 
@@ -81,6 +83,10 @@ class Deduplicator {
   // Drops an id from the index (a tombstone on `articles`). Returns whether
   // it was indexed.
   bool Forget(std::string_view id);
+  // Makes the record a kReplaces decision removed live again (its id and
+  // fingerprint are still in the index), unless its id is live elsewhere.
+  // For a restore that learns later in the log that the other copy won.
+  bool Revive(uint32_t record);
 
   Fingerprint FingerprintOf(const crawlstream::v1::Article& article) const;
   CanonicalKey KeyOf(const crawlstream::v1::Article& article) const;

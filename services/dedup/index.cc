@@ -389,6 +389,13 @@ void DedupIndex::Remove(uint32_t record) {
   }
 }
 
+bool DedupIndex::Revive(uint32_t record) {
+  if (record >= records_.size() || records_[record].live()) return false;
+  records_[record].SetField(60, 1, 1);
+  ++live_;
+  return true;
+}
+
 std::string DedupIndex::Id(uint32_t record) const {
   const Record& rec = records_[record];
   if (rec.odd()) return odd_ids_.at(record);

@@ -109,6 +109,8 @@ class DedupIndex {
                           const Fingerprint& fp);
   // Marks a record dead: it no longer matches and its id no longer resolves.
   void Remove(uint32_t record);
+  // Undoes Remove(); false if the record was live.
+  bool Revive(uint32_t record);
 
   std::optional<uint32_t> FindId(std::string_view id) const;
   // The best verified exact or near duplicate of `fp` (highest similarity,

@@ -310,7 +310,10 @@ bool IsEnglishEndHeading(std::string_view line, const TextStats& st) {
         "recommended for you", "reader comments", "readers' comments", "comments (",
         "leave a reply", "leave a comment", "add your comment", "post a comment",
         "join the conversation", "about the author", "trending now"})
-    if (lower.starts_with(m)) return true;
+    // The heading alone, or with a count or a short tail ("More from
+    // National", "Comments (12)"); not a subheading that starts alike
+    // ("Most popular destinations in 2024").
+    if (lower.starts_with(m) && (lower.size() == m.size() || st.tokens <= 4)) return true;
   return lower == "comments" || lower == "related";
 }
 

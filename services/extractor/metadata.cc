@@ -643,11 +643,32 @@ std::vector<std::string> FindAuthors(std::string_view line) {
     size_t pos = line.find(by);
     if (pos == std::string_view::npos) continue;
     std::string_view before = TrimSpaces(line.substr(0, pos));
+    // A time ("22:36:13", "10:30 PM") or a numeric date ("2024-03-05",
+    // "3/5/2024") right before "by", or the verbs "Posted"/"Written": not a
+    // year in a sentence ("completed in 1937 by ..."), not "team by".
+    auto ends_with_time_or_date = [](std::string_view b) {
+      for (std::string_view ampm : {" AM", " PM", " am", " pm", "AM", "PM", "am", "pm"}) {
+        if (b.ends_with(ampm) && b.size() > ampm.size() &&
+            IsDigit(b[b.size() - ampm.size() - 1])) {
+          b.remove_suffix(ampm.size());
+          break;
+        }
+      }
+      while (!b.empty() && b.back() == ' ') b.remove_suffix(1);
+      size_t digits = 0;
+      while (digits < b.size() && IsDigit(b[b.size() - 1 - digits])) ++digits;
+      if (digits == 0 || digits == b.size()) return false;
+      const char sep = b[b.size() - 1 - digits];
+      return sep == ':' || sep == '-' || sep == '/' || sep == '.';
+    };
+    auto date_right_before = [](std::string_view b) {
+      auto dt = FindDate(b);
+      return dt.has_value() && dt->end + 2 >= b.size();
+    };
     const bool after_date_or_verb =
-        (!before.empty() && IsDigit(before.back())) || before.ends_with("Posted") ||
-        before.ends_with("posted") || before.ends_with("Written") ||
-        before.ends_with("written") || before.ends_with("AM") || before.ends_with("PM") ||
-        before.ends_with("am") || before.ends_with("pm");
+        ends_with_time_or_date(before) || date_right_before(before) ||
+        before.ends_with("Posted") ||
+        before.ends_with("posted") || before.ends_with("Written") || before.ends_with("written");
     // "Words by X · Photographs by Y": the writer's credit.
     const bool credit = before == "Words" || before == "Text" || before == "Story" ||
                         before == "Reporting" || before == "Report" || before == "Article";
@@ -674,13 +695,20 @@ std::vector<std::string> FindAuthors(std::string_view line) {
     // Names: capitalised words. A name in capitals ("JANE DOE") ends where
     // the capitals do ("JOHN ROE Associated Press") and is title-cased; an
     // outlet or a job title ends any name.
-    auto all_caps = [](std::string_view w) {
-      bool letter = false;
+    // Whether a word decides the case of the name: three letters or more,
+    // no initials ("J.", "J.K.", "JD" are neutral).
+    auto decisive = [](std::string_view w) {
+      int letters = 0;
       for (char c : w) {
-        if (c >= 'a' && c <= 'z') return false;
-        letter = letter || (c >= 'A' && c <= 'Z');
+        if (c == '.') return false;
+        letters += (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
       }
-      return letter && w.size() >= 2;
+      return letters >= 3;
+    };
+    auto all_caps = [](std::string_view w) {
+      for (char c : w)
+        if (c >= 'a' && c <= 'z') return false;
+      return true;
     };
     auto push = [&](std::string n, bool caps) {
       if (n.empty()) return;
@@ -695,7 +723,7 @@ std::vector<std::string> FindAuthors(std::string_view line) {
     };
     std::string name;
     int words = 0;
-    bool caps = false;
+    bool caps = false, caps_known = false;
     while (i < line.size() && words < 4) {
       if (!(line[i] >= 'A' && line[i] <= 'Z')) break;
       size_t j = i;
@@ -714,8 +742,15 @@ std::vector<std::string> FindAuthors(std::string_view line) {
                                    "Contributor", "Updated", "Published", "Xinhua", "CNN",
                                    "BBC", "News", "The"})
         stop = stop || word == org;
-      if (stop || (words > 0 && all_caps(word) != caps)) break;
-      if (words == 0) caps = all_caps(word);
+      if (stop) break;
+      if (decisive(word)) {
+        if (!caps_known) {
+          caps = all_caps(word);
+          caps_known = true;
+        } else if (all_caps(word) != caps) {
+          break;  // "JOHN ROE Associated Press"
+        }
+      }
       if (!name.empty()) name += ' ';
       name += std::string(word);
       ++words;
@@ -727,6 +762,7 @@ std::vector<std::string> FindAuthors(std::string_view line) {
           push(std::move(name), caps);
           name.clear();
           words = 0;
+          caps_known = false;
         }
         i += 4;
       }

@@ -202,9 +202,16 @@ std::vector<std::string> JoinHardWrappedLines(std::vector<std::string> lines) {
   for (size_t w = kMinWidth; w <= kMaxWidth; ++w) {
     size_t count = 0;
     for (size_t v = w - kSlack; v <= w; ++v) count += histogram[v];
-    if (count >= best_count && count > 0) {
+    if (count > best_count) {
       best_w = w;
       best_count = count;
+    }
+  }
+  // W is the widest line inside the winning window.
+  for (size_t v = best_w; v >= kMinWidth && v + kSlack >= best_w && best_count > 0; --v) {
+    if (histogram[v] > 0) {
+      best_w = v;
+      break;
     }
   }
   if (best_count < 5 || best_count * 10 < long_lines * 4) return lines;

@@ -270,7 +270,8 @@ TEST(DedupIndexTest, GrowsPastItsFirstTableWithoutLosingEntries) {
 // (The other direction, E inside a longer N, has c = 1.) Random text over
 // 3,000 CJK characters, 200 stories; verification thresholds off.
 TEST(DedupIndexTest, ShorterCopiesAreCandidatesAtTheRateTheHeaderClaims) {
-  IndexOptions options;  // defaults: 2 tables, 8 probes
+  IndexOptions options;
+  options.lsh_tables = 2;  // the bound below is for two tables, 8 probes
   options.min_resemblance = 0;  // measure candidates, not verification
   options.min_containment = 0;
   options.min_length_ratio = 0;

@@ -24,6 +24,14 @@ TEST(MetadataTest, ByAfterADateOrPostedNamesTheWriterOrHandle) {
   EXPECT_TRUE(FindAuthors("prices rose by 5% in 2023 by most measures").empty());
   EXPECT_TRUE(FindAuthors("stand by me").empty());
   EXPECT_TRUE(FindAuthors("Sales grew in 2023 by most measures.").empty());
+  EXPECT_TRUE(FindAuthors("The bridge was completed in 1937 by Joseph Strauss.").empty());
+  EXPECT_TRUE(FindAuthors("The report was sent to the team by Friday").empty());
+  // Initials do not decide whether a name is in capitals.
+  EXPECT_EQ(FindAuthors("By J. Smith"), std::vector<std::string>{"J. Smith"});
+  EXPECT_EQ(FindAuthors("By J.K. Rowling"), std::vector<std::string>{"J.K. Rowling"});
+  EXPECT_EQ(FindAuthors("By JD Vance"), std::vector<std::string>{"JD Vance"});
+  EXPECT_EQ(FindAuthors("By JANE DOE and JOHN ROE Associated Press"),
+            (std::vector<std::string>{"Jane Doe", "John Roe"}));
 }
 
 TEST(MetadataTest, MonthDateOnlyFromADateLineOrAnIssueCitation) {

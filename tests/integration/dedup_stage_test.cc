@@ -298,5 +298,40 @@ TEST_F(DedupStageTest, LiveDuplicatePairIsResolvedAtRestore) {
   EXPECT_TRUE(dd2.index().FindId(winner).has_value());
 }
 
+// Restore meets a pair the log already settled the other way: the copy the
+// restore would elect was tombstoned later in the log. Nothing is emitted
+// and the copy the log kept is the one indexed, whichever of the two
+// orders the restore read them in.
+TEST_F(DedupStageTest, RestoreFollowsTheLogWhenItSettledAPairTheOtherWay) {
+  auto converter = dedup::MakeOpenccConverter();
+  ASSERT_TRUE(converter);
+  crawlstream::v1::Article early = articles_.front();
+  early.set_published_at("2024-01-01T08:00:00+08:00");
+  crawlstream::v1::Article late = early;  // an exact copy, published later
+  late.set_id("00112233445566778899aabbccddeeff");
+  late.set_url("https://mirror.example.org/a.html");
+  late.set_canonical_url(late.url());
+  late.set_published_at("2024-01-02T08:00:00+08:00");
+  // The election prefers `early`; the log kept `late` (say an older rule
+  // decided so) and tombstoned `early`.
+  for (bool early_first : {true, false}) {
+    dedup::Deduplicator dd({}, converter->get());
+    dedup::DedupStage stage(&dd, topics_, std::make_shared<prometheus::Registry>());
+    dedup::RestoreStats stats;
+    if (early_first) {
+      stage.Apply(early.id(), early.SerializeAsString(), &stats);  // indexed
+      stage.Apply(late.id(), late.SerializeAsString(), &stats);    // duplicate of early
+    } else {
+      stage.Apply(late.id(), late.SerializeAsString(), &stats);    // indexed
+      stage.Apply(early.id(), early.SerializeAsString(), &stats);  // replaces late
+    }
+    stage.Apply(early.id(), "", &stats);  // the log's decision
+    EXPECT_TRUE(stage.PollTail(100).empty()) << "early_first=" << early_first;
+    EXPECT_TRUE(dd.index().FindId(late.id()).has_value()) << "early_first=" << early_first;
+    EXPECT_FALSE(dd.index().FindId(early.id()).has_value());
+    EXPECT_EQ(dd.index().size(), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace crawlstream
