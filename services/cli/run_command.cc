@@ -376,18 +376,9 @@ int RunRunCommand(int argc, char** argv) {
                     ex_consumer.get(), ex_producer.get(), &health, registry);
   // Duplicate pairs found live at restore (with --brokers, after a crash)
   // and other instances' publications: as in crawlstream-dedup.
-  Producer* dd_out = dd_producer.get();
-  auto dd_tail = [&dedup_stage, dd_out] {
-    for (auto& record : dedup_stage.PollTail(256)) {
-      auto st = dd_out->Produce(std::move(record), [](const DeliveryReport& r) {
-        if (!r.ok()) spdlog::error("dedup: conflict resolution not delivered: {}", r.error_message);
-      });
-      if (!st) spdlog::error("dedup: {}", st.error().message);
-    }
-  };
   StageLoop dd_loop({.stage = "dedup", .deadletter_topic = topics.deadletter,
                      .drain_timeout = service.drain_timeout, .stop = &stop,
-                     .on_tick = dd_tail},
+                     .on_tick = dedup_stage.TailTick(dd_producer.get())},
                     dd_consumer.get(), dd_producer.get(), &health, registry);
   KafkaOptions fk = kafka;
   fk.group_id = "crawlstream-fetcher";

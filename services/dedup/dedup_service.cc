@@ -85,6 +85,21 @@ uint64_t DedupStage::ContentHash(const crawlstream::v1::Article& a) const {
   return h;
 }
 
+std::optional<OutRecord> DedupStage::DuplicateOutput(const Decision& decision,
+                                                     const crawlstream::v1::Article& article,
+                                                     uint64_t content) {
+  crawlstream::v1::Duplicate d;
+  if (!MakeDuplicateRecord(decision, article, &d)) return std::nullopt;
+  const uint64_t loser_content =
+      d.id() == article.id() ? content : decided_.Get(IdHash(d.id())).value_or(0);
+  d.set_content_hash(loser_content);
+  if (loser_content != 0) decided_.Set(IdHash(d.id()), loser_content);
+  *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  std::string key = d.id();
+  return OutRecord{topics_.duplicates, std::move(key), d.SerializeAsString(),
+                   Headers("crawlstream.v1.Duplicate")};
+}
+
 void DedupStage::Apply(const std::string& key, const std::string& value, RestoreStats* stats) {
   if (value.empty()) {
     dedup_->Forget(key);
@@ -150,13 +165,8 @@ void DedupStage::Apply(const std::string& key, const std::string& value, Restore
   // tombstone sit in different partitions).
   const bool this_loses = decision->kind == DecisionKind::kDuplicateOf;
   const std::string loser = this_loses ? a.id() : decision->other_id;
-  crawlstream::v1::Duplicate d;
-  if (!MakeDuplicateRecord(*decision, a, &d)) return;
-  const uint64_t loser_content =
-      this_loses ? content : decided_.Get(IdHash(loser)).value_or(0);
-  d.set_content_hash(loser_content);
-  *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-  if (loser_content != 0) decided_.Set(IdHash(loser), loser_content);
+  auto duplicate = DuplicateOutput(*decision, a, content);
+  if (!duplicate) return;
   if (!this_loses) decided_.Set(IdHash(a.id()), content);
   Conflict c;
   c.winner = IdHash(this_loses ? decision->other_id : a.id());
@@ -165,8 +175,7 @@ void DedupStage::Apply(const std::string& key, const std::string& value, Restore
   } else {
     c.loser_record = decision->other_record;
   }
-  c.outputs.push_back({topics_.duplicates, loser, d.SerializeAsString(),
-                       Headers("crawlstream.v1.Duplicate")});
+  c.outputs.push_back(std::move(*duplicate));
   c.outputs.push_back({topics_.articles, loser, "", Headers("tombstone")});
   unresolved_winners_[c.winner] = IdHash(loser);
   unresolved_[IdHash(loser)] = std::move(c);
@@ -362,6 +371,17 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
   return stats;
 }
 
+std::function<void()> DedupStage::TailTick(Producer* producer) {
+  return [this, producer] {
+    for (auto& record : PollTail(256)) {
+      auto st = producer->Produce(std::move(record), [](const DeliveryReport& r) {
+        if (!r.ok()) spdlog::error("dedup: conflict resolution not delivered: {}", r.error_message);
+      });
+      if (!st) spdlog::error("dedup: {}", st.error().message);
+    }
+  };
+}
+
 std::vector<OutRecord> DedupStage::PollTail(int max_records) {
   std::vector<OutRecord> out;
   if (!unresolved_.empty()) {
@@ -408,17 +428,13 @@ std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const st
   }
   CountDecision(MatchLevelName(decision->level), std::string("tail_") +
                                                      std::string(DecisionKindName(decision->kind)));
-  auto emit = [&](const std::string& loser, const std::string& winner) {
-    crawlstream::v1::Duplicate d;
-    if (!MakeDuplicateRecord(*decision, article, &d)) return;
-    d.set_id(loser);
-    d.set_duplicate_of(winner);
-    const uint64_t loser_content =
-        loser == article.id() ? content : decided_.Get(IdHash(loser)).value_or(0);
-    d.set_content_hash(loser_content);
-    if (loser_content != 0) decided_.Set(IdHash(loser), loser_content);
-    *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-    out.push_back({topics_.duplicates, loser, d.SerializeAsString(), Headers("crawlstream.v1.Duplicate")});
+  // The loser of the pair (MakeDuplicateRecord's id) gets its Duplicate and
+  // a tombstone.
+  auto emit = [&] {
+    auto duplicate = DuplicateOutput(*decision, article, content);
+    if (!duplicate) return;
+    std::string loser = duplicate->key;
+    out.push_back(std::move(*duplicate));
     out.push_back({topics_.articles, loser, "", Headers("tombstone")});
     retired_.insert(IdHash(loser));
   };
@@ -429,12 +445,12 @@ std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const st
       break;
     case DecisionKind::kDuplicateOf:
       // Ours stays canonical: the other instance's copy must go.
-      emit(article.id(), decision->other_id);
+      emit();
       break;
     case DecisionKind::kReplaces:
       // Theirs is the better canonical: ours goes.
       decided_.Set(IdHash(article.id()), content);
-      emit(decision->other_id, article.id());
+      emit();
       break;
   }
   index_size_->Set(static_cast<double>(dedup_->index().size()));
@@ -465,17 +481,8 @@ StageResult DedupStage::Process(const InRecord& in) {
   CountDecision(MatchLevelName(decision->level), DecisionKindName(decision->kind));
   StageResult r;
   auto emit_duplicate = [&] {
-    crawlstream::v1::Duplicate d;
-    if (!MakeDuplicateRecord(*decision, article, &d)) return;
-    // The copy that is not canonical: this one, or the one it replaces
-    // (whose content this stage decided when it was published).
-    const uint64_t loser_content =
-        d.id() == article.id() ? content : decided_.Get(IdHash(d.id())).value_or(0);
-    d.set_content_hash(loser_content);
-    *d.mutable_decided_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-    std::string key = d.id();
-    r.outputs.push_back({topics_.duplicates, key, d.SerializeAsString(),
-                         Headers("crawlstream.v1.Duplicate")});
+    if (auto duplicate = DuplicateOutput(*decision, article, content))
+      r.outputs.push_back(std::move(*duplicate));
   };
   switch (decision->kind) {
     case DecisionKind::kPublishNew:

@@ -34,7 +34,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -108,11 +110,23 @@ class DedupStage {
   // and returns the outputs that resolve conflicts with other instances'
   // publications. Only after a successful Restore().
   std::vector<OutRecord> PollTail(int max_records);
+  // The stage loop's on_tick: PollTail(256) and produce its outputs on
+  // `producer` (a failed delivery is logged; the next restore finds the
+  // pair again).
+  std::function<void()> TailTick(Producer* producer);
   // Applies one record of `articles` published by anyone (tests, PollTail).
   std::vector<OutRecord> ApplyForeign(const std::string& key, const std::string& value);
 
  private:
   uint64_t ContentHash(const crawlstream::v1::Article& a) const;
+  // The articles.duplicates record of a kDuplicateOf/kReplaces `decision`
+  // on `article` (`content` = its ContentHash), carrying the losing copy's
+  // content hash (this article's, or the one decided when the other copy
+  // was published), which is remembered for replays. nullopt for the other
+  // kinds.
+  std::optional<OutRecord> DuplicateOutput(const Decision& decision,
+                                           const crawlstream::v1::Article& article,
+                                           uint64_t content);
   void CountDecision(std::string_view level, std::string_view decision);
 
   Deduplicator* dedup_;

@@ -47,19 +47,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Conflicts with other instances' publications (see dedup_service.h).
-  Producer* p = producer->get();
-  auto tail = [&stage, p] {
-    for (auto& out : stage.PollTail(256)) {
-      auto st = p->Produce(std::move(out), [](const DeliveryReport& r) {
-        if (!r.ok()) spdlog::error("dedup: conflict resolution not delivered: {}", r.error_message);
-      });
-      if (!st) spdlog::error("dedup: {}", st.error().message);
-    }
-  };
   StageLoop loop({.stage = "dedup",
                   .deadletter_topic = rt.topics().deadletter,
                   .drain_timeout = rt.service().drain_timeout,
-                  .on_tick = tail},
+                  .on_tick = stage.TailTick(producer->get())},
                  consumer->get(), producer->get(), &rt.health(), rt.registry());
   return loop.Run(stage.processor());
 }

@@ -68,17 +68,15 @@ class NginxTls {
     fs::copy(SourceDir() + "/tests/fixtures/fetcher", dir_ + "/www",
              fs::copy_options::recursive, ec);
     if (ec) return;
+    auto readable = [&ec](const fs::path& p, bool dir) {
+      fs::permissions(p,
+                      fs::perms::group_read | fs::perms::others_read |
+                          (dir ? fs::perms::group_exec | fs::perms::others_exec : fs::perms::none),
+                      fs::perm_options::add, ec);
+    };
+    readable(dir_ + "/www", true);
     for (const auto& entry : fs::recursive_directory_iterator(dir_ + "/www"))
-      fs::permissions(entry.path(),
-                      entry.is_directory() ? fs::perms::owner_all | fs::perms::group_read |
-                                                 fs::perms::group_exec | fs::perms::others_read |
-                                                 fs::perms::others_exec
-                                           : fs::perms::owner_read | fs::perms::owner_write |
-                                                 fs::perms::group_read | fs::perms::others_read,
-                      ec);
-    fs::permissions(dir_ + "/www", fs::perms::owner_all | fs::perms::group_read |
-                                       fs::perms::group_exec | fs::perms::others_read |
-                                       fs::perms::others_exec, ec);
+      readable(entry.path(), entry.is_directory());
     std::string openssl = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
                           "-keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem >/dev/null 2>&1";
     if (std::system(openssl.c_str()) != 0) return;
