@@ -19,7 +19,32 @@ namespace {
 void PrintUsage() {
   std::fprintf(stderr,
                "usage: crawlstream extract [--url URL] [--content-type CT] "
-               "FILE...\n");
+               "[--manifest FILE] FILE...\n"
+               "  --manifest FILE  more inputs, one per line: PATH<TAB>URL "
+               "(URL optional)\n");
+}
+
+struct Input {
+  std::string path;
+  std::string url;  // empty: --url, else file://PATH
+};
+
+// Lines "PATH<TAB>URL" or "PATH"; blank lines are skipped.
+bool ReadManifest(const std::string& manifest, std::vector<Input>* out) {
+  std::ifstream f(manifest);
+  if (!f) return false;
+  std::string line;
+  while (std::getline(f, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) {
+      out->push_back({line, ""});
+    } else {
+      out->push_back({line.substr(0, tab), line.substr(tab + 1)});
+    }
+  }
+  return !f.bad();
 }
 
 bool ReadFile(const std::string& path, std::string* out) {
@@ -37,11 +62,17 @@ bool ReadFile(const std::string& path, std::string* out) {
 int RunExtractCommand(int argc, char** argv) {
   std::string url;
   std::string content_type;
-  std::vector<std::string> files;
+  std::vector<Input> files;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "extract" && files.empty() && i == 1) continue;
-    if ((arg == "--url" || arg == "--content-type") && i + 1 < argc) {
+    if (arg == "--manifest" && i + 1 < argc) {
+      const std::string manifest = argv[++i];
+      if (!ReadManifest(manifest, &files)) {
+        std::fprintf(stderr, "extract: cannot read manifest %s\n", manifest.c_str());
+        return 2;
+      }
+    } else if ((arg == "--url" || arg == "--content-type") && i + 1 < argc) {
       (arg == "--url" ? url : content_type) = argv[++i];
     } else if (arg.starts_with("--url=")) {
       url = arg.substr(6);
@@ -55,7 +86,7 @@ int RunExtractCommand(int argc, char** argv) {
       PrintUsage();
       return 2;
     } else {
-      files.push_back(arg);
+      files.push_back({arg, ""});
     }
   }
   if (files.empty()) {
@@ -66,7 +97,7 @@ int RunExtractCommand(int argc, char** argv) {
   options.clock = [] { return std::chrono::system_clock::now(); };
   extractor::Extractor ex(std::move(options));
   int status = 0;
-  for (const auto& path : files) {
+  for (const auto& [path, file_url] : files) {
     std::string bytes;
     nlohmann::json line;
     if (!ReadFile(path, &bytes)) {
@@ -82,7 +113,9 @@ int RunExtractCommand(int argc, char** argv) {
     extractor::PageInput in;
     in.body = bytes;
     in.content_type = content_type;
-    if (!url.empty()) {
+    if (!file_url.empty()) {
+      in.url = file_url;
+    } else if (!url.empty()) {
       in.url = url;
     } else {
       std::error_code ec;

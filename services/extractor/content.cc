@@ -114,13 +114,38 @@ bool HasNegativeWord(std::string_view hint) {
   return false;
 }
 
+// Tokens of an id/class that name the article's own container; a hint with
+// one of them is never boilerplate ("elementor-widget-theme-post-content",
+// "entry-content widget").
+constexpr std::string_view kContentTokens[] = {
+    "content", "article", "articlebody", "body", "post", "entry", "story",
+    "text", "prose"};
+
+bool HasContentToken(std::string_view hint) {
+  size_t i = 0;
+  while (i < hint.size()) {
+    while (i < hint.size() && !IsAlnum(hint[i])) ++i;
+    size_t j = i;
+    while (j < hint.size() && IsAlnum(hint[j])) ++j;
+    std::string_view tok = hint.substr(i, j - i);
+    i = j;
+    for (std::string_view c : kContentTokens)
+      if (tok == c) return true;
+  }
+  return false;
+}
+
 bool IsNegativeElement(const Node& n) {
   if (n.tag == Tag::kNav || n.tag == Tag::kAside || n.tag == Tag::kFooter)
     return true;
   if (n.hint.empty()) return false;
   if (n.itemprop == "articlebody") return false;
-  return HasNegativeWord(n.hint);
+  return HasNegativeWord(n.hint) && !HasContentToken(n.hint);
 }
+
+// A boilerplate-named element holding at least this share of the text
+// around it is a wrapper, not boilerplate.
+constexpr double kWrapperShare = 0.5;
 
 double Boost(const Node& n) {
   if (n.itemprop == "articlebody") return 1.6;
@@ -360,13 +385,29 @@ ContentSelection SelectContent(const Document& doc,
   ContentSelection sel;
   const size_t n = doc.nodes.size();
   if (blocks.empty() || n == 0) return sel;
+  // Tokens under each element (parents precede children in the arena, so a
+  // reverse pass accumulates subtrees).
+  std::vector<double> subtree_tokens(n, 0.0);
+  for (const TextBlock& b : blocks) subtree_tokens[b.container] += b.tokens;
+  for (size_t k = n; k > 1; --k) {
+    const Node& node = doc.nodes[k - 1];
+    if (node.parent >= 0) subtree_tokens[node.parent] += subtree_tokens[k - 1];
+  }
+  // A boilerplate-named element is boilerplate only when it is not a page
+  // wrapper: body classes such as "has-sidebar" or a theme's "site-header-
+  // footer" wrapper hold most of the page, the article included.
+  const double page_tokens = subtree_tokens[0];
+  auto boilerplate = [&](size_t i, double reference) {
+    return IsNegativeElement(doc.nodes[i]) &&
+           subtree_tokens[i] < kWrapperShare * reference;
+  };
   // Negative flag inherited from ancestors (parents precede children).
   std::vector<uint8_t> negative(n, 0);
   for (size_t i = 0; i < n; ++i) {
     const Node& node = doc.nodes[i];
     if (node.tag == Tag::kText) continue;
     bool inherited = node.parent >= 0 && negative[node.parent];
-    negative[i] = inherited || IsNegativeElement(node);
+    negative[i] = inherited || boilerplate(i, page_tokens);
   }
   std::vector<double> score(n, 0.0);
   static constexpr double kDecay[] = {1.0, 1.0, 0.5, 0.25};
@@ -442,9 +483,10 @@ ContentSelection SelectContent(const Document& doc,
     }
     return false;
   };
+  const double root_tokens = subtree_tokens[best];
   auto negative_below_root = [&](int32_t e) {
     while (e >= 0 && e != best) {
-      if (IsNegativeElement(doc.nodes[e])) return true;
+      if (boilerplate(static_cast<size_t>(e), root_tokens)) return true;
       e = doc.nodes[e].parent;
     }
     return false;
