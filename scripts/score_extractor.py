@@ -23,59 +23,17 @@ of the month) only for an answer without a day ("1996-6"), never when the
 answer's day happens to be the 1st.
 Standard library only.
 """
-import collections
 import json
 import os
-import re
 import subprocess
 import sys
 
-CJK = ("\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-       "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\U00020000-\U0003134f")
-TOKEN_RE = re.compile(r"[%s]|(?:(?![%s])\w)+" % (CJK, CJK))
-
-
-def tokens(text):
-    return TOKEN_RE.findall(text or "")
-
-
-def shingles(toks, k=4):
-    if not toks:
-        return collections.Counter()
-    if len(toks) < k:
-        return collections.Counter([tuple(toks)])
-    return collections.Counter(tuple(toks[i:i + k]) for i in range(len(toks) - k + 1))
-
-
-def precision_recall(predicted, expected):
-    p, e = shingles(tokens(predicted)), shingles(tokens(expected))
-    if not p or not e:
-        return 0.0, 0.0
-    common = sum((p & e).values())
-    return common / sum(p.values()), common / sum(e.values())
-
-
-def split_names(s):
-    return {n for n in re.split(r"[\s、,，;；/]+", s or "") if n}
-
-
-def date_parts(s):
-    return [int(x) for x in re.findall(r"\d+", s or "")]
-
-
-def is_date(s):
-    return bool(re.match(r"^\d{4}", s or ""))
-
-
-def date_ok(expected, published_at):
-    if not published_at:
-        return False
-    want = date_parts(expected)
-    m = re.match(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})", published_at)
-    if not m:
-        return False
-    got = [int(x) for x in m.groups()]
-    return all(w == g for w, g in zip(want, got[:len(want)]))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "bench", "extraction"))
+# The scoring rules live in bench/extraction/metrics.py, shared with the
+# quality harness bench/extraction/score.py (which also scores wcxb-dev and
+# runs reference extractors).
+from metrics import date_ok, date_parts, is_date, precision_recall, split_names  # noqa: E402
 
 
 def run_extract(binary, files):

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include "services/extractor/normalise.h"
@@ -17,33 +19,81 @@ namespace {
 // words that merely start or end like one ("eastside", "subscriber-only"
 // paywalled bodies, "commentary") are listed in kNotNegative.
 enum Match : uint8_t { kExact = 0, kPrefix = 1, kSuffix = 2, kBoth = 3 };
+// Strong words name boilerplate whatever it holds (comments, share bars,
+// footers). Weak words are as often a design system's generic names
+// ("c-product-widget", "list-item", "has-header"): such an element is
+// boilerplate only when it holds no prose.
+enum Strength : uint8_t { kNone = 0, kWeak = 1, kStrong = 2 };
 struct NegativeWord {
   std::string_view word;
   Match match;
+  Strength strength;
 };
 constexpr NegativeWord kNegativeWords[] = {
-    {"comment", kBoth},    {"footer", kBoth},     {"foot", kBoth},
-    {"nav", kBoth},        {"menu", kBoth},       {"sidebar", kBoth},
-    {"side", kBoth},       {"share", kBoth},      {"related", kBoth},
-    {"relate", kBoth},     {"recommend", kBoth},  {"tuijian", kBoth},
-    {"xiangguan", kBoth},  {"hot", kExact},       {"rank", kPrefix},
-    {"copyright", kBoth},  {"banquan", kBoth},    {"breadcrumb", kBoth},
-    {"crumb", kBoth},      {"position", kBoth},   {"location", kBoth},
-    {"ad", kExact},        {"ads", kExact},       {"advert", kBoth},
-    {"guanggao", kBoth},   {"banner", kBoth},     {"login", kBoth},
-    {"header", kBoth},     {"topbar", kBoth},     {"toolbar", kBoth},
-    {"tool", kBoth},       {"tools", kBoth},      {"vote", kBoth},
-    {"mood", kBoth},       {"xinqing", kBoth},    {"biaoqing", kBoth},
-    {"emotion", kBoth},    {"social", kBoth},     {"subscribe", kBoth},
-    {"pager", kBoth},      {"pagination", kBoth}, {"more", kBoth},
-    {"list", kBoth},       {"widget", kBoth},     {"popup", kBoth},
-    {"modal", kBoth},      {"qrcode", kBoth},     {"sns", kExact},
-    {"jiathis", kBoth},    {"digg", kBoth},       {"friend", kBoth},
-    {"links", kBoth},      {"newsletter", kBoth}, {"signup", kBoth},
-    {"paywall", kBoth},    {"cookie", kBoth},     {"consent", kBoth},
-    {"gdpr", kBoth},       {"promo", kBoth},      {"outbrain", kBoth},
-    {"taboola", kBoth},    {"disqus", kBoth},     {"pullquote", kBoth},
-    {"respond", kExact},
+    {"comment", kBoth, kStrong},
+    {"footer", kBoth, kStrong},
+    {"foot", kBoth, kStrong},
+    {"nav", kBoth, kStrong},
+    {"menu", kBoth, kStrong},
+    {"sidebar", kBoth, kStrong},
+    {"side", kBoth, kWeak},
+    {"share", kBoth, kStrong},
+    {"related", kBoth, kStrong},
+    {"relate", kBoth, kStrong},
+    {"recommend", kBoth, kStrong},
+    {"tuijian", kBoth, kStrong},
+    {"xiangguan", kBoth, kStrong},
+    {"hot", kExact, kWeak},
+    {"rank", kPrefix, kWeak},
+    {"copyright", kBoth, kStrong},
+    {"banquan", kBoth, kStrong},
+    {"breadcrumb", kBoth, kStrong},
+    {"crumb", kBoth, kStrong},
+    {"position", kBoth, kWeak},
+    {"location", kBoth, kWeak},
+    {"ad", kExact, kStrong},
+    {"ads", kExact, kStrong},
+    {"advert", kBoth, kStrong},
+    {"guanggao", kBoth, kStrong},
+    {"banner", kBoth, kWeak},
+    {"login", kBoth, kStrong},
+    {"header", kBoth, kWeak},
+    {"topbar", kBoth, kWeak},
+    {"toolbar", kBoth, kWeak},
+    {"tool", kBoth, kWeak},
+    {"tools", kBoth, kWeak},
+    {"vote", kBoth, kStrong},
+    {"mood", kBoth, kStrong},
+    {"xinqing", kBoth, kStrong},
+    {"biaoqing", kBoth, kStrong},
+    {"emotion", kBoth, kStrong},
+    {"social", kBoth, kStrong},
+    {"subscribe", kBoth, kStrong},
+    {"pager", kBoth, kStrong},
+    {"pagination", kBoth, kStrong},
+    {"more", kBoth, kWeak},
+    {"list", kBoth, kWeak},
+    {"widget", kBoth, kWeak},
+    {"popup", kBoth, kStrong},
+    {"modal", kBoth, kStrong},
+    {"qrcode", kBoth, kStrong},
+    {"sns", kExact, kStrong},
+    {"jiathis", kBoth, kStrong},
+    {"digg", kBoth, kStrong},
+    {"friend", kBoth, kWeak},
+    {"links", kBoth, kWeak},
+    {"newsletter", kBoth, kStrong},
+    {"signup", kBoth, kStrong},
+    {"paywall", kBoth, kStrong},
+    {"cookie", kBoth, kStrong},
+    {"consent", kBoth, kStrong},
+    {"gdpr", kBoth, kStrong},
+    {"promo", kBoth, kWeak},
+    {"outbrain", kBoth, kStrong},
+    {"taboola", kBoth, kStrong},
+    {"disqus", kBoth, kStrong},
+    {"pullquote", kBoth, kStrong},
+    {"respond", kExact, kStrong},
 };
 constexpr std::string_view kNotNegative[] = {
     "commentary", "commentator", "commentators", "shared", "shareholder",
@@ -73,23 +123,26 @@ bool IsAlnum(char c) {
          (c >= 'A' && c <= 'Z');
 }
 
-bool NegativeToken(std::string_view tok) {
+Strength NegativeToken(std::string_view tok) {
   for (std::string_view ok : kNotNegative)
-    if (tok == ok) return false;
+    if (tok == ok) return kNone;
+  Strength best = kNone;
   for (const NegativeWord& w : kNegativeWords) {
-    if (tok == w.word) return true;
-    if (tok.size() <= w.word.size()) continue;
-    if ((w.match & kPrefix) && tok.starts_with(w.word)) return true;
-    if ((w.match & kSuffix) && tok.ends_with(w.word)) return true;
+    bool hit = tok == w.word ||
+               (tok.size() > w.word.size() &&
+                (((w.match & kPrefix) && tok.starts_with(w.word)) ||
+                 ((w.match & kSuffix) && tok.ends_with(w.word))));
+    if (hit) best = std::max(best, w.strength);
   }
-  return false;
+  return best;
 }
 
 // `hint` is "id class1 class2 ...". Taxonomy classes that CMSs derive from
 // editors' tags and categories (WordPress "tag-eastside",
 // "category-social-media") name the article's subject, not its furniture,
 // and are skipped.
-bool HasNegativeWord(std::string_view hint) {
+Strength HasNegativeWord(std::string_view hint) {
+  Strength best = kNone;
   size_t c = 0;
   while (c < hint.size()) {
     size_t e = hint.find(' ', c);
@@ -100,7 +153,7 @@ bool HasNegativeWord(std::string_view hint) {
         cls.starts_with("tags-") || cls.starts_with("cat-") || cls.starts_with("topic-"))
       continue;
     for (std::string_view neg : kNegativeClasses)
-      if (cls == neg) return true;
+      if (cls == neg) return kStrong;
     size_t i = 0;
     while (i < cls.size()) {
       while (i < cls.size() && !IsAlnum(cls[i])) ++i;
@@ -108,10 +161,10 @@ bool HasNegativeWord(std::string_view hint) {
       while (j < cls.size() && IsAlnum(cls[j])) ++j;
       std::string_view tok = cls.substr(i, j - i);
       i = j;
-      if (!tok.empty() && NegativeToken(tok)) return true;
+      if (!tok.empty()) best = std::max(best, NegativeToken(tok));
     }
   }
-  return false;
+  return best;
 }
 
 // Tokens of an id/class that name the article's own container; a hint with
@@ -135,13 +188,15 @@ bool HasContentToken(std::string_view hint) {
   return false;
 }
 
-bool IsNegativeElement(const Node& n) {
+Strength NegativeStrength(const Node& n) {
   if (n.tag == Tag::kNav || n.tag == Tag::kAside || n.tag == Tag::kFooter)
-    return true;
-  if (n.hint.empty()) return false;
-  if (n.itemprop == "articlebody") return false;
-  return HasNegativeWord(n.hint) && !HasContentToken(n.hint);
+    return kStrong;
+  if (n.hint.empty() || n.itemprop == "articlebody") return kNone;
+  if (HasContentToken(n.hint)) return kNone;
+  return HasNegativeWord(n.hint);
 }
+
+bool IsNegativeElement(const Node& n) { return NegativeStrength(n) != kNone; }
 
 // A boilerplate-named element holding at least this share of the text
 // around it is a wrapper, not boilerplate.
@@ -236,6 +291,11 @@ bool IsProse(const TextBlock& b) {
   // One short sentence is more often a headline or deck than prose.
   return b.tokens >= 8 && ends_sentence && (b.punct >= 2 || b.tokens >= 15) &&
          !IsBoilerplateLine(t);
+}
+
+// Sentence-shaped text with few links, of any length.
+bool IsProseLike(const TextBlock& b) {
+  return !b.heading && b.tokens >= 10 && b.punct >= 1 && b.link_tokens * 3 < b.tokens;
 }
 
 double BlockValue(const TextBlock& b) {
@@ -397,9 +457,18 @@ ContentSelection SelectContent(const Document& doc,
   // wrapper: body classes such as "has-sidebar" or a theme's "site-header-
   // footer" wrapper hold most of the page, the article included.
   const double page_tokens = subtree_tokens[0];
+  // Prose tokens under each element (blocks that read like sentences).
+  std::vector<double> subtree_prose(n, 0.0);
+  for (const TextBlock& b : blocks)
+    if (IsProseLike(b)) subtree_prose[b.container] += b.tokens;
+  for (size_t k = n; k > 1; --k) {
+    const Node& node = doc.nodes[k - 1];
+    if (node.parent >= 0) subtree_prose[node.parent] += subtree_prose[k - 1];
+  }
   auto boilerplate = [&](size_t i, double reference) {
-    return IsNegativeElement(doc.nodes[i]) &&
-           subtree_tokens[i] < kWrapperShare * reference;
+    Strength st = NegativeStrength(doc.nodes[i]);
+    if (st == kNone || subtree_tokens[i] >= kWrapperShare * reference) return false;
+    return st == kStrong || subtree_prose[i] < 0.5 * subtree_tokens[i];
   };
   // Negative flag inherited from ancestors (parents precede children).
   std::vector<uint8_t> negative(n, 0);
@@ -503,13 +572,14 @@ ContentSelection SelectContent(const Document& doc,
   bool seen_prose = false;
   for (size_t i : candidates) {
     const TextBlock& b = blocks[i];
-    bool drop = false;
-    if (negative_below_root(b.container)) drop = true;
+    int drop = 0;
+    if (negative_below_root(b.container)) drop = 1;
     if (!drop && b.tokens > 0 && b.link_tokens * 2 > b.tokens &&
         (b.tokens < 60 || b.punct < 3))
-      drop = true;
+      drop = 2;
     if (!drop && seen_prose && IsEndOfArticleLine(b.text)) {
       sel.dropped.push_back(i);
+      if (std::getenv("CS_DEBUG")) std::fprintf(stderr, "END | %.80s\n", b.text.c_str());
       sel.tail_start = i + 1;
       // Everything after is boilerplate.
       for (size_t j : candidates)
@@ -519,7 +589,7 @@ ContentSelection SelectContent(const Document& doc,
     // Section headings inside the text ("The logbooks") are short and
     // unpunctuated like vote counters; only furniture removes them.
     if (!drop && (b.heading && seen_prose ? IsFurnitureLine(b.text) : IsBoilerplateLine(b.text)))
-      drop = true;
+      drop = 3;
     bool is_title = !norm_title.empty() && b.tokens < 40 &&
                     (norm_title.find(b.text) != std::string::npos ||
                      b.text.find(norm_title) != std::string::npos);
@@ -528,9 +598,10 @@ ContentSelection SelectContent(const Document& doc,
         seen_prose = true;
       } else if (b.heading || (!norm_title.empty() && b.text == norm_title) ||
                  b.punct == 0 || b.tokens < 40) {
-        drop = true;  // title, byline, date line before the text
+        drop = 4;  // title, byline, date line before the text
       }
     }
+    if (std::getenv("CS_DEBUG")) std::fprintf(stderr, "%s%d c=%d t=%u l=%u p=%u h=%d | %.80s\n", drop ? "DROP" : "KEEP", drop, b.container, b.tokens, b.link_tokens, b.punct, b.heading, b.text.c_str());
     if (drop) {
       sel.dropped.push_back(i);
     } else {
