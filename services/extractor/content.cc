@@ -201,6 +201,9 @@ bool IsNegativeElement(const Node& n) { return NegativeStrength(n) != kNone; }
 // A boilerplate-named element holding at least this share of the text
 // around it is a wrapper, not boilerplate.
 constexpr double kWrapperShare = 0.5;
+// Widening to an ancestor needs at least this share of prose in what the
+// ancestor adds.
+constexpr double kWidenProseShare = 0.4;
 
 double Boost(const Node& n) {
   if (n.itemprop == "articlebody") return 1.6;
@@ -523,21 +526,32 @@ ContentSelection SelectContent(const Document& doc,
       int32_t parent = doc.nodes[best].parent;
       if (parent < 0 || negative[parent]) break;
       double extra_value = 0, extra_tokens = 0, extra_links = 0, min_value = 0;
+      double extra_prose = 0, extra_bad = 0;
       for (size_t i = 0; i < blocks.size(); ++i) {
-        int32_t c = blocks[i].container;
+        const TextBlock& b = blocks[i];
+        int32_t c = b.container;
         if (!within(c, parent) || within(c, best)) continue;
         extra_value += block_value[i];
-        extra_tokens += blocks[i].tokens;
-        extra_links += blocks[i].link_tokens;
+        extra_tokens += b.tokens;
+        extra_links += b.link_tokens;
         min_value = std::min(min_value, block_value[i]);
+        if (negative[c] || b.link_tokens * 2 > b.tokens) {
+          extra_bad += b.tokens;
+        } else if (IsProseLike(b)) {
+          extra_prose += b.tokens;
+        }
       }
       if (extra_tokens == 0) {
         best = parent;
         continue;
       }
-      bool content_like = extra_value > 0.3 * extra_tokens &&
-                          extra_links < 0.15 * extra_tokens &&
-                          min_value > -10;
+      // More sections of the same text: mostly prose, and more prose than
+      // link lists and boilerplate (which the block filter below drops).
+      bool more_sections = extra_prose >= kWidenProseShare * extra_tokens &&
+                           extra_prose >= extra_bad;
+      bool content_like = more_sections || (extra_value > 0.3 * extra_tokens &&
+                                            extra_links < 0.15 * extra_tokens &&
+                                            min_value > -10);
       if (!content_like) break;
       best = parent;
     }
