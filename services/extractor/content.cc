@@ -204,6 +204,7 @@ constexpr double kWrapperShare = 0.5;
 // Widening to an ancestor needs at least this share of prose in what the
 // ancestor adds.
 constexpr double kWidenProseShare = 0.4;
+constexpr size_t kWidenLevels = 10;
 
 double Boost(const Node& n) {
   if (n.itemprop == "articlebody") return 1.6;
@@ -309,6 +310,74 @@ double BlockValue(const TextBlock& b) {
   double v = (b.tokens + 3.0 * b.punct) * (1.0 - ld) * (1.0 - ld);
   if (b.punct == 0) v *= 0.3;
   return v;
+}
+
+// The chosen container often holds one section of a text cut into sibling
+// sections (page builders, "best of" lists, jump-linked guides). Looks up
+// to kWidenLevels ancestors and returns the highest one whose additions,
+// counted from `best`, read as more of the text: mostly prose, more prose
+// than link lists and boilerplate (which the block filter drops later), or
+// positive value with few links (continuation tables, a second column). A
+// step that adds only a "Read more" link does not stop the look-up.
+int32_t WidenOverSections(const Document& doc, const std::vector<TextBlock>& blocks,
+                          const std::vector<uint8_t>& negative,
+                          int32_t best) {
+  std::vector<int32_t> chain;  // ancestors of best, nearest first
+  for (int32_t e = doc.nodes[best].parent; e >= 0 && !negative[e] &&
+                                           chain.size() < kWidenLevels;
+       e = doc.nodes[e].parent)
+    chain.push_back(e);
+  if (chain.empty()) return best;
+  // Level of the chain at which each block joins (chain.size(): never).
+  auto join_level = [&](int32_t c) -> size_t {
+    for (int32_t e = c; e >= 0; e = doc.nodes[e].parent) {
+      if (e == best) return SIZE_MAX;  // already inside
+      for (size_t k = 0; k < chain.size(); ++k)
+        if (chain[k] == e) return k;
+    }
+    return chain.size();
+  };
+  struct Extra {
+    double value = 0, tokens = 0, links = 0, prose = 0, bad = 0, min_value = 0;
+  };
+  std::vector<Extra> added(chain.size());
+  for (const TextBlock& b : blocks) {
+    size_t k = join_level(b.container);
+    if (k >= chain.size()) continue;
+    double v = BlockValue(b);
+    if (negative[b.container] && v > 0) v = -0.5 * v;
+    Extra& x = added[k];
+    x.value += v;
+    x.tokens += b.tokens;
+    x.links += b.link_tokens;
+    x.min_value = std::min(x.min_value, v);
+    if (negative[b.container] || b.link_tokens * 2 > b.tokens) {
+      x.bad += b.tokens;
+    } else if (IsProseLike(b)) {
+      x.prose += b.tokens;
+    }
+  }
+  int32_t chosen = best;
+  Extra total;
+  for (size_t k = 0; k < chain.size(); ++k) {
+    const Extra& x = added[k];
+    total.value += x.value;
+    total.tokens += x.tokens;
+    total.links += x.links;
+    total.prose += x.prose;
+    total.bad += x.bad;
+    total.min_value = std::min(total.min_value, x.min_value);
+    if (total.tokens == 0) {
+      chosen = chain[k];
+      continue;
+    }
+    bool more_sections = total.prose >= kWidenProseShare * total.tokens &&
+                         total.prose >= total.bad;
+    bool continuation = total.value > 0.3 * total.tokens &&
+                        total.links < 0.15 * total.tokens && total.min_value > -10;
+    if (more_sections || continuation) chosen = chain[k];
+  }
+  return chosen;
 }
 
 }  // namespace
@@ -506,56 +575,7 @@ ContentSelection SelectContent(const Document& doc,
     }
   }
   if (best < 0) return sel;
-  // Widen to an ancestor when what it adds reads like more of the article
-  // (continuation tables, a second text column): positive value, few links.
-  {
-    std::vector<double> block_value(blocks.size());
-    for (size_t i = 0; i < blocks.size(); ++i) {
-      double v = BlockValue(blocks[i]);
-      if (negative[blocks[i].container] && v > 0) v = -0.5 * v;
-      block_value[i] = v;
-    }
-    auto within = [&](int32_t e, int32_t root) {
-      while (e >= 0) {
-        if (e == root) return true;
-        e = doc.nodes[e].parent;
-      }
-      return false;
-    };
-    for (int step = 0; step < 8; ++step) {
-      int32_t parent = doc.nodes[best].parent;
-      if (parent < 0 || negative[parent]) break;
-      double extra_value = 0, extra_tokens = 0, extra_links = 0, min_value = 0;
-      double extra_prose = 0, extra_bad = 0;
-      for (size_t i = 0; i < blocks.size(); ++i) {
-        const TextBlock& b = blocks[i];
-        int32_t c = b.container;
-        if (!within(c, parent) || within(c, best)) continue;
-        extra_value += block_value[i];
-        extra_tokens += b.tokens;
-        extra_links += b.link_tokens;
-        min_value = std::min(min_value, block_value[i]);
-        if (negative[c] || b.link_tokens * 2 > b.tokens) {
-          extra_bad += b.tokens;
-        } else if (IsProseLike(b)) {
-          extra_prose += b.tokens;
-        }
-      }
-      if (extra_tokens == 0) {
-        best = parent;
-        continue;
-      }
-      // More sections of the same text: mostly prose, and more prose than
-      // link lists and boilerplate (which the block filter below drops).
-      bool more_sections = extra_prose >= kWidenProseShare * extra_tokens &&
-                           extra_prose >= extra_bad;
-      bool content_like = more_sections || (extra_value > 0.3 * extra_tokens &&
-                                            extra_links < 0.15 * extra_tokens &&
-                                            min_value > -10);
-      if (!content_like) break;
-      best = parent;
-    }
-  }
+  best = WidenOverSections(doc, blocks, negative, best);
   sel.root = best;
   sel.score = best_score;
 
