@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 #include "crawlstream/v1/fetched_page.pb.h"
@@ -94,6 +95,9 @@ JsonLdInfo ParseJsonLd(const std::vector<std::string>& scripts) {
   }
   return info;
 }
+
+// Paragraphs of at least this many tokens are kept only once.
+constexpr uint32_t kMinRepeatedTokens = 8;
 
 std::string Clean(std::string_view s) {
   return NormaliseParagraph(RemoveConverterPinyin(s));
@@ -274,10 +278,16 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
   ContentSelection sel = SelectContent(doc, blocks, title);
   std::vector<std::string> paragraphs;
   uint32_t body_tokens = 0;
+  // A paragraph printed twice (responsive layouts ship a mobile and a
+  // desktop copy, one hidden by CSS) is kept once; short lines such as
+  // "Pros" may repeat.
+  std::unordered_set<std::string> seen_paragraphs;
   for (size_t i : sel.kept) {
     std::string p = Clean(blocks[i].text);
     if (p.empty()) continue;
-    body_tokens += CountText(p).tokens;
+    uint32_t tokens = CountText(p).tokens;
+    if (tokens >= kMinRepeatedTokens && !seen_paragraphs.insert(p).second) continue;
+    body_tokens += tokens;
     paragraphs.push_back(std::move(p));
   }
   paragraphs = JoinHardWrappedLines(std::move(paragraphs));
