@@ -537,9 +537,21 @@ ContentSelection SelectContent(const Document& doc,
     const Node& node = doc.nodes[k - 1];
     if (node.parent >= 0) subtree_prose[node.parent] += subtree_prose[k - 1];
   }
+  // Prose of the largest article marker (<article>, <main>,
+  // itemprop=articleBody) under each element: a layout column named
+  // "sidebar-first-only" that holds the page's <article> is no sidebar.
+  std::vector<double> marker_prose(n, 0.0);
+  for (size_t k = n; k > 0; --k) {
+    const Node& node = doc.nodes[k - 1];
+    if (node.tag == Tag::kArticle || node.tag == Tag::kMain || node.itemprop == "articlebody")
+      marker_prose[k - 1] = std::max(marker_prose[k - 1], subtree_prose[k - 1]);
+    if (node.parent >= 0)
+      marker_prose[node.parent] = std::max(marker_prose[node.parent], marker_prose[k - 1]);
+  }
   auto boilerplate = [&](size_t i, double reference) {
     Strength st = NegativeStrength(doc.nodes[i]);
     if (st == kNone || subtree_tokens[i] >= kWrapperShare * reference) return false;
+    if (subtree_prose[i] > 0 && marker_prose[i] >= 0.5 * subtree_prose[i]) return false;
     return st == kStrong || subtree_prose[i] < 0.5 * subtree_tokens[i];
   };
   // Negative flag inherited from ancestors (parents precede children).

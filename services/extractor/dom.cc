@@ -211,6 +211,7 @@ std::string NodeText(const GumboNode* node) {
 
 struct Builder {
   Document* doc;
+  ParseOptions options;
   std::vector<int32_t> h1_nodes;
   std::vector<int32_t> author_nodes;
 
@@ -315,7 +316,7 @@ struct Builder {
         continue;
       }
       if (Dropped(el.tag) || IsFootnoteRef(n)) continue;
-      if (IsHidden(el)) {
+      if (!options.keep_hidden && IsHidden(el)) {
         ++doc->removed_hidden;
         continue;
       }
@@ -411,14 +412,14 @@ std::string_view Document::Meta(std::string_view key) const {
   return {};
 }
 
-Document ParseDocument(std::string_view utf8_html) {
+Document ParseDocument(std::string_view utf8_html, ParseOptions parse_options) {
   Document doc;
   GumboOptions options = kGumboDefaultOptions;
   options.max_errors = 0;
   options.stop_on_first_error = false;
   GumboOutput* output = gumbo_parse_with_options(
       &options, utf8_html.data(), utf8_html.size());
-  Builder builder{&doc, {}, {}};
+  Builder builder{&doc, parse_options, {}, {}};
   if (output != nullptr) {
     builder.Build(output->root);
     gumbo_destroy_output(&options, output);

@@ -73,8 +73,16 @@ struct Document {
   std::string_view Meta(std::string_view key) const;
 };
 
+struct ParseOptions {
+  // Keep elements marked hidden (hidden attribute, aria-hidden, inline
+  // display:none). Streaming server renderers park the whole page in a
+  // hidden element that a script reveals; the extractor parses again with
+  // this set when the first parse finds no article.
+  bool keep_hidden = false;
+};
+
 // Parses `utf8_html`. Never fails: any input yields at least an empty root.
-Document ParseDocument(std::string_view utf8_html);
+Document ParseDocument(std::string_view utf8_html, ParseOptions options = {});
 
 // Text of the subtree rooted at `index`, with blocks separated by '\n'.
 std::string SubtreeText(const Document& doc, int32_t index);

@@ -97,7 +97,7 @@ JsonLdInfo ParseJsonLd(const std::vector<std::string>& scripts) {
 }
 
 // Paragraphs of at least this many tokens are kept only once.
-constexpr uint32_t kMinRepeatedTokens = 8;
+constexpr uint32_t kMinRepeatedTokens = 20;
 
 std::string Clean(std::string_view s) {
   return NormaliseParagraph(RemoveConverterPinyin(s));
@@ -170,6 +170,34 @@ bool IsDateKeywordLine(std::string_view line) {
                              "来源", "來源", "Published", "Posted", "Updated"})
     if (line.find(k) != std::string_view::npos) return true;
   return false;
+}
+
+// The article's paragraphs chosen from a parsed document.
+struct BodyText {
+  std::vector<TextBlock> blocks;
+  ContentSelection selection;
+  std::vector<std::string> paragraphs;
+  uint32_t tokens = 0;
+};
+
+BodyText SelectBody(const Document& doc, std::string_view title) {
+  BodyText out;
+  out.blocks = LinearizeBlocks(doc);
+  out.selection = SelectContent(doc, out.blocks, title);
+  // A paragraph printed twice (responsive layouts ship a mobile and a
+  // desktop copy, one hidden by CSS) is kept once; short lines such as
+  // "Pros" may repeat.
+  std::unordered_set<std::string> seen;
+  for (size_t i : out.selection.kept) {
+    std::string p = Clean(out.blocks[i].text);
+    if (p.empty()) continue;
+    uint32_t tokens = CountText(p).tokens;
+    if (tokens >= kMinRepeatedTokens && !seen.insert(p).second) continue;
+    out.tokens += tokens;
+    out.paragraphs.push_back(std::move(p));
+  }
+  out.paragraphs = JoinHardWrappedLines(std::move(out.paragraphs));
+  return out;
 }
 
 }  // namespace
@@ -273,24 +301,22 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
   if (publisher.empty()) publisher = Clean(ld.publisher);
   if (publisher.empty()) publisher = site_from_title;
 
-  // 4. Content.
-  std::vector<TextBlock> blocks = LinearizeBlocks(doc);
-  ContentSelection sel = SelectContent(doc, blocks, title);
-  std::vector<std::string> paragraphs;
-  uint32_t body_tokens = 0;
-  // A paragraph printed twice (responsive layouts ship a mobile and a
-  // desktop copy, one hidden by CSS) is kept once; short lines such as
-  // "Pros" may repeat.
-  std::unordered_set<std::string> seen_paragraphs;
-  for (size_t i : sel.kept) {
-    std::string p = Clean(blocks[i].text);
-    if (p.empty()) continue;
-    uint32_t tokens = CountText(p).tokens;
-    if (tokens >= kMinRepeatedTokens && !seen_paragraphs.insert(p).second) continue;
-    body_tokens += tokens;
-    paragraphs.push_back(std::move(p));
+  // 4. Content. A page whose text is all hidden (streaming renderers park
+  // it in a hidden element until a script runs) is read again with hidden
+  // elements kept.
+  BodyText content = SelectBody(doc, title);
+  if (content.tokens < options_.min_body_tokens && doc.removed_hidden > 0) {
+    Document revealed = ParseDocument(html, ParseOptions{.keep_hidden = true});
+    BodyText second = SelectBody(revealed, title);
+    if (second.tokens > content.tokens) {
+      doc = std::move(revealed);
+      content = std::move(second);
+    }
   }
-  paragraphs = JoinHardWrappedLines(std::move(paragraphs));
+  std::vector<TextBlock>& blocks = content.blocks;
+  ContentSelection& sel = content.selection;
+  std::vector<std::string>& paragraphs = content.paragraphs;
+  uint32_t& body_tokens = content.tokens;
   if (body_tokens < options_.min_body_tokens && !ld.article_body.empty()) {
     paragraphs.clear();
     body_tokens = 0;
