@@ -13,6 +13,7 @@
 #include "services/extractor/normalise.h"
 #include "services/extractor/prefilter.h"
 #include "services/extractor/sha256.h"
+#include "services/extractor/title.h"
 #include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
@@ -29,11 +30,34 @@ struct JsonLdInfo {
   std::string url;
 };
 
-std::string JsonString(const Json& j) {
+// Names of JSON-LD nodes by "@id" ("#/schema/person/ab12" -> "Jane Doe"):
+// Yoast and other generators give the article's author as a reference to
+// a Person node elsewhere in the @graph.
+using JsonLdNames = std::map<std::string, std::string, std::less<>>;
+
+void CollectJsonLdNames(const Json& j, JsonLdNames* names, int depth) {
+  if (depth > 8) return;
+  if (j.is_array()) {
+    for (const auto& e : j) CollectJsonLdNames(e, names, depth + 1);
+    return;
+  }
+  if (!j.is_object()) return;
+  auto id = j.find("@id");
+  auto name = j.find("name");
+  if (id != j.end() && id->is_string() && name != j.end() && name->is_string())
+    names->emplace(id->get<std::string>(), name->get<std::string>());
+  for (const auto& [key, value] : j.items())
+    if (value.is_object() || value.is_array()) CollectJsonLdNames(value, names, depth + 1);
+}
+
+std::string JsonString(const Json& j, const JsonLdNames& names = {}) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_object()) {
     auto it = j.find("name");
     if (it != j.end() && it->is_string()) return it->get<std::string>();
+    auto id = j.find("@id");
+    if (id != j.end() && id->is_string())
+      if (auto n = names.find(id->get<std::string>()); n != names.end()) return n->second;
   }
   return "";
 }
@@ -52,14 +76,14 @@ bool IsArticleType(const Json& obj) {
   return false;
 }
 
-void VisitJsonLd(const Json& j, JsonLdInfo* info, int depth) {
+void VisitJsonLd(const Json& j, const JsonLdNames& names, JsonLdInfo* info, int depth) {
   if (depth > 8) return;
   if (j.is_array()) {
-    for (const auto& e : j) VisitJsonLd(e, info, depth + 1);
+    for (const auto& e : j) VisitJsonLd(e, names, info, depth + 1);
     return;
   }
   if (!j.is_object()) return;
-  if (auto g = j.find("@graph"); g != j.end()) VisitJsonLd(*g, info, depth + 1);
+  if (auto g = j.find("@graph"); g != j.end()) VisitJsonLd(*g, names, info, depth + 1);
   if (!IsArticleType(j) && !j.contains("articleBody") && !j.contains("headline"))
     return;
   auto str = [&](const char* key) -> std::string {
@@ -75,8 +99,8 @@ void VisitJsonLd(const Json& j, JsonLdInfo* info, int depth) {
     if (auto a = j.find("author"); a != j.end()) {
       if (a->is_array()) {
         for (const auto& e : *a)
-          if (auto s = JsonString(e); !s.empty()) info->authors.push_back(s);
-      } else if (auto s = JsonString(*a); !s.empty()) {
+          if (auto s = JsonString(e, names); !s.empty()) info->authors.push_back(s);
+      } else if (auto s = JsonString(*a, names); !s.empty()) {
         info->authors.push_back(s);
       }
     }
@@ -88,7 +112,10 @@ JsonLdInfo ParseJsonLd(const std::vector<std::string>& scripts) {
   for (const auto& s : scripts) {
     try {
       Json j = Json::parse(s, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_discarded()) VisitJsonLd(j, &info, 0);
+      if (j.is_discarded()) continue;
+      JsonLdNames names;
+      CollectJsonLdNames(j, &names, 0);
+      VisitJsonLd(j, names, &info, 0);
     } catch (...) {
       // Malformed JSON-LD is ignored, never fatal.
     }
@@ -117,6 +144,60 @@ bool LooksLikePersonName(std::string_view s, std::string_view publisher) {
                                "報", "新闻", "新聞", "中心", "公司"})
     if (s.find(bad) != std::string_view::npos) return false;
   return true;
+}
+
+// Words that introduce a byline rather than name anyone.
+constexpr std::string_view kBylineWords[] = {
+    "by", "written", "author", "authors", "posted", "published", "editor",
+    "reviewed", "updated", "and", "on", "in", "from"};
+
+// Lower-case name particles ("Ludwig van Beethoven", "Juan de la Cruz").
+constexpr std::string_view kNameParticles[] = {
+    "van", "der", "den", "de", "la", "le", "von", "da", "di", "del", "du", "bin", "al"};
+
+template <size_t N>
+bool InTable(std::string_view word, const std::string_view (&table)[N]) {
+  for (std::string_view t : table)
+    if (word == t) return true;
+  return false;
+}
+
+// The personal name in a short Latin-script byline inside an author-named
+// element: "Stephen Jesudunsin", "By Sara Brown", "Written by Mary-Jo
+// O'Neil": two to five capitalised words (initials and name particles
+// allowed), after an optional lead-in ("By", "Written by"). Empty otherwise.
+std::string LatinPersonName(std::string_view text) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    size_t j = text.find(' ', i);
+    if (j == std::string_view::npos) j = text.size();
+    if (j > i) words.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  size_t first = 0;
+  while (first < words.size() && InTable(AsciiLower(words[first]).c_str(), kBylineWords) &&
+         first < 3)
+    ++first;
+  if (first > 0 && first < words.size() && words[first].ends_with(":")) ++first;
+  size_t count = words.size() - first;
+  if (count < 2 || count > 5) return "";
+  for (size_t k = first; k < words.size(); ++k) {
+    std::string_view w = words[k];
+    if (InTable(w, kNameParticles)) continue;
+    if (!(w[0] >= 'A' && w[0] <= 'Z')) return "";
+    for (char c : w)
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '\'' ||
+            c == '.' || static_cast<unsigned char>(c) >= 0x80))
+        return "";
+  }
+  std::string name;
+  for (size_t k = first; k < words.size(); ++k) {
+    if (!name.empty()) name.push_back(' ');
+    name.append(words[k]);
+  }
+  return name;
 }
 
 // Frequent characters that exist in only one script (from simplified /
@@ -281,24 +362,14 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
   JsonLdInfo ld = ParseJsonLd(doc.head.json_ld);
 
   // Title and publisher.
-  std::string site_from_title;
-  std::string head_title = Clean(doc.head.title);
-  std::string stripped = StripTitleSuffix(head_title, &site_from_title);
-  std::string title;
-  for (const auto& h1 : doc.head.h1) {
-    std::string t = Clean(h1);
-    if (!t.empty() && !head_title.empty() &&
-        head_title.find(t) != std::string::npos) {
-      title = t;
-      break;
-    }
-  }
-  if (title.empty() && !ld.headline.empty()) title = Clean(ld.headline);
-  if (title.empty()) title = Clean(doc.Meta("og:title"));
-  if (title.empty()) title = stripped;
-  if (title.empty() && !doc.head.h1.empty()) title = Clean(doc.head.h1.front());
-  std::string publisher = Clean(doc.Meta("og:site_name"));
-  if (publisher.empty()) publisher = Clean(ld.publisher);
+  const ResolvedTitle resolved = ResolveTitle({.head_title = doc.head.title,
+                                               .og_title = doc.Meta("og:title"),
+                                               .json_ld_headline = ld.headline,
+                                               .h1 = &doc.head.h1});
+  const std::string& title = resolved.title;
+  const std::string& site_from_title = resolved.site_name;
+  std::string publisher = CleanMetaText(doc.Meta("og:site_name"));
+  if (publisher.empty()) publisher = CleanMetaText(ld.publisher);
   if (publisher.empty()) publisher = site_from_title;
 
   // 4. Content. A page whose text is all hidden (streaming renderers park
@@ -466,11 +537,11 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
   // People.
   std::vector<std::string> authors;
   for (const auto& a : ld.authors)
-    if (auto c = Clean(a); LooksLikePersonName(c, publisher)) authors.push_back(c);
+    if (auto c = CleanMetaText(a); LooksLikePersonName(c, publisher)) authors.push_back(c);
   if (authors.empty()) {
     for (std::string_view key : {"citation_author", "citation_authors", "article:author",
                                  "dc.creator"}) {
-      std::string v = Clean(doc.Meta(key));
+      std::string v = CleanMetaText(doc.Meta(key));
       for (auto& n : NamesOnlyLine(v)) authors.push_back(n);
       if (authors.empty() && LooksLikePersonName(v, publisher) &&
           v.find('.') == std::string::npos)
@@ -521,8 +592,11 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
       if (!hinted) continue;
       authors = FindAuthors(b.text);
       if (authors.empty()) authors = NamesOnlyLine(b.text);
+      if (authors.empty())
+        if (std::string name = LatinPersonName(b.text); !name.empty()) authors.push_back(name);
       if (authors.empty() && LooksLikePersonName(b.text, publisher) &&
-          b.text.find(' ') == std::string::npos)
+          b.text.find(' ') == std::string::npos &&
+          !InTable(AsciiLower(b.text).c_str(), kBylineWords))
         authors.push_back(b.text);
     }
   }
@@ -584,7 +658,7 @@ Result<crawlstream::v1::Article> Extractor::Extract(const PageInput& in) const {
     }
   }
   if (authors.empty()) {
-    std::string meta_author = Clean(doc.Meta("author"));
+    std::string meta_author = CleanMetaText(doc.Meta("author"));
     if (LooksLikePersonName(meta_author, publisher) && CountText(meta_author).tokens <= 6)
       authors.push_back(meta_author);
   }
