@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <iterator>
 #include <unordered_set>
-#include <nlohmann/json.hpp>
 
 #include "crawlstream/v1/fetched_page.pb.h"
 #include "services/extractor/charset.h"
 #include "services/extractor/content.h"
 #include "services/extractor/dom.h"
+#include "services/extractor/json_ld.h"
 #include "services/extractor/metadata.h"
 #include "services/extractor/normalise.h"
 #include "services/extractor/prefilter.h"
@@ -18,110 +18,6 @@
 
 namespace crawlstream::extractor {
 namespace {
-
-using Json = nlohmann::json;
-
-struct JsonLdInfo {
-  std::string headline;
-  std::string date_published;
-  std::vector<std::string> authors;
-  std::string publisher;
-  std::string article_body;
-  std::string url;
-};
-
-// Names of JSON-LD nodes by "@id" ("#/schema/person/ab12" -> "Jane Doe"):
-// Yoast and other generators give the article's author as a reference to
-// a Person node elsewhere in the @graph.
-using JsonLdNames = std::map<std::string, std::string, std::less<>>;
-
-void CollectJsonLdNames(const Json& j, JsonLdNames* names, int depth) {
-  if (depth > 8) return;
-  if (j.is_array()) {
-    for (const auto& e : j) CollectJsonLdNames(e, names, depth + 1);
-    return;
-  }
-  if (!j.is_object()) return;
-  auto id = j.find("@id");
-  auto name = j.find("name");
-  if (id != j.end() && id->is_string() && name != j.end() && name->is_string())
-    names->emplace(id->get<std::string>(), name->get<std::string>());
-  for (const auto& [key, value] : j.items())
-    if (value.is_object() || value.is_array()) CollectJsonLdNames(value, names, depth + 1);
-}
-
-std::string JsonString(const Json& j, const JsonLdNames& names = {}) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_object()) {
-    auto it = j.find("name");
-    if (it != j.end() && it->is_string()) return it->get<std::string>();
-    auto id = j.find("@id");
-    if (id != j.end() && id->is_string())
-      if (auto n = names.find(id->get<std::string>()); n != names.end()) return n->second;
-  }
-  return "";
-}
-
-bool IsArticleType(const Json& obj) {
-  auto it = obj.find("@type");
-  if (it == obj.end()) return false;
-  auto check = [](const std::string& t) {
-    return t.find("Article") != std::string::npos || t == "BlogPosting" ||
-           t == "Report" || t == "LiveBlogPosting" || t == "WebPage";
-  };
-  if (it->is_string()) return check(it->get<std::string>());
-  if (it->is_array())
-    for (const auto& t : *it)
-      if (t.is_string() && check(t.get<std::string>())) return true;
-  return false;
-}
-
-void VisitJsonLd(const Json& j, const JsonLdNames& names, JsonLdInfo* info, int depth) {
-  if (depth > 8) return;
-  if (j.is_array()) {
-    for (const auto& e : j) VisitJsonLd(e, names, info, depth + 1);
-    return;
-  }
-  if (!j.is_object()) return;
-  if (auto g = j.find("@graph"); g != j.end()) VisitJsonLd(*g, names, info, depth + 1);
-  if (!IsArticleType(j) && !j.contains("articleBody") && !j.contains("headline"))
-    return;
-  auto str = [&](const char* key) -> std::string {
-    auto it = j.find(key);
-    return it == j.end() ? "" : JsonString(*it);
-  };
-  if (info->headline.empty()) info->headline = str("headline");
-  if (info->date_published.empty()) info->date_published = str("datePublished");
-  if (info->article_body.empty()) info->article_body = str("articleBody");
-  if (info->publisher.empty()) info->publisher = str("publisher");
-  if (info->url.empty()) info->url = str("url");
-  if (info->authors.empty()) {
-    if (auto a = j.find("author"); a != j.end()) {
-      if (a->is_array()) {
-        for (const auto& e : *a)
-          if (auto s = JsonString(e, names); !s.empty()) info->authors.push_back(s);
-      } else if (auto s = JsonString(*a, names); !s.empty()) {
-        info->authors.push_back(s);
-      }
-    }
-  }
-}
-
-JsonLdInfo ParseJsonLd(const std::vector<std::string>& scripts) {
-  JsonLdInfo info;
-  for (const auto& s : scripts) {
-    try {
-      Json j = Json::parse(s, nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded()) continue;
-      JsonLdNames names;
-      CollectJsonLdNames(j, &names, 0);
-      VisitJsonLd(j, names, &info, 0);
-    } catch (...) {
-      // Malformed JSON-LD is ignored, never fatal.
-    }
-  }
-  return info;
-}
 
 // Paragraphs of at least this many tokens are kept only once.
 constexpr uint32_t kMinRepeatedTokens = 20;
