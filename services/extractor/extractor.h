@@ -1,12 +1,21 @@
 // Extractor: raw page bytes -> one clean, normalised crawlstream.v1.Article.
 //
-// Pipeline (each step is its own module in this folder):
-//   charset (BOM > HTTP > meta > uchardet > UTF-8, decode to UTF-8)
-//   -> prefilter (cut scripts/styles/comments before parsing, keep JSON-LD)
-//   -> dom (gumbo parse; drop hidden and junk markup)
-//   -> content (choose the article's blocks, drop boilerplate)
-//   -> metadata (title, date, people, outlets, language, URLs)
-//   -> normalise (NFC, white space, converter pinyin, t2s for Hant).
+// Pipeline (each step is its own module in this folder; Extract only
+// calls them in order):
+//   gate       screen the input (size, empty, declared non-HTML, binary)
+//   decode     charset (BOM > HTTP > meta > uchardet > UTF-8) and prefilter
+//              (scripts, styles, comments cut; JSON-LD kept)
+//   dom        gumbo parse into a flat tree; hidden and junk markup dropped
+//   json_ld    structured data the page declares about itself
+//   title      headline from an ordered source table
+//   body       segment into blocks -> score -> select (content.h) ->
+//              assemble paragraphs; fallbacks for hidden pages and JSON-LD
+//   identity   canonical URL, id, site (metadata.h)
+//   script_vote, GuessLanguage   language and Han script
+//   byline     the lines around the text that metadata resolvers read
+//   published, people, outlet, page_meta   per-field resolvers, each an
+//              ordered source table
+//   normalise  NFC, white space, converter pinyin, t2s for Hant.
 //
 // Thread-safety: an Extractor is immutable after construction; Extract may
 // be called concurrently from many threads. Construction loads OpenCC data
@@ -84,6 +93,9 @@ class Extractor {
   Result<crawlstream::v1::Article> Extract(const PageInput& in) const;
 
  private:
+  // The configured zone of `site`, else the language's default.
+  int UtcOffsetMinutes(std::string_view site, std::string_view language) const;
+
   ExtractorOptions options_;
   std::unique_ptr<ScriptConverter> t2s_;
   std::unique_ptr<ScriptConverter> s2t_;

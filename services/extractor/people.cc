@@ -1,0 +1,268 @@
+#include "services/extractor/people.h"
+
+#include <algorithm>
+
+#include "services/extractor/metadata.h"
+#include "services/extractor/normalise.h"
+#include "services/extractor/title.h"
+#include "services/extractor/unicode.h"
+
+namespace crawlstream::extractor {
+namespace {
+
+using Names = std::vector<std::string>;
+
+// Words that introduce a byline rather than name anyone.
+constexpr std::string_view kBylineWords[] = {
+    "by", "written", "author", "authors", "posted", "published", "editor",
+    "reviewed", "updated", "and", "on", "in", "from"};
+// Lower-case name particles ("Ludwig van Beethoven", "Juan de la Cruz").
+constexpr std::string_view kNameParticles[] = {
+    "van", "der", "den", "de", "la", "le", "von", "da", "di", "del", "du", "bin", "al"};
+// Parts of outlet names that are never part of a person's name.
+constexpr std::string_view kOutletParts[] = {"网", "網", "www", "http", ".com", ".cn", "报",
+                                             "報", "新闻", "新聞", "中心", "公司"};
+// id/class words of elements that hold a byline.
+constexpr std::string_view kAuthorHints[] = {"author", "byline", "writer", "reporter",
+                                             "nickname", "username", "user-name", "up-name",
+                                             "uname"};
+constexpr std::string_view kAuthorMetaKeys[] = {"citation_author", "citation_authors",
+                                                "article:author", "dc.creator"};
+constexpr std::string_view kByPrefixes[] = {"By ", "by ", "BY "};
+constexpr uint32_t kMaxBylineTokens = 80;
+constexpr uint32_t kMaxHintedBlockTokens = 12;
+constexpr uint32_t kMaxBylineParagraphTokens = 30;
+constexpr uint32_t kMaxEditorLineTokens = 60;
+constexpr size_t kMaxMarkedPeople = 3;
+
+bool InTable(std::string_view word, const auto& table) {
+  for (std::string_view t : table)
+    if (word == t) return true;
+  return false;
+}
+
+std::vector<std::string_view> Words(std::string_view text) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    size_t j = text.find(' ', i);
+    if (j == std::string_view::npos) j = text.size();
+    if (j > i) words.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  return words;
+}
+
+bool NameWord(std::string_view w) {
+  if (InTable(w, kNameParticles)) return true;
+  if (!(w[0] >= 'A' && w[0] <= 'Z')) return false;
+  for (char c : w)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '\'' ||
+          c == '.' || static_cast<unsigned char>(c) >= 0x80))
+      return false;
+  return true;
+}
+
+void AddUnique(std::string name, Names* out) {
+  if (std::find(out->begin(), out->end(), name) == out->end()) out->push_back(std::move(name));
+}
+
+// --- The sources, in the order of kAuthorSources. ---
+
+Names FromJsonLd(const Evidence& e, std::string_view publisher) {
+  Names out;
+  for (const auto& a : e.ld.authors)
+    if (auto c = CleanMetaText(a); LooksLikePersonName(c, publisher)) out.push_back(c);
+  return out;
+}
+
+Names FromAuthorMetas(const Evidence& e, std::string_view publisher) {
+  for (std::string_view key : kAuthorMetaKeys) {
+    std::string v = CleanMetaText(e.doc.Meta(key));
+    Names out = NamesOnlyLine(v);
+    if (out.empty() && LooksLikePersonName(v, publisher) && v.find('.') == std::string::npos)
+      out.push_back(v);
+    if (!out.empty()) return out;
+  }
+  return {};
+}
+
+// The first byline line with names and its neighbours on the same side of
+// the text that also have names, in document order.
+Names FromBylineLines(const Evidence& e, std::string_view) {
+  const auto& lines = e.byline.lines;
+  const size_t before = e.byline.before_count;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    if (CountText(lines[k]).tokens > kMaxBylineTokens) continue;
+    auto names = FindAuthors(lines[k]);
+    if (names.empty()) continue;
+    std::vector<Names> runs{names};
+    const bool before_text = k < before;
+    for (size_t j = k + 1; j < lines.size() && j < k + 3; ++j) {
+      if ((j < before) != before_text) break;
+      auto more = FindAuthors(lines[j]);
+      if (more.empty()) break;
+      runs.push_back(std::move(more));
+    }
+    // Lines before the text are stored nearest-first.
+    if (before_text) std::reverse(runs.begin(), runs.end());
+    Names out;
+    for (auto& run : runs)
+      for (auto& n : run) AddUnique(std::move(n), &out);
+    return out;
+  }
+  return {};
+}
+
+bool InAuthorElement(const Document& doc, int32_t e) {
+  for (int up = 0; up < 3 && e >= 0; ++up, e = doc.nodes[e].parent)
+    for (std::string_view w : kAuthorHints)
+      if (doc.nodes[e].hint.find(w) != std::string::npos) return true;
+  return false;
+}
+
+Names NamesInAuthorElement(std::string_view text, std::string_view publisher) {
+  Names out = FindAuthors(text);
+  if (out.empty()) out = NamesOnlyLine(text);
+  if (out.empty())
+    if (std::string name = LatinPersonName(text); !name.empty()) out.push_back(name);
+  if (out.empty() && LooksLikePersonName(text, publisher) &&
+      text.find(' ') == std::string_view::npos && !InTable(AsciiLower(text), kBylineWords))
+    out.emplace_back(text);
+  return out;
+}
+
+Names FromAuthorElements(const Evidence& e, std::string_view publisher) {
+  const auto& blocks = e.body.blocks;
+  const size_t first = e.body.FirstBlock();
+  for (size_t i = 0; i < first && i < blocks.size(); ++i) {
+    const TextBlock& b = blocks[i];
+    if (b.tokens == 0 || b.tokens > kMaxHintedBlockTokens) continue;
+    if (!InAuthorElement(e.doc, b.container)) continue;
+    if (Names out = NamesInAuthorElement(b.text, publisher); !out.empty()) return out;
+  }
+  return {};
+}
+
+// "光明日报记者 王建宏 张文攀", "新京报记者 彭冲 山东冠县报道".
+Names FromBylineParagraphs(const Evidence& e, std::string_view) {
+  const auto& paragraphs = e.body.paragraphs;
+  for (size_t k = 0; k < paragraphs.size(); ++k) {
+    if (k >= 3 && k + 3 < paragraphs.size()) continue;
+    if (CountText(paragraphs[k]).tokens > kMaxBylineParagraphTokens) continue;
+    if (Names out = FindAuthors(paragraphs[k]); !out.empty()) return out;
+  }
+  return {};
+}
+
+Names FromAuthorLinks(const Evidence& e, std::string_view publisher) {
+  Names out, marked;
+  for (const auto& raw : e.doc.head.author_links) {
+    std::string t = NormaliseParagraph(RemoveConverterPinyin(raw));
+    for (std::string_view by : kByPrefixes)
+      if (t.starts_with(by)) t.erase(0, by.size());
+    Names names = FindAuthors(t);
+    if (names.empty()) names = NamesOnlyLine(t);
+    if (names.empty() && LooksLikePersonName(t, publisher)) names.push_back(t);
+    if (!names.empty()) AddUnique(names.front(), &marked);
+    if (out.empty()) out = std::move(names);
+  }
+  if (marked.size() > kMaxMarkedPeople) out.clear();
+  return out;
+}
+
+// A line of bare names right under the headline ("胡平").
+Names FromNamesUnderHeadline(const Evidence& e, std::string_view) {
+  const auto& blocks = e.body.blocks;
+  const size_t first = e.body.FirstBlock();
+  for (size_t back = 1; back <= 3 && back <= first; ++back) {
+    const TextBlock& b = blocks[first - back];
+    if (b.link_tokens > 0 || b.heading) continue;
+    if (Names out = NamesOnlyLine(b.text); !out.empty()) return out;
+  }
+  const auto& paragraphs = e.body.paragraphs;
+  if (!paragraphs.empty() && CountText(paragraphs[0]).tokens <= 12)
+    return NamesOnlyLine(paragraphs[0]);
+  return {};
+}
+
+// "光明网讯(记者 金昱希)" in the first paragraphs, "(作者: X)" at the end.
+Names FromParenthesised(const Evidence& e, std::string_view) {
+  const auto& paragraphs = e.body.paragraphs;
+  for (size_t k = 0; k < paragraphs.size(); ++k) {
+    if (k >= 2 && k + 2 < paragraphs.size()) continue;
+    std::string_view p = paragraphs[k];
+    for (std::string_view open : {"（", "("}) {
+      for (size_t pos = p.find(open); pos != std::string_view::npos; pos = p.find(open, pos + 1)) {
+        std::string_view inner = p.substr(pos + open.size(), 80);
+        size_t close = std::min(inner.find(')'), inner.find("）"));
+        if (close == std::string_view::npos) continue;
+        if (Names out = FindAuthors(inner.substr(0, close)); !out.empty()) return out;
+      }
+    }
+  }
+  return {};
+}
+
+Names FromAuthorMeta(const Evidence& e, std::string_view publisher) {
+  std::string v = CleanMetaText(e.doc.Meta("author"));
+  if (LooksLikePersonName(v, publisher) && CountText(v).tokens <= 6) return {v};
+  return {};
+}
+
+using AuthorSource = Names (*)(const Evidence&, std::string_view publisher);
+constexpr AuthorSource kAuthorSources[] = {
+    FromJsonLd,           FromAuthorMetas,   FromBylineLines,
+    FromAuthorElements,   FromBylineParagraphs, FromAuthorLinks,
+    FromNamesUnderHeadline, FromParenthesised, FromAuthorMeta,
+};
+
+}  // namespace
+
+std::string LatinPersonName(std::string_view text) {
+  std::vector<std::string_view> words = Words(text);
+  size_t first = 0;
+  while (first < words.size() && first < 3 && InTable(AsciiLower(words[first]), kBylineWords))
+    ++first;
+  if (first > 0 && first < words.size() && words[first].ends_with(":")) ++first;
+  const size_t count = words.size() - first;
+  if (count < 2 || count > 5) return "";
+  for (size_t k = first; k < words.size(); ++k)
+    if (!NameWord(words[k])) return "";
+  std::string name;
+  for (size_t k = first; k < words.size(); ++k) {
+    if (!name.empty()) name.push_back(' ');
+    name.append(words[k]);
+  }
+  return name;
+}
+
+bool LooksLikePersonName(std::string_view s, std::string_view publisher) {
+  if (s.empty() || s.size() > 40) return false;
+  for (char c : s)
+    if (c == '!' || c == '@' || c == ':' || c == '/' || c == '|' || c == ',') return false;
+  TextStats st = CountText(s);
+  if (st.han > 0 ? (st.han < 2 || st.han > 4 || st.tokens != st.han) : (st.tokens > 3))
+    return false;
+  if (!publisher.empty() && s == publisher) return false;
+  for (std::string_view bad : kOutletParts)
+    if (s.find(bad) != std::string_view::npos) return false;
+  return true;
+}
+
+std::vector<std::string> ResolveAuthors(const Evidence& evidence, std::string_view publisher) {
+  for (AuthorSource source : kAuthorSources)
+    if (Names out = source(evidence, publisher); !out.empty()) return out;
+  return {};
+}
+
+std::vector<std::string> ResolveEditors(const Evidence& evidence) {
+  for (const auto& l : evidence.byline.lines) {
+    if (CountText(l).tokens > kMaxEditorLineTokens) continue;
+    if (Names out = FindEditors(l); !out.empty()) return out;
+  }
+  return {};
+}
+
+}  // namespace crawlstream::extractor

@@ -1,0 +1,120 @@
+#include "services/extractor/published.h"
+
+#include <string_view>
+
+#include "services/extractor/unicode.h"
+
+namespace crawlstream::extractor {
+namespace {
+
+using Article = crawlstream::v1::Article;
+
+constexpr std::string_view kPublishedMetaKeys[] = {
+    "article:published_time", "datepublished", "pubdate", "publishdate", "publish_date",
+    "og:published_time", "dc.date.issued", "dc.date", "parsely-pub-date", "sailthru.date"};
+constexpr std::string_view kModifiedMetaKeys[] = {
+    "article:modified_time", "og:updated_time", "datemodified", "last-modified",
+    "dc.date.modified"};
+// Words that mark a line as a date line.
+constexpr std::string_view kDateKeywords[] = {
+    "发布时间", "發布時間", "發佈時間", "时间", "時間", "日期", "发表于", "發表於", "发表",
+    "發表", "更新", "来源", "來源", "Published", "Posted", "Updated"};
+// Byline lines longer than this are prose, not bylines.
+constexpr uint32_t kMaxBylineTokens = 60;
+// Month-precision dates are looked for this many paragraphs from either end.
+constexpr size_t kEdgeParagraphs = 3;
+
+bool IsDateKeywordLine(std::string_view line) {
+  for (std::string_view k : kDateKeywords)
+    if (line.find(k) != std::string_view::npos) return true;
+  return false;
+}
+
+std::optional<DateTime> FromStructuredData(const Evidence& e) {
+  if (auto d = FindDate(e.ld.date_published)) return d;
+  for (std::string_view key : kPublishedMetaKeys)
+    if (std::string_view v = e.doc.Meta(key); !v.empty())
+      if (auto d = FindDate(v)) return d;
+  return std::nullopt;
+}
+
+std::optional<DateTime> FromTimeElements(const Evidence& e) {
+  for (const auto& t : e.doc.head.times)
+    if (auto d = FindDate(t)) return d;
+  return std::nullopt;
+}
+
+std::optional<DateTime> FromBylines(const Evidence& e) {
+  const auto& lines = e.byline.lines;
+  const size_t before = e.byline.before_count;
+  for (size_t k = 0; k < before; ++k)
+    if (IsDateKeywordLine(lines[k]))
+      if (auto d = FindDate(lines[k])) return d;
+  for (size_t k = 0; k < before; ++k)
+    if (CountText(lines[k]).tokens < kMaxBylineTokens)
+      if (auto d = FindDate(lines[k])) return d;
+  for (size_t k = before; k < lines.size(); ++k)
+    if (IsDateKeywordLine(lines[k]))
+      if (auto d = FindDate(lines[k])) return d;
+  return std::nullopt;
+}
+
+// Bylines precede the text; dates after it belong to related lists.
+std::optional<DateTime> FromKeywordLinesBeforeText(const Evidence& e) {
+  const auto& blocks = e.body.blocks;
+  const size_t first = e.body.FirstBlock();
+  for (size_t i = 0; i < first && i < blocks.size(); ++i)
+    if (blocks[i].tokens < kMaxBylineTokens && IsDateKeywordLine(blocks[i].text))
+      if (auto d = FindDate(blocks[i].text)) return d;
+  return std::nullopt;
+}
+
+using DateSource = std::optional<DateTime> (*)(const Evidence&);
+constexpr DateSource kDateSources[] = {FromStructuredData, FromTimeElements, FromBylines,
+                                       FromKeywordLinesBeforeText};
+
+// Structured times are often UTC; the byline shows the page's zone.
+DateTime InPageZone(const DateTime& date, const Evidence& e) {
+  if (!date.has_zone) return date;
+  for (size_t k = 0; k < e.byline.before_count; ++k) {
+    auto local = FindDate(e.byline.lines[k]);
+    if (local && local->has_time && !local->has_zone) return ReexpressInPageZone(date, *local);
+  }
+  return date;
+}
+
+std::optional<DateTime> MonthOnly(const Evidence& e) {
+  for (const auto& l : e.byline.lines)
+    if (auto d = FindMonthDate(l)) return d;
+  const auto& paragraphs = e.body.paragraphs;
+  for (size_t k = 0; k < paragraphs.size(); ++k)
+    if (k < kEdgeParagraphs || k + kEdgeParagraphs >= paragraphs.size())
+      if (auto d = FindMonthDate(paragraphs[k])) return d;
+  return std::nullopt;
+}
+
+}  // namespace
+
+PublishedTime ResolvePublished(const Evidence& evidence) {
+  PublishedTime out;
+  for (DateSource source : kDateSources) {
+    if (auto d = source(evidence)) {
+      out.date = InPageZone(*d, evidence);
+      out.precision = out.date->has_time ? Article::TIME_PRECISION_TIME
+                                         : Article::TIME_PRECISION_DAY;
+      return out;
+    }
+  }
+  if ((out.date = MonthOnly(evidence))) out.precision = Article::TIME_PRECISION_MONTH;
+  return out;
+}
+
+std::optional<DateTime> ResolveModified(const Evidence& evidence) {
+  if (auto d = FindDate(evidence.ld.date_modified)) return d;
+  for (std::string_view key : kModifiedMetaKeys)
+    if (std::string_view v = evidence.doc.Meta(key); !v.empty())
+      if (auto d = FindDate(v)) return d;
+  return std::nullopt;
+}
+
+}  // namespace crawlstream::extractor
