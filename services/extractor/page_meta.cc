@@ -76,13 +76,22 @@ void AddTags(std::string_view list, std::vector<std::string>* tags) {
   }
 }
 
+// "javascript:...", "data:...": a scheme other than http(s).
+bool HasNonHttpScheme(std::string_view url) {
+  const size_t colon = url.find(':');
+  if (colon == std::string_view::npos || url.substr(0, colon).find('/') != std::string_view::npos)
+    return false;
+  const std::string scheme = AsciiLower(url.substr(0, colon));
+  return scheme != "http" && scheme != "https";
+}
+
 std::string ResolveImage(const Document& doc, const JsonLdInfo& ld, std::string_view page_url) {
   std::vector<std::string_view> candidates;
   if (!ld.image.empty()) candidates.push_back(ld.image);
   for (std::string_view key : kImageMetas) candidates.push_back(doc.Meta(key));
   for (std::string_view c : candidates) {
     std::string raw = CleanMetaText(c);
-    if (raw.empty()) continue;
+    if (raw.empty() || HasNonHttpScheme(raw)) continue;
     std::string url = page_url.empty() ? raw : ResolveUrl(page_url, raw);
     if (url.starts_with("http://") || url.starts_with("https://")) return url;
   }

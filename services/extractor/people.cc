@@ -223,9 +223,11 @@ constexpr AuthorSource kAuthorSources[] = {
 std::string LatinPersonName(std::string_view text) {
   std::vector<std::string_view> words = Words(text);
   size_t first = 0;
-  while (first < words.size() && first < 3 && InTable(AsciiLower(words[first]), kBylineWords))
-    ++first;
-  if (first > 0 && first < words.size() && words[first].ends_with(":")) ++first;
+  auto lead_in = [](std::string_view w) {
+    if (w.ends_with(":")) w.remove_suffix(1);
+    return InTable(AsciiLower(w), kBylineWords);
+  };
+  while (first < words.size() && first < 3 && lead_in(words[first])) ++first;
   const size_t count = words.size() - first;
   if (count < 2 || count > 5) return "";
   for (size_t k = first; k < words.size(); ++k)

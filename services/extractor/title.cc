@@ -27,10 +27,14 @@ struct Candidates {
 // The rule table: each source returns a title or empty.
 using Source = std::function<std::string(const Candidates&)>;
 
+// A logo <h1> ("Acme") is repeated by every title suffix ("Story | Acme"):
+// a confirmed h1 is headline-sized or the whole stripped title.
 std::string ConfirmedH1(const Candidates& c) {
-  for (const auto& h : c.h1)
+  for (const auto& h : c.h1) {
+    if (CountText(h).tokens < kMinHeadlineTokens && h != c.stripped_title) continue;
     if (Repeats(h, c.head_title) || Repeats(h, c.og_title) || Repeats(h, c.headline))
       return h;
+  }
   return "";
 }
 

@@ -1,0 +1,252 @@
+// Unit tests of the pipeline's named steps: gate, entities, title,
+// json_ld, people, page_meta, published, body.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "services/extractor/body.h"
+#include "services/extractor/byline.h"
+#include "services/extractor/entities.h"
+#include "services/extractor/gate.h"
+#include "services/extractor/json_ld.h"
+#include "services/extractor/page_meta.h"
+#include "services/extractor/people.h"
+#include "services/extractor/published.h"
+#include "services/extractor/title.h"
+
+namespace crawlstream::extractor {
+namespace {
+
+// --- gate ---
+
+TEST(GateTest, RejectsInOrderWithMetricReasons) {
+  struct Case {
+    std::string body;
+    std::string content_type;
+    size_t max;
+    std::string reason;  // empty: accepted
+  };
+  const Case cases[] = {
+      {"<html>x</html>", "text/html", 5, "oversize"},
+      {"", "text/html", 100, "empty_document"},
+      {"{\"a\": 1}", "application/json", 100, "not_html"},
+      {"<!DOCTYPE html><html><p>x</p>", "application/json", 100, ""},  // mislabelled
+      {std::string("\x01\x02\x03\x04\x05\x06<p>", 9), "", 100, "binary"},
+      {"\xFF\xFE<\0h\0", "", 100, ""},  // UTF-16 with BOM is text
+      {"<p>hello</p>", "text/html; charset=utf-8", 100, ""},
+  };
+  for (const Case& c : cases) {
+    auto verdict = ScreenInput(c.body, c.content_type, c.max);
+    if (c.reason.empty()) {
+      EXPECT_FALSE(verdict.has_value()) << c.body;
+    } else {
+      ASSERT_TRUE(verdict.has_value()) << c.reason;
+      EXPECT_EQ(verdict->message, c.reason);
+    }
+  }
+}
+
+// --- entities ---
+
+TEST(EntitiesTest, DecodesNumericNamedAndDoubleEscaped) {
+  EXPECT_EQ(DecodeCharacterReferences("Trends &#8211; 2025"), "Trends \u2013 2025");
+  EXPECT_EQ(DecodeCharacterReferences("A &#x2014; B"), "A \u2014 B");
+  EXPECT_EQ(DecodeCharacterReferences("Long-Distance &#038; Cross-Country"),
+            "Long-Distance & Cross-Country");
+  EXPECT_EQ(DecodeCharacterReferences("Rates &amp;amp; Prices"), "Rates & Prices");
+  EXPECT_EQ(DecodeCharacterReferences("Maria &amp; Katerina"), "Maria & Katerina");
+  EXPECT_EQ(DecodeCharacterReferences("&ldquo;Hi&rdquo;"), "\u201cHi\u201d");
+}
+
+TEST(EntitiesTest, LeavesWhatIsNotAReference) {
+  EXPECT_EQ(DecodeCharacterReferences("AT&T and R&D"), "AT&T and R&D");
+  EXPECT_EQ(DecodeCharacterReferences("&unknown; &#xD800; &#0; &#99999999;"),
+            "&unknown; &#xD800; &#0; &#99999999;");
+  EXPECT_EQ(DecodeCharacterReferences("trailing &"), "trailing &");
+  EXPECT_EQ(DecodeCharacterReferences("光明网"), "光明网");
+}
+
+// --- title ---
+
+TEST(TitleTest, SourcesInOrder) {
+  const std::vector<std::string> one_h1 = {"Top 10 Health Trends to Watch"};
+  const std::vector<std::string> logo_and_headline = {"Acme", "How We Test Movers"};
+  const std::vector<std::string> two_long = {"Newsletter sign up today", "Other big heading"};
+  struct Case {
+    TitleSources in;
+    std::string want;
+  } cases[] = {
+      // An h1 the <title> repeats.
+      {{"How We Test Movers | Acme", "", "", &logo_and_headline}, "How We Test Movers"},
+      // The only long h1, though the <title> differs.
+      {{"Health Trends For 2026 - Tastewise", "Health Trends For 2026", "", &one_h1},
+       "Top 10 Health Trends to Watch"},
+      // Several long h1s: structured headline, references decoded.
+      {{"X", "", "Movers &#038; Packers", &two_long}, "Movers & Packers"},
+      // og:title.
+      {{"Page | Site", "Story &amp;amp; more", "", nullptr}, "Story & more"},
+      // <title> without its site suffix.
+      {{"标题文字_光明网", "", "", nullptr}, "标题文字"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(ResolveTitle(c.in).title, c.want);
+  EXPECT_EQ(ResolveTitle({"标题文字_光明网", "", "", nullptr}).site_name, "光明网");
+}
+
+// --- json_ld ---
+
+TEST(JsonLdTest, ResolvesGraphReferencesAndReadsNewFields) {
+  const std::string script = R"({"@context":"https://schema.org","@graph":[
+    {"@type":"NewsArticle","@id":"#a","headline":"H","description":"D",
+     "datePublished":"2025-01-02T03:04:05Z","dateModified":"2025-02-03",
+     "author":{"@id":"#/schema/person/1"},"articleSection":["Politics","World"],
+     "keywords":"rail, transport ,UK","image":{"@type":"ImageObject","url":"/i.jpg"}},
+    {"@type":"Person","@id":"#/schema/person/1","name":"Jane Doe"},
+    {"@type":"BreadcrumbList","@id":"#bc"}]})";
+  JsonLdInfo ld = ParseJsonLd({script, "{not json"});
+  EXPECT_EQ(ld.headline, "H");
+  EXPECT_EQ(ld.description, "D");
+  EXPECT_EQ(ld.date_modified, "2025-02-03");
+  ASSERT_EQ(ld.authors.size(), 1u);
+  EXPECT_EQ(ld.authors[0], "Jane Doe");
+  EXPECT_EQ(ld.section, "Politics");
+  EXPECT_EQ(ld.keywords, (std::vector<std::string>{"rail", "transport", "UK"}));
+  EXPECT_EQ(ld.image, "/i.jpg");
+  EXPECT_EQ(ld.types, (std::vector<std::string>{"NewsArticle", "Person", "BreadcrumbList"}));
+}
+
+// --- people ---
+
+TEST(PeopleTest, LatinPersonName) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"Stephen Jesudunsin", "Stephen Jesudunsin"},
+      {"By Sara Brown", "Sara Brown"},
+      {"Written By Mary-Jo O'Neil", "Mary-Jo O'Neil"},
+      {"Author: Ludwig van Beethoven", "Ludwig van Beethoven"},
+      {"By", ""},
+      {"Read more", ""},
+      {"posted 3 days ago", ""},
+      {"The Best Electric Scooters Of The Year Tested Here", ""},
+      {"Jane", ""},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(LatinPersonName(in), want) << in;
+}
+
+TEST(PeopleTest, NotOutletsNorThePublisher) {
+  EXPECT_TRUE(LooksLikePersonName("王建宏", ""));
+  EXPECT_FALSE(LooksLikePersonName("光明网", ""));
+  EXPECT_FALSE(LooksLikePersonName("www.example.com", ""));
+  EXPECT_FALSE(LooksLikePersonName("Acme", "Acme"));
+}
+
+// The whole chain on a page: an author-named element with a Latin name
+// and a "By" lead-in block that names nobody.
+TEST(PeopleTest, AuthorElementBeforeTheText) {
+  const std::string html =
+      "<html><body><h1>A headline of some length</h1>"
+      "<p class='authors--byline'>By</p>"
+      "<div class='author-name'>Stephen Jesudunsin</div>"
+      "<div class='content'><p>" +
+      std::string(40, 'x') + " first sentence of the article, with commas, here.</p>"
+      "<p>Second paragraph of the article keeps going, with more words. And more.</p></div>"
+      "</body></html>";
+  Document doc = ParseDocument(html);
+  JsonLdInfo ld;
+  BodyText body = ExtractBody(html, "A headline of some length", "", 5, &doc);
+  BylineLines byline = CollectBylineLines(body);
+  Evidence evidence{doc, ld, body, byline};
+  EXPECT_EQ(ResolveAuthors(evidence, ""), (std::vector<std::string>{"Stephen Jesudunsin"}));
+}
+
+// --- page_meta ---
+
+TEST(PageMetaTest, SourceTablesAndCleaning) {
+  const std::string html =
+      "<html><head>"
+      "<meta property='og:description' content='Summary &amp;amp; more'>"
+      "<meta property='og:image' content='/img/lead.jpg'>"
+      "<meta property='article:section' content='国内'>"
+      "<meta property='article:tag' content='Rail'>"
+      "<meta property='article:tag' content='rail'>"
+      "<meta property='article:tag' content='交通、铁路'>"
+      "<meta name='keywords' content='seo, spam'>"
+      "</head><body><p>x</p></body></html>";
+  Document doc = ParseDocument(html);
+  PageMeta meta = ResolvePageMeta(doc, JsonLdInfo{}, "https://news.example.com/a/b.html");
+  EXPECT_EQ(meta.description, "Summary & more");
+  EXPECT_EQ(meta.image_url, "https://news.example.com/img/lead.jpg");
+  EXPECT_EQ(meta.section, "国内");
+  // Editors' tags win over SEO keywords; duplicates (any case) dropped.
+  EXPECT_EQ(meta.tags, (std::vector<std::string>{"Rail", "交通", "铁路"}));
+}
+
+TEST(PageMetaTest, ImageMustBeHttp) {
+  Document doc = ParseDocument(
+      "<html><head><meta property='og:image' content='javascript:alert(1)'></head></html>");
+  EXPECT_EQ(ResolvePageMeta(doc, JsonLdInfo{}, "https://a.example/").image_url, "");
+}
+
+// --- published ---
+
+TEST(PublishedTest, StructuredBeforeBylineAndModifiedSeparately) {
+  const std::string html =
+      "<html><head><meta property='article:published_time' content='2024-07-05T05:53:00Z'>"
+      "<meta property='article:modified_time' content='2024-07-06T08:00:00Z'></head>"
+      "<body><div>发布时间：2024-07-05 13:53</div><div class='content'><p>" +
+      std::string(60, 'y') + "，第一段正文内容在这里。第二句话。</p></div></body></html>";
+  Document doc = ParseDocument(html);
+  JsonLdInfo ld;
+  BodyText body = ExtractBody(html, "", "", 5, &doc);
+  BylineLines byline = CollectBylineLines(body);
+  Evidence evidence{doc, ld, body, byline};
+  PublishedTime p = ResolvePublished(evidence);
+  ASSERT_TRUE(p.date.has_value());
+  // The UTC instant re-expressed in the zone the byline shows.
+  EXPECT_EQ(FormatRfc3339(*p.date, 0), "2024-07-05T13:53:00+08:00");
+  EXPECT_EQ(p.precision, crawlstream::v1::Article::TIME_PRECISION_TIME);
+  auto modified = ResolveModified(evidence);
+  ASSERT_TRUE(modified.has_value());
+  EXPECT_EQ(FormatRfc3339(*modified, 0), "2024-07-06T08:00:00+00:00");
+}
+
+// --- body ---
+
+TEST(BodyTest, HiddenStreamedPageIsReadAgain) {
+  // React streaming SSR: the page sits in <div hidden> until a script
+  // moves it.
+  std::string html = "<html><body><div>Loading…</div><div hidden id='S:0'><article>";
+  for (int i = 0; i < 5; ++i)
+    html += "<p>The demands of modern applications keep growing, and databases must keep up" +
+            std::string(static_cast<size_t>(i) * 12, '!') + ". Paragraph " + std::to_string(i) +
+            " of the article.</p>";
+  html += "</article></div></body></html>";
+  Document doc = ParseDocument(html);
+  BodyText body = ExtractBody(html, "", "", 25, &doc);
+  EXPECT_EQ(body.source, BodyText::Source::kRevealedBlocks);
+  EXPECT_EQ(body.paragraphs.size(), 5u);
+}
+
+TEST(BodyTest, RepeatedLongParagraphKeptOnce) {
+  const std::string p =
+      "<p>Home remodeling in California is a significant investment, with costs varying widely "
+      "by region, scope and the materials chosen for the work.</p>";
+  const std::string html = "<html><body><article>" + p + p +
+                           "<p>Pros</p><p>Cons</p><p>Pros</p>"
+                           "<p>Another paragraph of prose follows here, with a comma.</p>"
+                           "</article></body></html>";
+  Document doc = ParseDocument(html);
+  BodyText body = ExtractBody(html, "", "", 5, &doc);
+  size_t copies = 0;
+  for (const auto& para : body.paragraphs) copies += para.starts_with("Home remodeling");
+  EXPECT_EQ(copies, 1u);
+}
+
+TEST(BodyTest, JsonLdArticleBodyWhenThePageHasNoText) {
+  const std::string html = "<html><body><div id='app'></div></body></html>";
+  Document doc = ParseDocument(html);
+  BodyText body = ExtractBody(html, "", "First line of the text.\nSecond line of it.", 5, &doc);
+  EXPECT_EQ(body.source, BodyText::Source::kJsonLd);
+  EXPECT_EQ(body.paragraphs.size(), 2u);
+}
+
+}  // namespace
+}  // namespace crawlstream::extractor
