@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <cstdlib>
 #include <string_view>
 
 #include "services/extractor/normalise.h"
@@ -618,14 +616,12 @@ ContentSelection SelectContent(const Document& doc,
   bool seen_prose = false;
   for (size_t i : candidates) {
     const TextBlock& b = blocks[i];
-    int drop = 0;
-    if (negative_below_root(b.container)) drop = 1;
+    bool drop = negative_below_root(b.container);
     if (!drop && b.tokens > 0 && b.link_tokens * 2 > b.tokens &&
         (b.tokens < 60 || b.punct < 3))
-      drop = 2;
+      drop = true;
     if (!drop && seen_prose && IsEndOfArticleLine(b.text)) {
       sel.dropped.push_back(i);
-      if (std::getenv("CS_DEBUG")) std::fprintf(stderr, "END | %.80s\n", b.text.c_str());
       sel.tail_start = i + 1;
       // Everything after is boilerplate.
       for (size_t j : candidates)
@@ -635,7 +631,7 @@ ContentSelection SelectContent(const Document& doc,
     // Section headings inside the text ("The logbooks") are short and
     // unpunctuated like vote counters; only furniture removes them.
     if (!drop && (b.heading && seen_prose ? IsFurnitureLine(b.text) : IsBoilerplateLine(b.text)))
-      drop = 3;
+      drop = true;
     bool is_title = !norm_title.empty() && b.tokens < 40 &&
                     (norm_title.find(b.text) != std::string::npos ||
                      b.text.find(norm_title) != std::string::npos);
@@ -644,10 +640,9 @@ ContentSelection SelectContent(const Document& doc,
         seen_prose = true;
       } else if (b.heading || (!norm_title.empty() && b.text == norm_title) ||
                  b.punct == 0 || b.tokens < 40) {
-        drop = 4;  // title, byline, date line before the text
+        drop = true;  // title, byline, date line before the text
       }
     }
-    if (std::getenv("CS_DEBUG")) std::fprintf(stderr, "%s%d c=%d t=%u l=%u p=%u h=%d | %.80s\n", drop ? "DROP" : "KEEP", drop, b.container, b.tokens, b.link_tokens, b.punct, b.heading, b.text.c_str());
     if (drop) {
       sel.dropped.push_back(i);
     } else {

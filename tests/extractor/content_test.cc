@@ -84,5 +84,72 @@ TEST(ContentTest, RecognisesBoilerplateLines) {
   EXPECT_FALSE(IsEndOfArticleLine(kPara));
 }
 
+// --- Selection rules added for pages nobody tuned for (wcxb-dev). ---
+
+std::string EnglishPara(int i) {
+  return "<p>Paragraph " + std::to_string(i) +
+         " explains the story in plain words, with commas, full stops and enough length to "
+         "read as prose. It goes on for a second sentence.</p>";
+}
+
+TEST(ContentTest, BoilerplateNamedWrapperHoldingTheTextIsNotBoilerplate) {
+  // Body classes such as "has-sidebar" or a theme wrapper named "header-footer"
+  // hold the whole page.
+  std::string html = "<div class='site has-sidebar'><div class='inner'>";
+  for (int i = 0; i < 4; ++i) html += EnglishPara(i);
+  html += "</div></div><div class='sidebar'><a href=/a>Link one here</a></div>";
+  std::string got = Selected(html);
+  EXPECT_NE(got.find("Paragraph 0"), std::string::npos);
+  EXPECT_NE(got.find("Paragraph 3"), std::string::npos);
+}
+
+TEST(ContentTest, ContentTokenOverridesANegativeOne) {
+  std::string html = "<div class='elementor-widget elementor-widget-theme-post-content'>";
+  for (int i = 0; i < 3; ++i) html += EnglishPara(i);
+  html += "</div><div class='elementor-widget'><p>Short widget text</p></div>";
+  for (int i = 3; i < 9; ++i) html += "<div class='widget'><a href=/x>Other link</a></div>";
+  EXPECT_NE(Selected(html).find("Paragraph 2"), std::string::npos);
+}
+
+TEST(ContentTest, WeakWordDropsOnlyContainersWithoutProse) {
+  // "c-product-widget" holds review prose inside the article; the share
+  // widget holds none; a strong word (comments) drops even prose.
+  std::string html = "<article>" + EnglishPara(0) +
+                     "<div class='c-product-widget'>" + EnglishPara(1) + "</div>" +
+                     "<div class='share-widget'><span>Tweet</span> <span>Share</span></div>" +
+                     EnglishPara(2) + "<div class='comments'>" + EnglishPara(99) + "</div>" +
+                     "</article>";
+  std::string got = Selected(html);
+  EXPECT_NE(got.find("Paragraph 1"), std::string::npos);
+  EXPECT_EQ(got.find("Tweet"), std::string::npos);
+  EXPECT_EQ(got.find("Paragraph 99"), std::string::npos);
+}
+
+TEST(ContentTest, WidensOverSiblingSectionsPastAReadMoreLink) {
+  // A guide cut into jump-linked sections, each several levels deep, with a
+  // "Read more" link between them.
+  std::string html = "<main><div class='guide'>";
+  for (int s = 0; s < 4; ++s) {
+    html += "<section><div><div><h2>Section " + std::to_string(s) + "</h2>";
+    for (int i = 0; i < (s == 0 ? 4 : 2); ++i) html += EnglishPara(s * 10 + i);
+    html += "</div><p><a href='/more'>Read more</a></p></div></section>";
+  }
+  html += "</div></main><footer><a href=/a>About</a> <a href=/b>Contact</a></footer>";
+  std::string got = Selected(html);
+  for (int s = 0; s < 4; ++s)
+    EXPECT_NE(got.find("Paragraph " + std::to_string(s * 10)), std::string::npos) << s;
+  EXPECT_EQ(got.find("Read more"), std::string::npos);
+  EXPECT_EQ(got.find("Contact"), std::string::npos);
+}
+
+TEST(ContentTest, SidebarNamedColumnHoldingTheArticleIsNotASidebar) {
+  std::string html = "<nav>";
+  for (int i = 0; i < 30; ++i) html += "<a href=/n>Menu entry number</a> ";
+  html += "</nav><section class='col-sm-9 sidebar-first-only'><article>";
+  for (int i = 0; i < 2; ++i) html += EnglishPara(i);
+  html += "</article></section>";
+  EXPECT_NE(Selected(html).find("Paragraph 1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor
