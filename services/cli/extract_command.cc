@@ -19,7 +19,10 @@ namespace {
 void PrintUsage() {
   std::fprintf(stderr,
                "usage: crawlstream extract [--url URL] [--content-type CT] "
-               "[--manifest FILE] FILE...\n"
+               "[--manifest FILE] [--features] [--keep-non-articles] FILE...\n"
+               "  --features           add page_features ([name, value] pairs in the "
+               "model's order) and article_probability\n"
+               "  --keep-non-articles  publish pages the page-type model rejects\n"
                "  --manifest FILE  more inputs, one per line: PATH<TAB>URL "
                "(URL optional)\n");
 }
@@ -63,6 +66,8 @@ int RunExtractCommand(int argc, char** argv) {
   std::string url;
   std::string content_type;
   std::vector<Input> files;
+  bool features = false;
+  bool keep_non_articles = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "extract" && files.empty() && i == 1) continue;
@@ -78,6 +83,10 @@ int RunExtractCommand(int argc, char** argv) {
       url = arg.substr(6);
     } else if (arg.starts_with("--content-type=")) {
       content_type = arg.substr(15);
+    } else if (arg == "--features") {
+      features = true;
+    } else if (arg == "--keep-non-articles") {
+      keep_non_articles = true;
     } else if (arg == "-h" || arg == "--help") {
       PrintUsage();
       return 0;
@@ -95,6 +104,7 @@ int RunExtractCommand(int argc, char** argv) {
   }
   extractor::ExtractorOptions options;
   options.clock = [] { return std::chrono::system_clock::now(); };
+  if (keep_non_articles) options.min_article_probability = 0.0;
   extractor::Extractor ex(std::move(options));
   int status = 0;
   for (const auto& [path, file_url] : files) {
@@ -122,7 +132,8 @@ int RunExtractCommand(int argc, char** argv) {
       auto abs = std::filesystem::absolute(path, ec);
       in.url = "file://" + (ec ? path : abs.string());
     }
-    auto result = ex.Extract(in);
+    extractor::ExtractDiagnostics diagnostics;
+    auto result = ex.Extract(in, features ? &diagnostics : nullptr);
     if (!result) {
       line["source_path"] = path;
       line["url"] = in.url;
@@ -134,6 +145,14 @@ int RunExtractCommand(int argc, char** argv) {
         line["error"] = "internal: cannot render article";
       }
       line["source_path"] = path;
+    }
+    if (features && diagnostics.article_probability >= 0) {
+      // [name, value] pairs in the model's order.
+      nlohmann::json f = nlohmann::json::array();
+      for (const auto& [name, value] : diagnostics.page_features)
+        f.push_back(nlohmann::json::array({std::string(name), value}));
+      line["page_features"] = std::move(f);
+      line["article_probability"] = diagnostics.article_probability;
     }
     std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << '\n';

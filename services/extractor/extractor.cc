@@ -13,6 +13,7 @@
 #include "services/extractor/normalise.h"
 #include "services/extractor/outlet.h"
 #include "services/extractor/page_meta.h"
+#include "services/extractor/page_type.h"
 #include "services/extractor/people.h"
 #include "services/extractor/published.h"
 #include "services/extractor/script_vote.h"
@@ -83,7 +84,9 @@ int Extractor::UtcOffsetMinutes(std::string_view site, std::string_view language
                           : options_.default_utc_offset_minutes;
 }
 
-Result<Article> Extractor::Extract(const PageInput& in) const {
+Result<Article> Extractor::Extract(const PageInput& in) const { return Extract(in, nullptr); }
+
+Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diagnostics) const {
   // 1. Screen and decode.
   if (auto rejected = ScreenInput(in.body, in.content_type, options_.max_input_bytes))
     return std::unexpected(*rejected);
@@ -105,7 +108,19 @@ Result<Article> Extractor::Extract(const PageInput& in) const {
   if (body.tokens < options_.min_body_tokens)
     return Fail(ErrorCode::kNotAnArticle, "body_too_short");
 
-  // 4. Identity.
+  // 4. Page type: listings, products, services, forums and docs have text
+  // too. When unsure, publish (the threshold admits 99 % of train articles).
+  const PageFeatures features = ComputePageFeatures(doc, ld, body, in.url);
+  const double p_article = ArticleProbability(features);
+  if (diagnostics != nullptr) {
+    for (size_t i = 0; i < kPageFeatureCount; ++i)
+      diagnostics->page_features.emplace_back(PageFeatureNames()[i], features.values[i]);
+    diagnostics->article_probability = p_article;
+  }
+  if (p_article < options_.min_article_probability.value_or(DefaultArticleThreshold()))
+    return Fail(ErrorCode::kNotAnArticle, "not_article_page");
+
+  // 5. Identity.
   Article article;
   article.set_url(in.url);
   const std::string canonical = CanonicalUrl(doc, in.url);
@@ -116,14 +131,14 @@ Result<Article> Extractor::Extract(const PageInput& in) const {
   article.set_title(title.title);
   std::string text = JoinParagraphs(body.paragraphs);
 
-  // 5. Language and script.
+  // 6. Language and script.
   const ScriptCounts script = CountScriptCharacters(text, *t2s_, *s2t_);
   const LanguageGuess lang = GuessLanguage(text, script.hant, script.hans, doc.head.lang);
   article.set_language(lang.language);
   article.set_script(lang.script);
   if (lang.script == "Hant") article.set_body_simplified(t2s_->Convert(text));
 
-  // 6. Metadata resolvers, each walking its own source table.
+  // 7. Metadata resolvers, each walking its own source table.
   const BylineLines byline = CollectBylineLines(body);
   const Evidence evidence{doc, ld, body, byline};
   const std::string publisher = ResolvePublisher(doc, ld, title.site_name);
@@ -144,7 +159,7 @@ Result<Article> Extractor::Extract(const PageInput& in) const {
   article.set_section(std::move(meta.section));
   for (auto& t : meta.tags) article.add_tags(std::move(t));
 
-  // 7. Provenance.
+  // 8. Provenance.
   article.set_body(std::move(text));
   if (in.fetched_at) SetTimestamp(*in.fetched_at, article.mutable_fetched_at());
   if (options_.clock) SetTimestamp(options_.clock(), article.mutable_extracted_at());

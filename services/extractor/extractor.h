@@ -25,7 +25,10 @@
 //                      reason usable as a metric label: "empty_document",
 //                      "binary", "not_html" (a declared non-HTML
 //                      Content-Type whose bytes are not HTML either),
-//                      "no_main_content", "body_too_short".
+//                      "no_main_content", "body_too_short",
+//                      "not_article_page" (the page-type model, page_type.h,
+//                      judges it a listing, product, service, forum or
+//                      documentation page).
 //   kResourceExhausted input larger than ExtractorOptions::max_input_bytes;
 //                      message "oversize".
 #pragma once
@@ -38,6 +41,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "crawlstream/v1/article.pb.h"
 #include "services/common/result.h"
@@ -62,6 +67,10 @@ struct ExtractorOptions {
   size_t max_input_bytes = 32u << 20;
   // Bodies with fewer tokens (Han characters / words) are not articles.
   uint32_t min_body_tokens = 25;
+  // Pages the page-type model gives a lower article probability are not
+  // articles. Unset: the committed model's threshold; 0 publishes every
+  // page with a body.
+  std::optional<double> min_article_probability;
   // Source of Article.extracted_at; unset leaves the field empty.
   std::function<std::chrono::system_clock::time_point()> clock;
   // OpenCC configs (file names resolved by OpenCC's data path).
@@ -80,6 +89,14 @@ struct PageInput {
 // Views into `page` (which must outlive the returned PageInput).
 PageInput PageInputFromFetchedPage(const crawlstream::v1::FetchedPage& page);
 
+// What Extract measured on the way, for scoring and training tools.
+struct ExtractDiagnostics {
+  // Page-type features (page_type.h), by name; empty when the page was
+  // rejected before the body was known.
+  std::vector<std::pair<std::string_view, double>> page_features;
+  double article_probability = -1;  // -1: not computed
+};
+
 class ScriptConverter;
 
 class Extractor {
@@ -91,6 +108,9 @@ class Extractor {
 
   // Returns the article or an error naming why none was found. Never throws.
   Result<crawlstream::v1::Article> Extract(const PageInput& in) const;
+  // The same, filling `diagnostics` (may be null).
+  Result<crawlstream::v1::Article> Extract(const PageInput& in,
+                                           ExtractDiagnostics* diagnostics) const;
 
  private:
   // The configured zone of `site`, else the language's default.

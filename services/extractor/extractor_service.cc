@@ -34,6 +34,9 @@ void BindExtractorKeys(Config* c, ExtractorServiceOptions* o) {
                "pages larger than this are dead-lettered as oversize", 1024, int64_t{1} << 30);
   c->Bind("extractor.min_body_tokens", &o->min_body_tokens,
           "bodies with fewer Han characters/words are not articles", 1, 100000);
+  c->Bind("extractor.page_type_filter", &o->page_type_filter,
+          "dead-letter pages the page-type model judges not to be articles "
+          "(listings, products, services, forums, docs) as not_article_page");
   c->Bind("extractor.chinese_utc_offset", &o->chinese_utc_offset,
           "zone of Chinese pages whose dates carry none (Asia/Shanghai)");
   c->Bind("extractor.default_utc_offset", &o->default_utc_offset,
@@ -48,6 +51,7 @@ Result<ExtractorOptions> MakeExtractorOptions(const ExtractorServiceOptions& o) 
   ExtractorOptions out;
   out.max_input_bytes = static_cast<size_t>(o.max_input_bytes);
   out.min_body_tokens = static_cast<uint32_t>(o.min_body_tokens);
+  if (!o.page_type_filter) out.min_article_probability = 0.0;
   auto zh = ParseOffset(o.chinese_utc_offset);
   if (!zh) return Fail(ErrorCode::kInvalidArgument, "extractor.chinese_utc_offset: " + zh.error().message);
   out.chinese_utc_offset_minutes = *zh;

@@ -26,6 +26,9 @@ namespace crawlstream::extractor {
 struct ExtractorServiceOptions {
   int64_t max_input_bytes = 32 << 20;
   int64_t min_body_tokens = 25;
+  // Dead-letter pages the page-type model judges not to be articles
+  // (listings, products, services, forums, docs) as "not_article_page".
+  bool page_type_filter = true;
   std::string chinese_utc_offset = "+08:00";
   std::string default_utc_offset = "+00:00";
   // "domain=+08:00" entries: the zone of a site whose pages carry none.

@@ -10,6 +10,7 @@
 #include "services/extractor/gate.h"
 #include "services/extractor/json_ld.h"
 #include "services/extractor/page_meta.h"
+#include "services/extractor/page_type.h"
 #include "services/extractor/people.h"
 #include "services/extractor/published.h"
 #include "services/extractor/title.h"
@@ -246,6 +247,69 @@ TEST(BodyTest, JsonLdArticleBodyWhenThePageHasNoText) {
   BodyText body = ExtractBody(html, "", "First line of the text.\nSecond line of it.", 5, &doc);
   EXPECT_EQ(body.source, BodyText::Source::kJsonLd);
   EXPECT_EQ(body.paragraphs.size(), 2u);
+}
+
+}  // namespace
+}  // namespace crawlstream::extractor
+
+// --- page_type ---
+
+namespace crawlstream::extractor {
+namespace {
+
+PageFeatures FeaturesOf(const std::string& html, const std::string& url) {
+  Document doc = ParseDocument(html);
+  JsonLdInfo ld = ParseJsonLd(doc.head.json_ld);
+  BodyText body = ExtractBody(html, "", ld.article_body, 25, &doc);
+  return ComputePageFeatures(doc, ld, body, url);
+}
+
+double Feature(const PageFeatures& f, std::string_view name) {
+  for (size_t i = 0; i < kPageFeatureCount; ++i)
+    if (PageFeatureNames()[i] == name) return f.values[i];
+  ADD_FAILURE() << "no feature " << name;
+  return 0;
+}
+
+TEST(PageTypeTest, ProductGridScoresBelowANewsStory) {
+  std::string story =
+      "<html><head><meta property='og:type' content='article'>"
+      "<script type='application/ld+json'>{\"@type\":\"NewsArticle\",\"headline\":\"H\","
+      "\"author\":\"Jane Doe\",\"datePublished\":\"2024-05-12\"}</script></head><body><article>";
+  for (int i = 0; i < 8; ++i)
+    story += "<p>The council voted on Tuesday to extend the permit, and residents said they "
+             "welcomed the decision after months of debate number " + std::to_string(i) + ".</p>";
+  story += "</article></body></html>";
+  std::string grid =
+      "<html><head><script type='application/ld+json'>{\"@type\":\"ItemList\"}</script>"
+      "</head><body>";
+  for (int i = 0; i < 12; ++i)
+    grid += "<div class='card'><h3><a href='/p/" + std::to_string(i) +
+            "'>Garden chair model</a></h3><p>Sturdy chair for patios, in three colours. "
+            "Now $" + std::to_string(20 + i) + ".99</p></div>";
+  grid += "</body></html>";
+  PageFeatures a = FeaturesOf(story, "https://news.example.com/2024/05/12/council-votes");
+  PageFeatures p = FeaturesOf(grid, "https://shop.example.com/chairs");
+  EXPECT_EQ(Feature(a, "ld_article"), 1);
+  EXPECT_EQ(Feature(a, "url_has_date"), 1);
+  EXPECT_EQ(Feature(p, "ld_non_article"), 1);
+  EXPECT_EQ(Feature(p, "teaser_heading_share"), 1);
+  EXPECT_GT(Feature(p, "log_prices"), 2);
+  EXPECT_GT(ArticleProbability(a), DefaultArticleThreshold());
+  EXPECT_LT(ArticleProbability(p), ArticleProbability(a));
+}
+
+TEST(PageTypeTest, UrlDateForms) {
+  const std::pair<std::string, double> cases[] = {
+      {"https://a.example/2024/05/12/story", 1},
+      {"https://a.example/news/20240512/abc.html", 1},
+      {"https://a.example/2024-05-12-story", 1},
+      {"http://www.people.com.cn/n1/2024/0512/c1001-4012.html", 1},
+      {"https://a.example/products/12345", 0},
+      {"https://a.example/top-10-of-2024", 0},
+  };
+  for (const auto& [url, want] : cases)
+    EXPECT_EQ(Feature(FeaturesOf("<p>x</p>", url), "url_has_date"), want) << url;
 }
 
 }  // namespace
