@@ -194,7 +194,6 @@ Strength NegativeStrength(const Node& n) {
   return HasNegativeWord(n.hint);
 }
 
-bool IsNegativeElement(const Node& n) { return NegativeStrength(n) != kNone; }
 
 // A boilerplate-named element holding at least this share of the text
 // around it is a wrapper, not boilerplate.
@@ -204,9 +203,9 @@ constexpr double kWrapperShare = 0.5;
 constexpr double kWidenProseShare = 0.4;
 constexpr size_t kWidenLevels = 10;
 
-double Boost(const Node& n) {
+double Boost(const Node& n, Strength negative) {
   if (n.itemprop == "articlebody") return 1.6;
-  if (IsNegativeElement(n)) return 0.3;
+  if (negative != kNone) return 0.3;
   double b = 1.0;
   if (n.tag == Tag::kArticle) b = 1.25;
   if (!n.hint.empty() && MatchesAny(n.hint, kPositiveHints)) b = 1.25;
@@ -546,8 +545,13 @@ ContentSelection SelectContent(const Document& doc,
     if (node.parent >= 0)
       marker_prose[node.parent] = std::max(marker_prose[node.parent], marker_prose[k - 1]);
   }
+  // Boilerplate words of each element, computed once (the filters below
+  // ask for every ancestor of every block).
+  std::vector<Strength> strength(n, kNone);
+  for (size_t i = 0; i < n; ++i)
+    if (doc.nodes[i].tag != Tag::kText) strength[i] = NegativeStrength(doc.nodes[i]);
   auto boilerplate = [&](size_t i, double reference) {
-    Strength st = NegativeStrength(doc.nodes[i]);
+    Strength st = strength[i];
     if (st == kNone || subtree_tokens[i] >= kWrapperShare * reference) return false;
     if (subtree_prose[i] > 0 && marker_prose[i] >= 0.5 * subtree_prose[i]) return false;
     return st == kStrong || subtree_prose[i] < 0.5 * subtree_tokens[i];
@@ -578,7 +582,7 @@ ContentSelection SelectContent(const Document& doc,
     size_t i = k - 1;
     const Node& node = doc.nodes[i];
     if (node.tag == Tag::kText || !node.is_block) continue;
-    double s = score[i] * Boost(node);
+    double s = score[i] * Boost(node, strength[i]);
     if (s > best_score) {
       best_score = s;
       best = static_cast<int32_t>(i);
