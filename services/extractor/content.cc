@@ -241,6 +241,7 @@ struct Linearizer {
       b.tokens = st.tokens;
       b.link_tokens = std::min(link_tokens, st.tokens);
       b.punct = st.punct;
+      b.stats = st;
       b.heading = heading;
       b.text = std::move(text);
       out->push_back(std::move(b));
@@ -291,7 +292,7 @@ bool IsProse(const TextBlock& b) {
                        t.ends_with(".") || t.ends_with("!") || t.ends_with("?");
   // One short sentence is more often a headline or deck than prose.
   return b.tokens >= 8 && ends_sentence && (b.punct >= 2 || b.tokens >= 15) &&
-         !IsBoilerplateLine(t);
+         !IsBoilerplateLine(t, b.stats);
 }
 
 // Sentence-shaped text with few links, of any length.
@@ -379,18 +380,21 @@ int32_t WidenOverSections(const Document& doc, const std::vector<TextBlock>& blo
 
 }  // namespace
 
-bool IsBoilerplateLine(std::string_view line) {
-  return IsFurnitureLine(line) || IsShortFragment(line);
+bool IsBoilerplateLine(std::string_view line) { return IsBoilerplateLine(line, CountText(line)); }
+
+bool IsBoilerplateLine(std::string_view line, const TextStats& st) {
+  // Mood-vote and counter fragments: "开心 0", "点赞".
+  return IsFurnitureLine(line, st) || (st.tokens <= 3 && st.punct == 0);
 }
 
 bool IsShortFragment(std::string_view line) {
-  // Mood-vote and counter fragments: "开心 0", "点赞".
   TextStats st = CountText(line);
   return st.tokens <= 3 && st.punct == 0;
 }
 
-bool IsFurnitureLine(std::string_view line) {
-  TextStats st = CountText(line);
+bool IsFurnitureLine(std::string_view line) { return IsFurnitureLine(line, CountText(line)); }
+
+bool IsFurnitureLine(std::string_view line, const TextStats& st) {
   // Paywall, newsletter and consent prompts: unmistakable in any line of
   // prompt length.
   if (st.tokens <= 80 &&
@@ -474,7 +478,10 @@ bool IsEnglishEndHeading(std::string_view line, const TextStats& st) {
 }  // namespace
 
 bool IsEndOfArticleLine(std::string_view line) {
-  TextStats st = CountText(line);
+  return IsEndOfArticleLine(line, CountText(line));
+}
+
+bool IsEndOfArticleLine(std::string_view line, const TextStats& st) {
   if (IsEnglishEndHeading(line, st)) return true;
   if (st.tokens > 40) {
     return ContainsAnyOf(line, {"以上内容为资讯信息快照", "凡本网所属版权作品",
@@ -624,7 +631,7 @@ ContentSelection SelectContent(const Document& doc,
     if (!drop && b.tokens > 0 && b.link_tokens * 2 > b.tokens &&
         (b.tokens < 60 || b.punct < 3))
       drop = true;
-    if (!drop && seen_prose && IsEndOfArticleLine(b.text)) {
+    if (!drop && seen_prose && IsEndOfArticleLine(b.text, b.stats)) {
       sel.dropped.push_back(i);
       sel.tail_start = i + 1;
       // Everything after is boilerplate.
@@ -634,7 +641,8 @@ ContentSelection SelectContent(const Document& doc,
     }
     // Section headings inside the text ("The logbooks") are short and
     // unpunctuated like vote counters; only furniture removes them.
-    if (!drop && (b.heading && seen_prose ? IsFurnitureLine(b.text) : IsBoilerplateLine(b.text)))
+    if (!drop && (b.heading && seen_prose ? IsFurnitureLine(b.text, b.stats)
+                                          : IsBoilerplateLine(b.text, b.stats)))
       drop = true;
     bool is_title = !norm_title.empty() && b.tokens < 40 &&
                     (norm_title.find(b.text) != std::string::npos ||

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "services/extractor/dom.h"
+#include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
 
@@ -35,6 +36,7 @@ struct TextBlock {
   uint32_t link_tokens = 0;
   uint32_t punct = 0;
   bool heading = false;
+  TextStats stats;         // CountText(text), kept for the line tests
 };
 
 std::vector<TextBlock> LinearizeBlocks(const Document& doc);
@@ -65,5 +67,9 @@ bool IsFurnitureLine(std::string_view line);
 bool IsShortFragment(std::string_view line);
 // True when `line` ends the article: everything after it is boilerplate.
 bool IsEndOfArticleLine(std::string_view line);
+// The same with CountText(line) already known (the selection's hot loop).
+bool IsBoilerplateLine(std::string_view line, const TextStats& stats);
+bool IsFurnitureLine(std::string_view line, const TextStats& stats);
+bool IsEndOfArticleLine(std::string_view line, const TextStats& stats);
 
 }  // namespace crawlstream::extractor

@@ -62,6 +62,90 @@ bool IsVoid(std::string_view n) {
   return false;
 }
 
+// Attributes any later step reads (dom.cc, charset.cc); the rest (class
+// lists aside, design systems ship kilobytes of data-*, srcset, on*,
+// aria-*) is cut before the parser tokenises it.
+constexpr std::string_view kKeptAttributes[] = {
+    "id", "class", "itemprop", "href", "rel", "hidden", "aria-hidden", "style", "datetime",
+    "content", "name", "property", "type", "lang", "xml:lang", "charset", "http-equiv"};
+
+bool KeptAttribute(std::string_view name) {
+  for (std::string_view a : kKeptAttributes)
+    if (name.size() == a.size()) {
+      size_t k = 0;
+      while (k < a.size() && Lower(name[k]) == a[k]) ++k;
+      if (k == a.size()) return true;
+    }
+  return false;
+}
+
+inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+// Appends the start tag html[lt, end) keeping only kKeptAttributes, at most
+// kMaxKeptAttributes of them and kMaxAttributeBytes of each value (a tag
+// with half a million attributes costs gumbo minutes; here it is one linear
+// scan). Counts the attributes dropped.
+void AppendStartTag(std::string_view html, size_t lt, size_t name_end, size_t end,
+                    std::string* out, PrefilterStats* st) {
+  out->append(html.data() + lt, name_end - lt);
+  const size_t stop = (end > name_end && html[end - 1] == '>') ? end - 1 : end;
+  size_t i = name_end;
+  size_t kept = 0;
+  bool self_closing = false;
+  while (i < stop) {
+    while (i < stop && (IsSpace(html[i]) || html[i] == '/')) {
+      self_closing = html[i] == '/';
+      ++i;
+    }
+    if (i >= stop) break;
+    self_closing = false;
+    const size_t name_start = i;
+    while (i < stop && !IsSpace(html[i]) && html[i] != '=' && html[i] != '/') ++i;
+    const std::string_view name = html.substr(name_start, i - name_start);
+    size_t j = i;
+    while (j < stop && IsSpace(html[j])) ++j;
+    std::string_view value;
+    bool has_value = false;
+    if (j < stop && html[j] == '=') {
+      has_value = true;
+      ++j;
+      while (j < stop && IsSpace(html[j])) ++j;
+      if (j < stop && (html[j] == '"' || html[j] == '\'')) {
+        const char q = html[j];
+        size_t close = html.find(q, j + 1);
+        if (close == std::string_view::npos || close > stop) close = stop;
+        value = html.substr(j + 1, close - j - 1);
+        i = close < stop ? close + 1 : stop;
+      } else {
+        size_t k = j;
+        while (k < stop && !IsSpace(html[k])) ++k;
+        value = html.substr(j, k - j);
+        i = k;
+      }
+    }
+    if (name.empty() || !KeptAttribute(name) || kept >= kMaxKeptAttributes) {
+      ++st->attributes_removed;
+      continue;
+    }
+    ++kept;
+    out->push_back(' ');
+    out->append(name);
+    if (has_value) {
+      out->append("=\"");
+      for (char c : value.substr(0, kMaxAttributeBytes)) {
+        if (c == '"') {
+          out->append("&quot;");
+        } else {
+          out->push_back(c);
+        }
+      }
+      out->push_back('"');
+    }
+  }
+  if (self_closing) out->push_back('/');
+  out->push_back('>');
+}
+
 enum class Drop { kNone, kWhole, kScript };
 
 Drop Classify(std::string_view n) {
@@ -177,7 +261,7 @@ std::string PrefilterHtml(std::string_view html, PrefilterStats* stats) {
       }
       ++depth;
     }
-    out.append(html.data() + i, end - i);
+    AppendStartTag(html, i, name_start + k, end, &out, &st);
     i = end;
   }
   st.bytes_out = out.size();

@@ -8,6 +8,10 @@
 //     <script type="application/ld+json">, kept whole for metadata
 //   - <style>, <noscript>, <template>, <svg>, <iframe>, <object> elements
 //     with their content
+// keeps of each start tag only the attributes a later step reads
+// (id, class, itemprop, href, rel, hidden, aria-hidden, style, datetime,
+// content, name, property, type, lang, charset, http-equiv), at most
+// kMaxKeptAttributes per tag and kMaxAttributeBytes of each value,
 // and caps element nesting at kMaxOpenDepth (start tags beyond it are
 // dropped, their text kept) so that pathological nesting cannot blow up
 // the parser's recursion.
@@ -25,6 +29,8 @@
 namespace crawlstream::extractor {
 
 inline constexpr int kMaxOpenDepth = 512;
+inline constexpr size_t kMaxKeptAttributes = 16;
+inline constexpr size_t kMaxAttributeBytes = 16 * 1024;
 
 struct PrefilterStats {
   size_t bytes_in = 0;
@@ -32,6 +38,7 @@ struct PrefilterStats {
   size_t elements_removed = 0;
   size_t json_ld_kept = 0;
   size_t depth_capped_tags = 0;
+  size_t attributes_removed = 0;
 };
 
 std::string PrefilterHtml(std::string_view html, PrefilterStats* stats = nullptr);
