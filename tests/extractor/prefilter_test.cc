@@ -61,5 +61,33 @@ TEST(PrefilterTest, GbkBytesPassThrough) {
   EXPECT_EQ(PrefilterHtml(gbk), gbk);
 }
 
+TEST(PrefilterTest, KeepsOnlyAttributesLaterStepsRead) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"<div class=\"a b\" data-x='{\"k\":1}' onclick=go() id=main>t</div>",
+       "<div class=\"a b\" id=\"main\">t</div>"},
+      {"<a href='/x' srcset=\"a 1x, b 2x\" REL=author>n</a>",
+       "<a href=\"/x\" REL=\"author\">n</a>"},
+      {"<meta property=og:title content='Say \"hi\"'/>",
+       "<meta property=\"og:title\" content=\"Say &quot;hi&quot;\"/>"},
+      {"<p hidden aria-hidden=\"true\" style='display:none'>x</p>",
+       "<p hidden aria-hidden=\"true\" style=\"display:none\">x</p>"},
+      {"<img src=a.png alt=\"x > y\">", "<img>"},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(PrefilterHtml(in), want) << in;
+}
+
+TEST(PrefilterTest, BoundsAttributesPerTag) {
+  // A hostile tag with 100,000 attributes (gumbo is quadratic in them).
+  std::string tag = "<div";
+  for (int i = 0; i < 100000; ++i) tag += " a" + std::to_string(i) + "=b";
+  for (int i = 0; i < 40; ++i) tag += " class=c" + std::to_string(i);
+  tag += " id='" + std::string(100000, 'x') + "'>text</div>";
+  PrefilterStats st;
+  std::string out = PrefilterHtml(tag, &st);
+  EXPECT_EQ(st.attributes_removed, 100000u + 41u - kMaxKeptAttributes);  // 40 class + id
+  EXPECT_LT(out.size(), kMaxKeptAttributes * 16 + 64);
+  EXPECT_NE(out.find(">text</div>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor
