@@ -4,6 +4,7 @@
 #include <array>
 #include <string_view>
 
+#include "services/extractor/keywords.h"
 #include "services/extractor/normalise.h"
 #include "services/extractor/unicode.h"
 
@@ -212,15 +213,69 @@ double Boost(const Node& n, Strength negative) {
   return b;
 }
 
-bool Contains(std::string_view s, std::string_view needle) {
-  return s.find(needle) != std::string_view::npos;
+// --- Line tables. Chinese entries are written once, in Simplified: the
+// Traditional forms are derived by KeywordTable (keywords.h). ---
+
+// Paywall, newsletter and consent prompts.
+const KeywordTable& PromptLines() {
+  static const KeywordTable t{
+      "free articles", "free article this month", "Subscribe now", "Already a subscriber",
+      "already a subscriber", "Enter your email", "enter your email", "Privacy Notice",
+      "Privacy Policy and Terms", "reCAPTCHA", "reCaptcha", "Sign up for our",
+      "sign up for our", "Sign up to our", "Create a free account", "Log in to continue",
+      "Continue reading with", "Subscribe to continue", "This content is for subscribers",
+      "Add your comment", "Comments are the opinions"};
+  return t;
 }
 
-bool ContainsAnyOf(std::string_view s,
-                   std::initializer_list<std::string_view> needles) {
-  for (auto n : needles)
-    if (Contains(s, n)) return true;
-  return false;
+// Scraper and copyright disclaimers, recognised in lines of any length.
+const KeywordTable& Disclaimers() {
+  static const KeywordTable t{"以上内容为资讯信息快照", "不代表本站立场",
+                              "本站未对信息做任何修改", "如有侵权请联系",
+                              "凡本网所属版权作品"};
+  return t;
+}
+
+// Share prompts, navigation, copyright and registration lines.
+const KeywordTable& Furniture() {
+  static const KeywordTable t{
+      "分享到", "点击右上角", "微信好友", "朋友圈", "请使用浏览器分享", "扫一扫",
+      "扫描二维码", "二维码", "打印本页", "关闭窗口", "【打印】", "【关闭】", "字号",
+      "收藏本文", "返回顶部", "我要评论", "发表评论", "网友评论", "版权所有", "Copyright",
+      "copyright", "©", "ICP备", "ICP证", "公网安备", "微信公众号", "官方微信",
+      "您此时的心情", "新闻表情", "免责声明", "版权声明", "反侵权公告", "快照", "爬虫",
+      "信息原文地址", "阅读剩余全文", "加载更多", "展开全文", "查看更多", "更多关于",
+      "返回首页", "上一篇", "下一篇", "上一页", "下一页", "当前位置", "您现在的位置",
+      "正在阅读", "首页>", "首页 >", "All rights reserved", "Share this", "Advertisement",
+      "Sign up", "Subscribe", "Read more", "【字体", "【大 中 小】", "大 中 小", "欢迎光临"};
+  return t;
+}
+
+// Byline, editor, source and contact lines (short lines only).
+const KeywordTable& BylineAndContact() {
+  static const KeywordTable t{
+      "责任编辑", "责编", "本文转自", "转自：", "转自:", "电话：", "电话:", "传真",
+      "地址：", "地址:", "电子邮件", "E-mail", "邮编", "来源：", "来源:", "发布时间",
+      "作者：", "作者:", "记者：", "点击：", "点击:", "浏览次数", "阅读次数"};
+  return t;
+}
+
+// Markers after which everything is boilerplate, in long lines.
+const KeywordTable& LongEndMarkers() {
+  static const KeywordTable t{"以上内容为资讯信息快照", "凡本网所属版权作品",
+                              "【版权及免责声明】"};
+  return t;
+}
+
+// Markers after which everything is boilerplate (related lists, mood votes,
+// copyright notices, editor lines).
+const KeywordTable& EndMarkers() {
+  static const KeywordTable t{
+      "相关阅读", "相关文章", "相关新闻", "延伸阅读", "推荐阅读", "热门推荐", "猜你喜欢",
+      "您此时的心情", "新闻表情排行", "以上内容为资讯信息快照", "版权所有", "【版权",
+      "免责声明", "责编", "责任编辑", "阅读剩余全文", "分享到", "反侵权公告", "版权公告",
+      "Related Articles", "Related articles", "More stories"};
+  return t;
 }
 
 struct Linearizer {
@@ -397,58 +452,17 @@ bool IsFurnitureLine(std::string_view line) { return IsFurnitureLine(line, Count
 bool IsFurnitureLine(std::string_view line, const TextStats& st) {
   // Paywall, newsletter and consent prompts: unmistakable in any line of
   // prompt length.
-  if (st.tokens <= 80 &&
-      ContainsAnyOf(line, {"free articles", "free article this month", "Subscribe now",
-                           "Already a subscriber", "already a subscriber",
-                           "Enter your email", "enter your email", "Privacy Notice",
-                           "Privacy Policy and Terms", "reCAPTCHA", "reCaptcha",
-                           "Sign up for our", "sign up for our", "Sign up to our",
-                           "Create a free account", "Log in to continue",
-                           "Continue reading with", "Subscribe to continue",
-                           "This content is for subscribers", "Add your comment",
-                           "Comments are the opinions"}))
-    return true;
-  if (st.tokens > 80) {
-    // Long lines: only unmistakable disclaimers.
-    return ContainsAnyOf(line, {"以上内容为资讯信息快照", "不代表本站立场",
-                                "本站未对信息做任何修改", "如有侵权请联系",
-                                "凡本网所属版权作品", "凡本網所屬版權作品"});
-  }
+  if (st.tokens <= 80 && PromptLines().ContainedIn(line)) return true;
+  // Long lines: only unmistakable disclaimers.
+  if (st.tokens > 80) return Disclaimers().ContainedIn(line);
   // Page furniture: share prompts, navigation, copyright, disclaimers.
   // Prose that merely contains such a word ("他就能分享到一份光荣。") is
   // longer and punctuated.
-  bool furniture_shaped = st.tokens <= 20 || st.punct * 15 < st.tokens;
-  if (furniture_shaped && ContainsAnyOf(line,
-                    {"分享到", "点击右上角", "微信好友", "朋友圈",
-                     "请使用浏览器分享", "扫一扫", "扫描二维码", "二维码",
-                     "打印本页", "关闭窗口", "【打印】", "【关闭】", "字号",
-                     "收藏本文", "返回顶部", "我要评论", "发表评论", "网友评论",
-                     "版权所有", "版權所有", "Copyright", "copyright", "©",
-                     "ICP备", "ICP證", "ICP備", "公网安备", "公網安備",
-                     "微信公众号", "微信公眾號", "官方微信", "您此时的心情",
-                     "新闻表情", "免责声明", "免責聲明", "版权声明", "版權聲明",
-                     "反侵权公告", "快照", "爬虫", "信息原文地址", "阅读剩余全文",
-                     "加载更多", "展开全文", "查看更多", "更多关于", "返回首页",
-                     "上一篇", "下一篇", "上一页", "下一页", "当前位置",
-                     "您现在的位置", "您現在的位置", "正在阅读", "正在閱讀",
-                     "首页>", "首页 >", "首頁>", "首頁 >", "All rights reserved",
-                     "Share this", "Advertisement", "Sign up", "Subscribe",
-                     "Read more", "【字体", "【大 中 小】", "大 中 小", "欢迎光临",
-                     "歡迎光臨"}))
-    return true;
+  const bool furniture_shaped = st.tokens <= 20 || st.punct * 15 < st.tokens;
+  if (furniture_shaped && Furniture().ContainedIn(line)) return true;
   // Bylines and contact lines: only when the line is short, since prose
   // quotes them ("……告诉记者：").
-  if (st.tokens <= 25 &&
-      ContainsAnyOf(line,
-                    {"责任编辑", "责编", "責編", "責任編輯", "本文转自", "本文轉自",
-                     "转自：", "转自:", "轉自：", "轉自:", "电话：", "电话:",
-                     "電話：", "電話:", "传真", "傳真", "地址：", "地址:",
-                     "电子邮件", "電子郵件", "E-mail", "邮编", "郵編", "来源：",
-                     "来源:", "來源：", "來源:", "发布时间", "發布時間",
-                     "發佈時間", "作者：", "作者:", "记者：", "点击：", "点击:",
-                     "浏览次数", "阅读次数"}))
-    return true;
-  return false;
+  return st.tokens <= 25 && BylineAndContact().ContainedIn(line);
 }
 
 namespace {
@@ -483,11 +497,7 @@ bool IsEndOfArticleLine(std::string_view line) {
 
 bool IsEndOfArticleLine(std::string_view line, const TextStats& st) {
   if (IsEnglishEndHeading(line, st)) return true;
-  if (st.tokens > 40) {
-    return ContainsAnyOf(line, {"以上内容为资讯信息快照", "凡本网所属版权作品",
-                                "凡本網所屬版權作品", "【版权及免责声明】",
-                                "【版權及免責聲明】"});
-  }
+  if (st.tokens > 40) return LongEndMarkers().ContainedIn(line);
   // Short lines, or lines that start with the marker ("【版权声明】...").
   std::string_view head = line;
   while (!head.empty() && (head.front() == '[' || head.front() == '(' || head.front() == ' '))
@@ -495,15 +505,7 @@ bool IsEndOfArticleLine(std::string_view line, const TextStats& st) {
   for (std::string_view open : {"【", "（", "〔"})
     if (head.starts_with(open)) head.remove_prefix(open.size());
   if (st.tokens > 15) line = head.substr(0, std::min<size_t>(head.size(), 24));
-  return ContainsAnyOf(
-      line, {"相关阅读", "相關閱讀", "相关文章", "相關文章", "相关新闻",
-             "相關新聞", "延伸阅读", "延伸閱讀", "推荐阅读", "推薦閱讀",
-             "热门推荐", "猜你喜欢", "您此时的心情", "新闻表情排行",
-             "以上内容为资讯信息快照", "版权所有", "版權所有",
-             "【版权", "【版權", "免责声明", "免責聲明", "责编", "責編",
-             "责任编辑", "責任編輯", "阅读剩余全文", "分享到", "反侵权公告",
-             "版权公告", "Related Articles",
-             "Related articles", "More stories"});
+  return EndMarkers().ContainedIn(line);
 }
 
 std::vector<TextBlock> LinearizeBlocks(const Document& doc) {

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "services/extractor/keywords.h"
 #include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
@@ -15,20 +16,18 @@ constexpr std::string_view kPublishedMetaKeys[] = {
 constexpr std::string_view kModifiedMetaKeys[] = {
     "article:modified_time", "og:updated_time", "datemodified", "last-modified",
     "dc.date.modified"};
-// Words that mark a line as a date line.
-constexpr std::string_view kDateKeywords[] = {
-    "发布时间", "發布時間", "發佈時間", "时间", "時間", "日期", "发表于", "發表於", "发表",
-    "發表", "更新", "来源", "來源", "Published", "Posted", "Updated"};
+// Words that mark a line as a date line (Traditional forms derived).
+const KeywordTable& DateKeywords() {
+  static const KeywordTable t{"发布时间", "时间", "日期", "发表于", "发表", "更新", "来源",
+                              "Published", "Posted", "Updated"};
+  return t;
+}
 // Byline lines longer than this are prose, not bylines.
 constexpr uint32_t kMaxBylineTokens = 60;
 // Month-precision dates are looked for this many paragraphs from either end.
 constexpr size_t kEdgeParagraphs = 3;
 
-bool IsDateKeywordLine(std::string_view line) {
-  for (std::string_view k : kDateKeywords)
-    if (line.find(k) != std::string_view::npos) return true;
-  return false;
-}
+bool IsDateKeywordLine(std::string_view line) { return DateKeywords().ContainedIn(line); }
 
 std::optional<DateTime> FromStructuredData(const Evidence& e) {
   if (auto d = FindDate(e.ld.date_published)) return d;

@@ -2,6 +2,7 @@
 // json_ld, people, page_meta, published, body.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "services/extractor/body.h"
@@ -9,6 +10,7 @@
 #include "services/extractor/entities.h"
 #include "services/extractor/gate.h"
 #include "services/extractor/json_ld.h"
+#include "services/extractor/keywords.h"
 #include "services/extractor/page_meta.h"
 #include "services/extractor/page_type.h"
 #include "services/extractor/people.h"
@@ -310,6 +312,33 @@ TEST(PageTypeTest, UrlDateForms) {
   };
   for (const auto& [url, want] : cases)
     EXPECT_EQ(Feature(FeaturesOf("<p>x</p>", url), "url_has_date"), want) << url;
+}
+
+}  // namespace
+}  // namespace crawlstream::extractor
+
+// --- keywords ---
+
+namespace crawlstream::extractor {
+namespace {
+
+TEST(KeywordsTest, TraditionalFormsAreDerived) {
+  auto has = [](const std::vector<std::string>& v, std::string_view s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  auto v = TraditionalVariants("发布时间");
+  EXPECT_EQ(v.front(), "发布时间");
+  EXPECT_TRUE(has(v, "發佈時間"));  // phrase tables
+  EXPECT_TRUE(has(v, "發布時間"));  // character by character (Taiwan usage)
+  EXPECT_TRUE(has(TraditionalVariants("微信公众号"), "微信公眾號"));
+  EXPECT_EQ(TraditionalVariants("Copyright"), std::vector<std::string>{"Copyright"});
+
+  KeywordTable t{"责任编辑", "来源：", "Related"};
+  EXPECT_TRUE(t.ContainedIn("（責任編輯：王小明）"));
+  EXPECT_TRUE(t.ContainedIn("來源：中央社"));
+  EXPECT_TRUE(t.ContainedIn("Related stories"));
+  EXPECT_FALSE(t.ContainedIn("编辑部"));
+  EXPECT_EQ(t.PrefixOf("來源：中央社"), "來源：");
 }
 
 }  // namespace
