@@ -1,5 +1,6 @@
 #include "services/extractor/published.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "services/extractor/keywords.h"
@@ -24,6 +25,10 @@ const KeywordTable& DateKeywords() {
 }
 // Byline lines longer than this are prose, not bylines.
 constexpr uint32_t kMaxBylineTokens = 60;
+// A date line holds at most this many tokens besides nothing much else.
+constexpr uint32_t kMaxDateLineTokens = 8;
+// Lines at the start of the text searched for a byline date.
+constexpr size_t kTextStartBlocks = 10;
 // Month-precision dates are looked for this many paragraphs from either end.
 constexpr size_t kEdgeParagraphs = 3;
 
@@ -68,9 +73,29 @@ std::optional<DateTime> FromKeywordLinesBeforeText(const Evidence& e) {
   return std::nullopt;
 }
 
+// The nearest line that is little more than a date ("Dec 12, 2025",
+// "Last updated: Dec 12, 2025", "By X - June 12, 2025"), before the text
+// (page headers put the date there, however far from the text), else among
+// the first lines of the text (a byline under the deck).
+bool IsDateLine(const TextBlock& b) {
+  return b.tokens > 0 && b.tokens <= kMaxDateLineTokens && b.link_tokens * 2 <= b.tokens;
+}
+
+std::optional<DateTime> FromDateLineNearTextStart(const Evidence& e) {
+  const auto& blocks = e.body.blocks;
+  const size_t first = std::min(e.body.FirstBlock(), blocks.size());
+  for (size_t i = first; i > 0; --i)
+    if (IsDateLine(blocks[i - 1]))
+      if (auto d = FindDate(blocks[i - 1].text)) return d;
+  for (size_t i = first; i < blocks.size() && i < first + kTextStartBlocks; ++i)
+    if (IsDateLine(blocks[i]))
+      if (auto d = FindDate(blocks[i].text)) return d;
+  return std::nullopt;
+}
+
 using DateSource = std::optional<DateTime> (*)(const Evidence&);
 constexpr DateSource kDateSources[] = {FromStructuredData, FromTimeElements, FromBylines,
-                                       FromKeywordLinesBeforeText};
+                                       FromKeywordLinesBeforeText, FromDateLineNearTextStart};
 
 // Structured times are often UTC; the byline shows the page's zone.
 DateTime InPageZone(const DateTime& date, const Evidence& e) {

@@ -8,7 +8,10 @@
 //   3. byline lines before the text that carry a date keyword
 //      (发布时间, 日期, Published, Posted, ...), then any short line
 //      before the text, then keyword lines after it;
-//   4. any short keyword line before the text in the page.
+//   4. any short keyword line before the text in the page;
+//   5. the nearest line of at most 8 tokens that holds a date ("Dec 12,
+//      2025", "Last updated: Dec 12, 2025") before the text, else among
+//      its first 10 lines (a byline under the deck).
 // A structured time with a zone is re-expressed in the page's own zone
 // when a byline shows the same instant as local time. When none of these
 // gives a complete date, a line that is only a year and month (a report's
