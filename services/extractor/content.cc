@@ -22,14 +22,16 @@ enum Match : uint8_t { kExact = 0, kPrefix = 1, kSuffix = 2, kBoth = 3 };
 // footers). Weak words are as often a design system's generic names
 // ("c-product-widget", "list-item", "has-header"): such an element is
 // boilerplate only when it holds no prose.
-enum Strength : uint8_t { kNone = 0, kWeak = 1, kStrong = 2 };
+// Discussion words name reader comments, which may outweigh the article
+// on a popular post: such an element is never taken for a page wrapper.
+enum Strength : uint8_t { kNone = 0, kWeak = 1, kStrong = 2, kDiscussion = 3 };
 struct NegativeWord {
   std::string_view word;
   Match match;
   Strength strength;
 };
 constexpr NegativeWord kNegativeWords[] = {
-    {"comment", kBoth, kStrong},
+    {"comment", kBoth, kDiscussion},
     {"footer", kBoth, kStrong},
     {"foot", kBoth, kStrong},
     {"nav", kBoth, kStrong},
@@ -90,9 +92,9 @@ constexpr NegativeWord kNegativeWords[] = {
     {"promo", kBoth, kWeak},
     {"outbrain", kBoth, kStrong},
     {"taboola", kBoth, kStrong},
-    {"disqus", kBoth, kStrong},
+    {"disqus", kBoth, kDiscussion},
     {"pullquote", kBoth, kStrong},
-    {"respond", kExact, kStrong},
+    {"respond", kExact, kDiscussion},
 };
 constexpr std::string_view kNotNegative[] = {
     "commentary", "commentator", "commentators", "shared", "shareholder",
@@ -475,13 +477,21 @@ bool IsEnglishEndHeading(std::string_view line, const TextStats& st) {
   std::string lower;
   for (char c : line.substr(0, 40))
     lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  // A count before the heading: "109 Comments", "12 thoughts on ...".
+  size_t digits = 0;
+  while (digits < lower.size() && lower[digits] >= '0' && lower[digits] <= '9') ++digits;
+  if (digits > 0 && digits < lower.size() && lower[digits] == ' ') {
+    std::string_view rest = std::string_view(lower).substr(digits + 1);
+    for (std::string_view m : {"comments", "comment", "responses", "replies", "thoughts on"})
+      if (rest.starts_with(m)) return true;
+  }
   for (std::string_view m :
        {"related articles", "related posts", "related stories", "related coverage",
         "related content", "more stories", "more from", "read next", "most read",
         "most popular", "most viewed", "you may also like", "you might also like",
         "recommended for you", "reader comments", "readers' comments", "comments (",
         "leave a reply", "leave a comment", "add your comment", "post a comment",
-        "join the conversation", "about the author", "trending now"})
+        "join the conversation", "about the author", "trending now", "reader interactions"})
     // The heading alone, or with a count or a short tail ("More from
     // National", "Comments (12)"); not a subheading that starts alike
     // ("Most popular destinations in 2024").
@@ -561,9 +571,10 @@ ContentSelection SelectContent(const Document& doc,
     if (doc.nodes[i].tag != Tag::kText) strength[i] = NegativeStrength(doc.nodes[i]);
   auto boilerplate = [&](size_t i, double reference) {
     Strength st = strength[i];
-    if (st == kNone || subtree_tokens[i] >= kWrapperShare * reference) return false;
+    if (st == kNone) return false;
+    if (st != kDiscussion && subtree_tokens[i] >= kWrapperShare * reference) return false;
     if (subtree_prose[i] > 0 && marker_prose[i] >= 0.5 * subtree_prose[i]) return false;
-    return st == kStrong || subtree_prose[i] < 0.5 * subtree_tokens[i];
+    return st >= kStrong || subtree_prose[i] < 0.5 * subtree_tokens[i];
   };
   // Negative flag inherited from ancestors (parents precede children).
   std::vector<uint8_t> negative(n, 0);

@@ -151,5 +151,20 @@ TEST(ContentTest, SidebarNamedColumnHoldingTheArticleIsNotASidebar) {
   EXPECT_NE(Selected(html).find("Paragraph 1"), std::string::npos);
 }
 
+TEST(ContentTest, CommentsOutweighingTheArticleAreStillDropped) {
+  std::string html = "<div class='site'><article class='post'>";
+  for (int i = 0; i < 3; ++i) html += EnglishPara(i);
+  html += "</article><div id='comments' class='comments-area'><h3>109 Comments</h3>";
+  for (int i = 100; i < 112; ++i) html += EnglishPara(i);
+  html += "</div></div>";
+  std::string got = Selected(html);
+  EXPECT_NE(got.find("Paragraph 2"), std::string::npos);
+  EXPECT_EQ(got.find("Paragraph 100"), std::string::npos);
+  EXPECT_TRUE(IsEndOfArticleLine("109 Comments"));
+  EXPECT_TRUE(IsEndOfArticleLine("12 thoughts on \u201cOrganic spray\u201d"));
+  EXPECT_TRUE(IsEndOfArticleLine("Reader Interactions"));
+  EXPECT_FALSE(IsEndOfArticleLine("12 ways to cut costs"));
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor
