@@ -19,6 +19,9 @@ constexpr std::string_view kBylineWords[] = {
 // Lower-case name particles ("Ludwig van Beethoven", "Juan de la Cruz").
 constexpr std::string_view kNameParticles[] = {
     "van", "der", "den", "de", "la", "le", "von", "da", "di", "del", "du", "bin", "al"};
+// CMS account names that name nobody.
+constexpr std::string_view kNonNames[] = {"admin", "administrator", "webmaster", "root",
+                                          "user", "guest", "editor", "staff", "author"};
 // Parts of outlet names that are never part of a person's name.
 constexpr std::string_view kOutletParts[] = {"网", "網", "www", "http", ".com", ".cn", "报",
                                              "報", "新闻", "新聞", "中心", "公司"};
@@ -26,6 +29,11 @@ constexpr std::string_view kOutletParts[] = {"网", "網", "www", "http", ".com"
 constexpr std::string_view kAuthorHints[] = {"author", "byline", "writer", "reporter",
                                              "nickname", "username", "user-name", "up-name",
                                              "uname"};
+// A byline lead-in printed on a line of its own, or as a Twitter label.
+constexpr std::string_view kLeadInLines[] = {"by", "written by", "author", "authored by",
+                                             "words by", "posted by", "article by"};
+// Lines at the start of the text searched for a byline.
+constexpr size_t kTextStartBlocks = 10;
 constexpr std::string_view kAuthorMetaKeys[] = {"citation_author", "citation_authors",
                                                 "article:author", "dc.creator"};
 constexpr std::string_view kByPrefixes[] = {"By ", "by ", "BY "};
@@ -133,14 +141,52 @@ Names NamesInAuthorElement(std::string_view text, std::string_view publisher) {
   return out;
 }
 
+// Blocks where a page header or byline sits, in document order: before
+// the text (an author box prints the name before the job title), then the
+// first lines of the text (a byline under the deck).
+std::vector<size_t> BylineRegion(const Evidence& e) {
+  std::vector<size_t> out;
+  const size_t end = std::min(e.body.FirstBlock() + kTextStartBlocks, e.body.blocks.size());
+  for (size_t i = 0; i < end; ++i) out.push_back(i);
+  return out;
+}
+
 Names FromAuthorElements(const Evidence& e, std::string_view publisher) {
-  const auto& blocks = e.body.blocks;
-  const size_t first = e.body.FirstBlock();
-  for (size_t i = 0; i < first && i < blocks.size(); ++i) {
-    const TextBlock& b = blocks[i];
+  for (size_t i : BylineRegion(e)) {
+    const TextBlock& b = e.body.blocks[i];
     if (b.tokens == 0 || b.tokens > kMaxHintedBlockTokens) continue;
     if (!InAuthorElement(e.doc, b.container)) continue;
     if (Names out = NamesInAuthorElement(b.text, publisher); !out.empty()) return out;
+  }
+  return {};
+}
+
+// A lead-in on a line of its own ("Written by", "Author:") and the name on
+// the next line.
+Names FromLeadInLine(const Evidence& e, std::string_view publisher) {
+  const auto& blocks = e.body.blocks;
+  for (size_t i : BylineRegion(e)) {
+    if (i + 1 >= blocks.size() || blocks[i].tokens == 0 || blocks[i].tokens > 3) continue;
+    std::string lead = AsciiLower(blocks[i].text);
+    while (!lead.empty() && (lead.back() == ':' || lead.back() == ' ')) lead.pop_back();
+    if (!InTable(lead, kLeadInLines)) continue;
+    const std::string& next = blocks[i + 1].text;
+    if (std::string name = LatinPersonName(next); !name.empty()) return {name};
+    // Otherwise a Chinese name or a one-word handle.
+    if (next.find(' ') == std::string::npos && LooksLikePersonName(next, publisher))
+      return {next};
+  }
+  return {};
+}
+
+// Twitter card label/data pairs: twitter:label1 "Written by",
+// twitter:data1 "Jane Doe" (Yoast, Ghost).
+Names FromTwitterLabels(const Evidence& e, std::string_view publisher) {
+  for (char n = '1'; n <= '4'; ++n) {
+    const std::string label = AsciiLower(e.doc.Meta(std::string("twitter:label") + n));
+    if (!InTable(label, kLeadInLines)) continue;
+    std::string v = CleanMetaText(e.doc.Meta(std::string("twitter:data") + n));
+    if (LooksLikePersonName(v, publisher)) return {v};
   }
   return {};
 }
@@ -213,9 +259,9 @@ Names FromAuthorMeta(const Evidence& e, std::string_view publisher) {
 
 using AuthorSource = Names (*)(const Evidence&, std::string_view publisher);
 constexpr AuthorSource kAuthorSources[] = {
-    FromJsonLd,           FromAuthorMetas,   FromBylineLines,
-    FromAuthorElements,   FromBylineParagraphs, FromAuthorLinks,
-    FromNamesUnderHeadline, FromParenthesised, FromAuthorMeta,
+    FromJsonLd,           FromAuthorMetas,      FromTwitterLabels, FromBylineLines,
+    FromAuthorElements,   FromLeadInLine,       FromBylineParagraphs, FromAuthorLinks,
+    FromNamesUnderHeadline, FromParenthesised,  FromAuthorMeta,
 };
 
 }  // namespace
@@ -242,12 +288,19 @@ std::string LatinPersonName(std::string_view text) {
 
 bool LooksLikePersonName(std::string_view s, std::string_view publisher) {
   if (s.empty() || s.size() > 40) return false;
+  // A name has letters: "2", "12:30" are not people.
+  if (std::none_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               static_cast<unsigned char>(c) >= 0x80;
+      }))
+    return false;
   for (char c : s)
     if (c == '!' || c == '@' || c == ':' || c == '/' || c == '|' || c == ',') return false;
   TextStats st = CountText(s);
   if (st.han > 0 ? (st.han < 2 || st.han > 4 || st.tokens != st.han) : (st.tokens > 3))
     return false;
   if (!publisher.empty() && s == publisher) return false;
+  if (InTable(AsciiLower(s), kNonNames)) return false;
   for (std::string_view bad : kOutletParts)
     if (s.find(bad) != std::string_view::npos) return false;
   return true;

@@ -4,18 +4,21 @@
 // people.cc); the first source that names anyone wins:
 //   1. JSON-LD author (strings, objects, @id references);
 //   2. citation/article:author/DC.creator metas;
-//   3. byline lines around the text (记者 / 作者 / 文/ / By ...), with the
+//   3. Twitter card labels (twitter:label1 "Written by" + twitter:data1);
+//   4. byline lines around the text (记者 / 作者 / 文/ / By ...), with the
 //      adjacent lines that continue them ("本报实习生 A B" / "本报记者 C D");
-//   4. a short block before the text inside an author-named element
-//      (class="author", "byline", "writer", ...): Chinese names, a handle,
-//      or a Latin "First Last" name after an optional "By"/"Written by";
-//   5. short byline paragraphs at either end of the text;
-//   6. author links and marks (<a rel=author>, /author/ pages,
+//   5. a short block inside an author-named element (class="author",
+//      "byline", "writer", ...) before the text or among its first ten
+//      lines: Chinese names, a handle, or a Latin "First Last" name after
+//      an optional "By"/"Written by";
+//   6. a lead-in line of its own ("Written by") followed by a name line;
+//   7. short byline paragraphs at either end of the text;
+//   8. author links and marks (<a rel=author>, /author/ pages,
 //      itemprop=author), unless the page marks more than three people
 //      that way (a list of authors, not a byline);
-//   7. a line of bare names right under the headline;
-//   8. "(记者 X)" / "(作者: X)" inside the first or last paragraphs;
-//   9. the author meta.
+//   9. a line of bare names right under the headline;
+//  10. "(记者 X)" / "(作者: X)" inside the first or last paragraphs;
+//  11. the author meta.
 // Names that look like outlets (网, 报, .com, the publisher itself) are
 // not people. ResolveEditors reads 责编 / 责任编辑 / 编辑 byline lines.
 // Pure and thread-safe.

@@ -343,3 +343,39 @@ TEST(KeywordsTest, TraditionalFormsAreDerived) {
 
 }  // namespace
 }  // namespace crawlstream::extractor
+
+namespace crawlstream::extractor {
+namespace {
+
+std::vector<std::string> AuthorsOf(const std::string& html) {
+  Document doc = ParseDocument(html);
+  JsonLdInfo ld = ParseJsonLd(doc.head.json_ld);
+  BodyText body = ExtractBody(html, "", ld.article_body, 5, &doc);
+  BylineLines byline = CollectBylineLines(body);
+  return ResolveAuthors(Evidence{doc, ld, body, byline}, "");
+}
+
+const char kArticleText[] =
+    "<div class='content'><p>The council voted on Tuesday to extend the permit, and residents "
+    "said they welcomed it.</p><p>Another paragraph of the story follows, with more detail, "
+    "and it ends here.</p></div>";
+
+TEST(PeopleTest, TwitterLabelLeadInLineAndAccountNames) {
+  EXPECT_EQ(AuthorsOf("<html><head><meta name='twitter:label1' content='Written by'>"
+                      "<meta name='twitter:data1' content='Kristian Larsen'></head><body>" +
+                      std::string(kArticleText) + "</body></html>"),
+            (std::vector<std::string>{"Kristian Larsen"}));
+  EXPECT_EQ(AuthorsOf("<html><body><div>Written by</div><div>Jack Shepherd</div>" +
+                      std::string(kArticleText) + "</body></html>"),
+            (std::vector<std::string>{"Jack Shepherd"}));
+  // "admin" is an account, not a person; "Researched by" is no name.
+  EXPECT_TRUE(AuthorsOf("<html><head><meta name='twitter:label1' content='Written by'>"
+                        "<meta name='twitter:data1' content='admin'></head><body>"
+                        "<div>By</div><div>Researched by</div>" +
+                        std::string(kArticleText) + "</body></html>")
+                  .empty());
+  EXPECT_FALSE(LooksLikePersonName("2", ""));
+}
+
+}  // namespace
+}  // namespace crawlstream::extractor
