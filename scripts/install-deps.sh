@@ -13,7 +13,7 @@ packages=(
   # required libraries
   librdkafka-dev libcurl4-openssl-dev libgumbo-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
-  protobuf-compiler libprotobuf-dev zlib1g-dev
+  protobuf-compiler libprotobuf-dev zlib1g-dev libssl-dev
   # text handling: script conversion, charset detection, unicode, domains
   libopencc-dev opencc libuchardet-dev libicu-dev libpsl-dev libidn2-dev
   # config and JSON

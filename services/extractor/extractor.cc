@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "crawlstream/v1/fetched_page.pb.h"
+#include "services/common/sha256.h"
 #include "services/extractor/body.h"
 #include "services/extractor/byline.h"
 #include "services/extractor/decode.h"
@@ -17,7 +18,6 @@
 #include "services/extractor/people.h"
 #include "services/extractor/published.h"
 #include "services/extractor/script_vote.h"
-#include "services/extractor/sha256.h"
 #include "services/extractor/title.h"
 
 namespace crawlstream::extractor {
