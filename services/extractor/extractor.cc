@@ -4,6 +4,7 @@
 
 #include "crawlstream/v1/fetched_page.pb.h"
 #include "services/common/sha256.h"
+#include "services/common/url.h"
 #include "services/extractor/body.h"
 #include "services/extractor/byline.h"
 #include "services/extractor/decode.h"
@@ -34,13 +35,13 @@ void SetTimestamp(std::chrono::system_clock::time_point tp, google::protobuf::Ti
 // rel=canonical, else og:url, else the fetched URL; canonicalised.
 std::string CanonicalUrl(const Document& doc, const std::string& url) {
   std::string canonical;
-  if (!doc.head.canonical.empty() && !url.empty()) canonical = ResolveUrl(url, doc.head.canonical);
+  if (!doc.head.canonical.empty() && !url.empty()) canonical = ResolveUrlText(url, doc.head.canonical);
   if (canonical.empty() || UrlHost(canonical).empty()) {
     std::string og = std::string(doc.Meta("og:url"));
-    if (!og.empty() && !url.empty()) canonical = ResolveUrl(url, og);
+    if (!og.empty() && !url.empty()) canonical = ResolveUrlText(url, og);
   }
   if (canonical.empty() || UrlHost(canonical).empty()) canonical = url;
-  return CanonicalizeUrl(canonical);
+  return CanonicalUrlOrText(canonical);
 }
 
 // og:site_name, JSON-LD publisher, else the <title> suffix.

@@ -10,7 +10,7 @@
 //   title      headline from an ordered source table
 //   body       segment into blocks -> score -> select (content.h) ->
 //              assemble paragraphs; fallbacks for hidden pages and JSON-LD
-//   identity   canonical URL, id, site (metadata.h)
+//   identity   canonical URL, id, site (services/common/url.h, sha256.h)
 //   script_vote, GuessLanguage   language and Han script
 //   byline     the lines around the text that metadata resolvers read
 //   published, people, outlet, page_meta   per-field resolvers, each an
