@@ -11,6 +11,7 @@
 #include "services/extractor/dom.h"
 #include "services/extractor/gate.h"
 #include "services/extractor/json_ld.h"
+#include "services/extractor/language.h"
 #include "services/extractor/metadata.h"
 #include "services/extractor/normalise.h"
 #include "services/extractor/outlet.h"

@@ -941,40 +941,4 @@ std::string StripTitleSuffix(std::string_view title, std::string* site_name) {
   return std::string(parts[best]);
 }
 
-LanguageGuess GuessLanguage(std::string_view text, size_t hant_chars,
-                            size_t hans_chars, std::string_view html_lang) {
-  TextStats st = CountText(text.substr(0, 20000));
-  LanguageGuess g;
-  uint32_t cjk = st.han + st.kana + st.hangul;
-  std::string lang = AsciiLower(html_lang.substr(0, html_lang.find_first_of("-_")));
-  if (cjk > 0 && cjk * 3 >= st.tokens) {
-    if (st.kana * 10 > cjk) return {"ja", "Jpan"};
-    if (st.hangul * 2 > cjk) return {"ko", "Kore"};
-    g.language = "zh";
-    g.script = hant_chars > hans_chars ? "Hant" : "Hans";
-    return g;
-  }
-  if (st.latin > 0) {
-    g.script = "Latn";
-    if (!lang.empty() && lang != "zh" && lang != "ja" && lang != "ko") {
-      g.language = lang;
-    } else {
-      std::string lower = " " + AsciiLower(text.substr(0, 20000)) + " ";
-      int hits = 0;
-      for (std::string_view w : {" the ", " and ", " of ", " to ", " is ", " in "}) {
-        size_t p = 0;
-        while ((p = lower.find(w, p)) != std::string::npos && hits < 50) {
-          ++hits;
-          p += w.size();
-        }
-      }
-      g.language = hits >= 3 ? "en" : "und";
-    }
-    return g;
-  }
-  g.language = lang.empty() ? "und" : lang;
-  g.script = "Zyyy";
-  return g;
-}
-
 }  // namespace crawlstream::extractor

@@ -1,5 +1,5 @@
-// Article metadata: title, publish time, people, outlets, language. URLs
-// and the site's registrable domain come from services/common/url.h.
+// Article metadata: title, publish time, people, outlets. Language:
+// language.h; URLs and the site's registrable domain: services/common/url.h.
 //
 // Sources in order of trust: JSON-LD (headline, datePublished, author,
 // publisher), <meta> (og:*, article:published_time, author, ...), <time
@@ -71,15 +71,5 @@ std::string FindWireAgency(std::string_view paragraph);
 // Title without the site-name suffix ("标题_光明网" -> "标题"); the suffix
 // is stored in *site_name when given.
 std::string StripTitleSuffix(std::string_view title, std::string* site_name);
-
-struct LanguageGuess {
-  std::string language;  // BCP 47 primary tag: "zh", "en", "ja", ...
-  std::string script;    // ISO 15924: "Hans", "Hant", "Latn", ...
-};
-// Guesses from character classes; Han text is "Hans" unless `hant_chars`
-// (characters that change under t2s) outnumber `hans_chars` (characters
-// that change under s2t). `html_lang` breaks ties for Latin text.
-LanguageGuess GuessLanguage(std::string_view text, size_t hant_chars,
-                            size_t hans_chars, std::string_view html_lang);
 
 }  // namespace crawlstream::extractor

@@ -183,17 +183,5 @@ TEST(MetadataTest, StripsTitleSuffix) {
   EXPECT_EQ(site, "");
 }
 
-TEST(MetadataTest, GuessesLanguageAndScript) {
-  EXPECT_EQ(GuessLanguage("中文新闻内容", 0, 3, "").script, "Hans");
-  auto hant = GuessLanguage("中文新聞內容", 3, 0, "");
-  EXPECT_EQ(hant.language, "zh");
-  EXPECT_EQ(hant.script, "Hant");
-  auto en = GuessLanguage("The cat sat on the mat and it is in the house.", 0, 0, "");
-  EXPECT_EQ(en.language, "en");
-  EXPECT_EQ(en.script, "Latn");
-  EXPECT_EQ(GuessLanguage("これは日本語のニュースです", 0, 0, "").language, "ja");
-  EXPECT_EQ(GuessLanguage("Le chat est sur la table.", 0, 0, "fr-FR").language, "fr");
-}
-
 }  // namespace
 }  // namespace crawlstream::extractor
