@@ -317,8 +317,9 @@ Result<Url> ResolveUrl(const Url& base, std::string_view reference) {
   if (scheme_len > 0) {
     std::string scheme = ToLower(std::string_view(ref).substr(0, scheme_len));
     std::string_view after = std::string_view(ref).substr(scheme_len + 1);
-    // "http:foo" with the base's scheme is relative (browser behaviour).
-    if (scheme == base.scheme && !after.starts_with("/")) {
+    // "http:foo" and "http:/foo" with the base's scheme are relative, as in
+    // browsers (WHATWG URL): only "http://" starts an authority.
+    if (scheme == base.scheme && !after.starts_with("//")) {
       ref = std::string(after);
     } else {
       return ParseCleaned(ref);

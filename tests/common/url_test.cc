@@ -137,6 +137,26 @@ TEST(UrlTest, ResolvesRfc3986Examples) {
   }
 }
 
+// References that RFC 3986 reads one way and browsers (WHATWG URL) another;
+// pages are written for browsers.
+TEST(UrlTest, ResolvesLikeBrowsers) {
+  auto base = ParseUrl("https://www.example.com/a/b.html");
+  ASSERT_TRUE(base.has_value());
+  const ResolveCase cases[] = {
+      {"https:img.jpg", "https://www.example.com/a/img.jpg"},
+      {"https:/cdn/img.jpg", "https://www.example.com/cdn/img.jpg"},
+      {"https:\\cdn\\img.jpg", "https://www.example.com/cdn/img.jpg"},
+      {"https:///cdn/img.jpg", "https://cdn/img.jpg"},
+      {"http:/cdn/img.jpg", "http://cdn/img.jpg"},
+      {"\\\\cdn.example.com\\img.jpg", "https://cdn.example.com/img.jpg"},
+  };
+  for (const auto& c : cases) {
+    auto got = ResolveUrl(*base, c.reference);
+    ASSERT_TRUE(got.has_value()) << c.reference << ": " << got.error().ToString();
+    EXPECT_EQ(got->ToString(), c.expected) << "reference: " << c.reference;
+  }
+}
+
 TEST(UrlTest, ResolveRejectsNonHttpReferences) {
   auto base = ParseUrl("http://a/b");
   ASSERT_TRUE(base.has_value());
