@@ -13,9 +13,11 @@ packages=(
   # required libraries
   librdkafka-dev libcurl4-openssl-dev libgumbo-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
-  protobuf-compiler libprotobuf-dev zlib1g-dev
-  # text handling: script conversion, charset detection, unicode, domains
+  protobuf-compiler libprotobuf-dev zlib1g-dev libssl-dev
+  # text handling: script conversion, charset detection, unicode, domains,
+  # language identification
   libopencc-dev opencc libuchardet-dev libicu-dev libpsl-dev libidn2-dev
+  libcld2-dev
   # config and JSON
   libyaml-cpp-dev nlohmann-json3-dev libxml2-dev
   # real parts used by tests and benchmarks

@@ -3,8 +3,8 @@
 
 usage: score_extractor.py BINARY [CORPUS_DIR] [--verbose] [--json]
 
-BINARY is `crawlstream` (run as `crawlstream extract FILE...`) or the
-`extract_tool` driver (run as `extract_tool FILE...`). CORPUS_DIR defaults to
+BINARY is the `crawlstream` CLI, run as `BINARY extract FILE...` (any
+name or copy of it will do). CORPUS_DIR defaults to
 ../shared/corpus/zh-news-dev relative to the repository root and must hold
 html/<id>.html and ground-truth.json.
 
@@ -37,10 +37,7 @@ from metrics import date_ok, date_parts, is_date, precision_recall, split_names 
 
 
 def run_extract(binary, files):
-    cmd = [binary]
-    if os.path.basename(binary) == "crawlstream":
-        cmd.append("extract")
-    out = subprocess.run(cmd + files, capture_output=True, check=False)
+    out = subprocess.run([binary, "extract"] + files, capture_output=True, check=False)
     results = {}
     for line in out.stdout.decode("utf-8", "replace").splitlines():
         if not line.strip():

@@ -4,10 +4,10 @@
 
 #include <string>
 
+#include "services/common/url.h"
 #include "services/fetcher/discovery.h"
 #include "services/fetcher/robots.h"
 #include "services/fetcher/ssrf.h"
-#include "services/fetcher/url.h"
 #include "services/fetcher/validators.h"
 
 namespace crawlstream::fetcher {

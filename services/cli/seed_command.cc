@@ -14,9 +14,9 @@
 #include "services/common/config.h"
 #include "services/common/kafka_options.h"
 #include "services/common/kafka_producer.h"
+#include "services/common/url.h"
 #include "services/fetcher/crawler.h"
 #include "services/fetcher/fetcher_service.h"
-#include "services/fetcher/url.h"
 
 extern char** environ;
 
@@ -91,7 +91,7 @@ int RunSeedCommand(int argc, char** argv) {
   std::vector<CrawlRequest> requests;
   int bad = 0;
   for (const auto& [origin, url] : urls) {
-    auto parsed = fetcher::ParseUrl(url);
+    auto parsed = ParseUrl(url);
     if (!parsed) {
       std::cerr << "crawlstream seed: " << origin << ": \"" << url
                 << "\": " << parsed.error().message << "\n";
@@ -99,7 +99,7 @@ int RunSeedCommand(int argc, char** argv) {
       continue;
     }
     CrawlRequest req;
-    req.set_url(fetcher::Canonicalize(*parsed).ToString());
+    req.set_url(Canonicalize(*parsed).ToString());
     req.set_kind(kind == "page"      ? CrawlRequest::KIND_PAGE
                  : kind == "feed"    ? CrawlRequest::KIND_FEED
                  : kind == "sitemap" ? CrawlRequest::KIND_SITEMAP

@@ -3,12 +3,15 @@
 #include <optional>
 
 #include "crawlstream/v1/fetched_page.pb.h"
+#include "services/common/sha256.h"
+#include "services/common/url.h"
 #include "services/extractor/body.h"
 #include "services/extractor/byline.h"
 #include "services/extractor/decode.h"
 #include "services/extractor/dom.h"
 #include "services/extractor/gate.h"
 #include "services/extractor/json_ld.h"
+#include "services/extractor/language.h"
 #include "services/extractor/metadata.h"
 #include "services/extractor/normalise.h"
 #include "services/extractor/outlet.h"
@@ -17,7 +20,6 @@
 #include "services/extractor/people.h"
 #include "services/extractor/published.h"
 #include "services/extractor/script_vote.h"
-#include "services/extractor/sha256.h"
 #include "services/extractor/title.h"
 
 namespace crawlstream::extractor {
@@ -34,13 +36,13 @@ void SetTimestamp(std::chrono::system_clock::time_point tp, google::protobuf::Ti
 // rel=canonical, else og:url, else the fetched URL; canonicalised.
 std::string CanonicalUrl(const Document& doc, const std::string& url) {
   std::string canonical;
-  if (!doc.head.canonical.empty() && !url.empty()) canonical = ResolveUrl(url, doc.head.canonical);
+  if (!doc.head.canonical.empty() && !url.empty()) canonical = ResolveUrlText(url, doc.head.canonical);
   if (canonical.empty() || UrlHost(canonical).empty()) {
     std::string og = std::string(doc.Meta("og:url"));
-    if (!og.empty() && !url.empty()) canonical = ResolveUrl(url, og);
+    if (!og.empty() && !url.empty()) canonical = ResolveUrlText(url, og);
   }
   if (canonical.empty() || UrlHost(canonical).empty()) canonical = url;
-  return CanonicalizeUrl(canonical);
+  return CanonicalUrlOrText(canonical);
 }
 
 // og:site_name, JSON-LD publisher, else the <title> suffix.

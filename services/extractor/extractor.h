@@ -10,8 +10,8 @@
 //   title      headline from an ordered source table
 //   body       segment into blocks -> score -> select (content.h) ->
 //              assemble paragraphs; fallbacks for hidden pages and JSON-LD
-//   identity   canonical URL, id, site (metadata.h)
-//   script_vote, GuessLanguage   language and Han script
+//   identity   canonical URL, id, site (services/common/url.h, sha256.h)
+//   script_vote, language   Han script counts; language (CLD2) and script
 //   byline     the lines around the text that metadata resolvers read
 //   published, people, outlet, page_meta   per-field resolvers, each an
 //              ordered source table

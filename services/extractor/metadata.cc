@@ -1,14 +1,11 @@
 #include "services/extractor/metadata.h"
 
-#include <libpsl.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
 #include <utility>
 
-#include "services/common/idna.h"
 #include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
@@ -942,170 +939,6 @@ std::string StripTitleSuffix(std::string_view title, std::string* site_name) {
     if (parts[i].size() > parts[best].size()) best = i;
   if (site_name) *site_name = std::string(parts.back() == parts[best] ? parts.front() : parts.back());
   return std::string(parts[best]);
-}
-
-std::string UrlHost(std::string_view url) {
-  size_t p = url.find("://");
-  if (p == std::string_view::npos) return "";
-  size_t start = p + 3;
-  size_t end = url.find_first_of("/?#", start);
-  std::string_view host = url.substr(start, end == std::string_view::npos
-                                                ? std::string_view::npos
-                                                : end - start);
-  size_t at = host.rfind('@');
-  if (at != std::string_view::npos) host = host.substr(at + 1);
-  if (!host.empty() && host.front() != '[') {
-    size_t colon = host.find(':');
-    if (colon != std::string_view::npos) host = host.substr(0, colon);
-  }
-  return AsciiLower(host);
-}
-
-std::string ResolveUrl(std::string_view base, std::string_view ref) {
-  ref = TrimSpaces(ref);
-  if (ref.empty()) return std::string(base);
-  std::string lower = AsciiLower(ref.substr(0, 8));
-  if (lower.starts_with("http://") || lower.starts_with("https://"))
-    return std::string(ref);
-  size_t scheme_end = base.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(ref);
-  if (ref.starts_with("//"))
-    return std::string(base.substr(0, scheme_end + 1)) + std::string(ref);
-  size_t host_end = base.find_first_of("/?#", scheme_end + 3);
-  std::string_view origin =
-      host_end == std::string_view::npos ? base : base.substr(0, host_end);
-  if (ref.starts_with("/")) return std::string(origin) + std::string(ref);
-  if (ref.starts_with("#") || ref.starts_with("?")) {
-    std::string_view b = base.substr(0, base.find_first_of(ref[0] == '#' ? "#" : "?#"));
-    return std::string(b) + std::string(ref);
-  }
-  std::string_view path = host_end == std::string_view::npos
-                              ? std::string_view("/")
-                              : base.substr(host_end);
-  path = path.substr(0, path.find_first_of("?#"));
-  size_t slash = path.rfind('/');
-  std::string dir(slash == std::string_view::npos ? "/" : path.substr(0, slash + 1));
-  std::string joined = dir + std::string(ref);
-  // Remove "./" and "x/../" segments.
-  std::vector<std::string> segs;
-  size_t q = joined.find_first_of("?#");
-  std::string tail = q == std::string::npos ? "" : joined.substr(q);
-  std::string p = q == std::string::npos ? joined : joined.substr(0, q);
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    std::string seg = p.substr(i, j - i);
-    if (seg == "..") {
-      if (segs.size() > 1) segs.pop_back();
-    } else if (seg != ".") {
-      segs.push_back(seg);
-    }
-    i = j + 1;
-  }
-  std::string out(origin);
-  for (size_t k = 0; k < segs.size(); ++k) {
-    if (k > 0) out += '/';
-    out += segs[k];
-  }
-  if (p.ends_with("/.") || p.ends_with("/..")) out += '/';
-  return out + tail;
-}
-
-std::string CanonicalizeUrl(std::string_view url) {
-  url = TrimSpaces(url);
-  size_t se = url.find("://");
-  if (se == std::string_view::npos) return std::string(url);
-  std::string scheme = AsciiLower(url.substr(0, se));
-  size_t host_start = se + 3;
-  size_t host_end = url.find_first_of("/?#", host_start);
-  if (host_end == std::string_view::npos) host_end = url.size();
-  std::string authority = AsciiLower(url.substr(host_start, host_end - host_start));
-  {
-    // Unicode host -> punycode, so both spellings give one article id.
-    const size_t at = authority.rfind('@');
-    const size_t host_begin = at == std::string::npos ? 0 : at + 1;
-    size_t colon = authority.rfind(':');
-    if (colon == std::string::npos || colon < host_begin || authority.find(']') != std::string::npos)
-      colon = authority.size();
-    if (auto ascii = HostToAscii(
-            std::string_view(authority).substr(host_begin, colon - host_begin)))
-      authority.replace(host_begin, colon - host_begin, *ascii);
-  }
-  if ((scheme == "http" && authority.ends_with(":80")) ||
-      (scheme == "https" && authority.ends_with(":443")))
-    authority.resize(authority.rfind(':'));
-  std::string_view rest = url.substr(host_end);
-  rest = rest.substr(0, rest.find('#'));
-  std::string_view path = rest.substr(0, rest.find('?'));
-  std::string out = scheme + "://" + authority + (path.empty() ? "/" : std::string(path));
-  size_t qpos = rest.find('?');
-  if (qpos != std::string_view::npos) {
-    std::string_view query = rest.substr(qpos + 1);
-    std::string kept;
-    size_t i = 0;
-    while (i <= query.size()) {
-      size_t j = query.find('&', i);
-      if (j == std::string_view::npos) j = query.size();
-      std::string_view param = query.substr(i, j - i);
-      std::string key = AsciiLower(param.substr(0, param.find('=')));
-      bool tracking = key.starts_with("utm_") || key == "spm" || key == "gclid" ||
-                      key == "fbclid" || key == "from" || key == "share_token" ||
-                      key == "mc_cid" || key == "mc_eid";
-      if (!param.empty() && !tracking) {
-        if (!kept.empty()) kept += '&';
-        kept += param;
-      }
-      i = j + 1;
-    }
-    if (!kept.empty()) out += "?" + kept;
-  }
-  return out;
-}
-
-std::string RegistrableDomain(std::string_view host) {
-  if (host.empty()) return "";
-  std::string h(host);
-  const psl_ctx_t* psl = psl_builtin();
-  if (psl == nullptr) return h;
-  const char* d = psl_registrable_domain(psl, h.c_str());
-  return d ? std::string(d) : h;
-}
-
-LanguageGuess GuessLanguage(std::string_view text, size_t hant_chars,
-                            size_t hans_chars, std::string_view html_lang) {
-  TextStats st = CountText(text.substr(0, 20000));
-  LanguageGuess g;
-  uint32_t cjk = st.han + st.kana + st.hangul;
-  std::string lang = AsciiLower(html_lang.substr(0, html_lang.find_first_of("-_")));
-  if (cjk > 0 && cjk * 3 >= st.tokens) {
-    if (st.kana * 10 > cjk) return {"ja", "Jpan"};
-    if (st.hangul * 2 > cjk) return {"ko", "Kore"};
-    g.language = "zh";
-    g.script = hant_chars > hans_chars ? "Hant" : "Hans";
-    return g;
-  }
-  if (st.latin > 0) {
-    g.script = "Latn";
-    if (!lang.empty() && lang != "zh" && lang != "ja" && lang != "ko") {
-      g.language = lang;
-    } else {
-      std::string lower = " " + AsciiLower(text.substr(0, 20000)) + " ";
-      int hits = 0;
-      for (std::string_view w : {" the ", " and ", " of ", " to ", " is ", " in "}) {
-        size_t p = 0;
-        while ((p = lower.find(w, p)) != std::string::npos && hits < 50) {
-          ++hits;
-          p += w.size();
-        }
-      }
-      g.language = hits >= 3 ? "en" : "und";
-    }
-    return g;
-  }
-  g.language = lang.empty() ? "und" : lang;
-  g.script = "Zyyy";
-  return g;
 }
 
 }  // namespace crawlstream::extractor

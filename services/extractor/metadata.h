@@ -1,4 +1,5 @@
-// Article metadata: title, publish time, people, outlets, language, URLs.
+// Article metadata: title, publish time, people, outlets. Language:
+// language.h; URLs and the site's registrable domain: services/common/url.h.
 //
 // Sources in order of trust: JSON-LD (headline, datePublished, author,
 // publisher), <meta> (og:*, article:published_time, author, ...), <time
@@ -70,25 +71,5 @@ std::string FindWireAgency(std::string_view paragraph);
 // Title without the site-name suffix ("标题_光明网" -> "标题"); the suffix
 // is stored in *site_name when given.
 std::string StripTitleSuffix(std::string_view title, std::string* site_name);
-
-// Resolves `ref` against `base` (absolute http(s) URL).
-std::string ResolveUrl(std::string_view base, std::string_view ref);
-// Lower-case scheme and host, no default port, no fragment, no tracking
-// parameters (utm_*, spm, gclid, fbclid, from).
-std::string CanonicalizeUrl(std::string_view url);
-// Host of an absolute URL, lower-case.
-std::string UrlHost(std::string_view url);
-// Registrable domain via the public suffix list ("news.gmw.cn" -> "gmw.cn").
-std::string RegistrableDomain(std::string_view host);
-
-struct LanguageGuess {
-  std::string language;  // BCP 47 primary tag: "zh", "en", "ja", ...
-  std::string script;    // ISO 15924: "Hans", "Hant", "Latn", ...
-};
-// Guesses from character classes; Han text is "Hans" unless `hant_chars`
-// (characters that change under t2s) outnumber `hans_chars` (characters
-// that change under s2t). `html_lang` breaks ties for Latin text.
-LanguageGuess GuessLanguage(std::string_view text, size_t hant_chars,
-                            size_t hans_chars, std::string_view html_lang);
 
 }  // namespace crawlstream::extractor

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "services/common/url.h"
 #include "services/extractor/metadata.h"
 #include "services/extractor/title.h"
 #include "services/extractor/unicode.h"
@@ -92,7 +93,7 @@ std::string ResolveImage(const Document& doc, const JsonLdInfo& ld, std::string_
   for (std::string_view c : candidates) {
     std::string raw = CleanMetaText(c);
     if (raw.empty() || HasNonHttpScheme(raw)) continue;
-    std::string url = page_url.empty() ? raw : ResolveUrl(page_url, raw);
+    std::string url = page_url.empty() ? raw : ResolveUrlText(page_url, raw);
     if (url.starts_with("http://") || url.starts_with("https://")) return url;
   }
   return "";

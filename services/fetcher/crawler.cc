@@ -14,9 +14,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "services/common/url.h"
 #include "services/fetcher/page.h"
 #include "services/fetcher/ssrf.h"
-#include "services/fetcher/url.h"
 #include "services/fetcher/validators.h"
 
 namespace crawlstream::fetcher {

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "services/common/result.h"
-#include "services/fetcher/url.h"
+#include "services/common/url.h"
 
 namespace crawlstream::fetcher {
 

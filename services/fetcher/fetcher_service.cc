@@ -15,7 +15,7 @@
 #include "services/common/service_runtime.h"
 #include "services/common/shutdown.h"
 #include "services/common/stage_loop.h"
-#include "services/fetcher/url.h"
+#include "services/common/url.h"
 
 namespace crawlstream::fetcher {
 

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "services/fetcher/url.h"
+#include "services/common/url.h"
 
 namespace crawlstream::fetcher {
 namespace {

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "services/fetcher/url.h"
+#include "services/common/url.h"
 
 namespace crawlstream::fetcher {
 namespace {

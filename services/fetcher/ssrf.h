@@ -28,9 +28,11 @@
 
 #include "services/common/result.h"
 
-namespace crawlstream::fetcher {
+namespace crawlstream {
+struct Url;  // services/common/url.h
+}  // namespace crawlstream
 
-struct Url;
+namespace crawlstream::fetcher {
 
 struct IpAddress {
   bool is_v6 = false;

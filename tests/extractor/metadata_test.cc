@@ -183,34 +183,5 @@ TEST(MetadataTest, StripsTitleSuffix) {
   EXPECT_EQ(site, "");
 }
 
-TEST(MetadataTest, ResolvesAndCanonicalizesUrls) {
-  EXPECT_EQ(ResolveUrl("https://a.com/x/y.html", "/z"), "https://a.com/z");
-  EXPECT_EQ(ResolveUrl("https://a.com/x/y.html", "z.html"), "https://a.com/x/z.html");
-  EXPECT_EQ(ResolveUrl("https://a.com/x/y.html", "../z.html"), "https://a.com/z.html");
-  EXPECT_EQ(ResolveUrl("https://a.com/x/y.html", "//b.com/q"), "https://b.com/q");
-  EXPECT_EQ(ResolveUrl("https://a.com/x", "http://c.com/"), "http://c.com/");
-  EXPECT_EQ(CanonicalizeUrl("HTTPS://News.GMW.cn:443/a?utm_source=x&id=3&spm=1#frag"),
-            "https://news.gmw.cn/a?id=3");
-  EXPECT_EQ(CanonicalizeUrl("http://a.com"), "http://a.com/");
-  // A Unicode host and its punycode spelling are one canonical URL (one id).
-  EXPECT_EQ(CanonicalizeUrl("http://中国.cn/a"), "http://xn--fiqs8s.cn/a");
-  EXPECT_EQ(CanonicalizeUrl("http://user@中国.cn:8080/a"), "http://user@xn--fiqs8s.cn:8080/a");
-  EXPECT_EQ(UrlHost("https://user@News.Example.com:8080/x"), "news.example.com");
-  EXPECT_EQ(RegistrableDomain("economy.gmw.cn"), "gmw.cn");
-  EXPECT_EQ(RegistrableDomain("www.bbc.co.uk"), "bbc.co.uk");
-}
-
-TEST(MetadataTest, GuessesLanguageAndScript) {
-  EXPECT_EQ(GuessLanguage("中文新闻内容", 0, 3, "").script, "Hans");
-  auto hant = GuessLanguage("中文新聞內容", 3, 0, "");
-  EXPECT_EQ(hant.language, "zh");
-  EXPECT_EQ(hant.script, "Hant");
-  auto en = GuessLanguage("The cat sat on the mat and it is in the house.", 0, 0, "");
-  EXPECT_EQ(en.language, "en");
-  EXPECT_EQ(en.script, "Latn");
-  EXPECT_EQ(GuessLanguage("これは日本語のニュースです", 0, 0, "").language, "ja");
-  EXPECT_EQ(GuessLanguage("Le chat est sur la table.", 0, 0, "fr-FR").language, "fr");
-}
-
 }  // namespace
 }  // namespace crawlstream::extractor

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "services/common/url.h"
 #include "services/fetcher/discovery.h"
 #include "services/fetcher/politeness.h"
 #include "services/fetcher/robots.h"
 #include "services/fetcher/ssrf.h"
-#include "services/fetcher/url.h"
 
 namespace crawlstream::fetcher {
 namespace {

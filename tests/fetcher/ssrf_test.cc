@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "services/fetcher/url.h"
+#include "services/common/url.h"
 
 namespace crawlstream::fetcher {
 namespace {

@@ -1,10 +1,10 @@
-#include "services/extractor/sha256.h"
+#include "services/common/sha256.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace crawlstream::extractor {
+namespace crawlstream {
 namespace {
 
 TEST(Sha256Test, MatchesFipsVectors) {
@@ -20,7 +20,9 @@ TEST(Sha256Test, MatchesFipsVectors) {
 
 TEST(Sha256Test, TruncatesToRequestedBytes) {
   EXPECT_EQ(Sha256Hex("abc", 16), "ba7816bf8f01cfea414140de5dae2223");
+  EXPECT_EQ(Sha256Hex("abc", 0), "");
+  EXPECT_EQ(Sha256Hex("abc", 64), Sha256Hex("abc"));
 }
 
 }  // namespace
-}  // namespace crawlstream::extractor
+}  // namespace crawlstream

@@ -1,20 +1,27 @@
-// URL parsing, resolution and canonicalisation for http and https URLs.
+// URL identity for every stage: parsing, resolution and the canonical form
+// the fetcher keys its URL-seen set and Kafka messages on and the extractor
+// hashes into the article id (Sha256Hex(canonical, 16)). One module, so the
+// two cannot disagree (tests/common/url_identity_test.cc checks it).
 //
 // ParseUrl() accepts only absolute http/https URLs and splits them into
 // components; ResolveUrl() applies RFC 3986 section 5.2 to a reference found
-// in a page, feed or sitemap; Canonicalize() produces the form the crawler
-// uses as identity (dedup key, URL-seen set, Kafka key):
+// in a page, feed or sitemap; Canonicalize() produces the identity form:
 //   - scheme and host lower-cased, a trailing dot on the host removed,
 //   - default ports (80 for http, 443 for https) removed,
 //   - percent-encoding normalised (unreserved octets decoded, hex digits
 //     upper-cased, octets that may not appear raw encoded),
 //   - dot segments removed, an empty path becomes "/",
 //   - the fragment dropped,
-//   - tracking query parameters (utm_*, gclid, fbclid, ...) removed; the
-//     order of the remaining parameters is kept (order can be meaningful).
+//   - tracking query parameters removed (the table kTrackingParams in
+//     url.cc: utm_*, gclid, fbclid, spm, from, ...); the order of the
+//     remaining parameters is kept (order can be meaningful).
 // Internationalised host names are converted to their ASCII (punycode) form
 // when parsed (services/common/idna.h): "中国.cn" and "xn--fiqs8s.cn" are the
 // same host.
+//
+// The *Text() helpers and UrlHost() take and return strings, for callers
+// that hold URLs as text (the extractor's page URL, <link rel=canonical>,
+// og:url).
 //
 // RegistrableDomain() uses the public suffix list (libpsl, loaded once from
 // the system copy and then read-only). Everything here is pure and
@@ -27,7 +34,7 @@
 
 #include "services/common/result.h"
 
-namespace crawlstream::fetcher {
+namespace crawlstream {
 
 struct Url {
   std::string scheme;    // "http" or "https", lower-case
@@ -78,8 +85,24 @@ Url Canonicalize(Url url, const CanonicalizeOptions& options = {});
 Result<std::string> CanonicalizeUrl(std::string_view text,
                                     const CanonicalizeOptions& options = {});
 
-// True when a query parameter name is a known tracking parameter
-// (utm_*, gclid, fbclid, msclkid, ...). Case-insensitive.
+// CanonicalizeUrl(text) with the default options. Text that is not an
+// absolute http(s) URL ("", "file:///tmp/a.html") comes back as ParseUrl
+// cleans it (outer white space trimmed, tabs and newlines removed), so the
+// caller still has a stable key.
+std::string CanonicalUrlOrText(std::string_view text);
+
+// `reference` resolved against `base` and rendered (not canonicalised). An
+// absolute http(s) reference needs no valid base. Empty when the result is
+// not an http(s) URL (a "javascript:" reference, a relative one against a
+// "file:" base).
+std::string ResolveUrlText(std::string_view base, std::string_view reference);
+
+// The host of an absolute http(s) URL as ParseUrl gives it (lower-case,
+// ASCII, no port or userinfo); empty when `text` does not parse.
+std::string UrlHost(std::string_view text);
+
+// True when a query parameter name is in the tracking table (utm_*, gclid,
+// fbclid, msclkid, spm, from, ...). Case-insensitive.
 bool IsTrackingParam(std::string_view name);
 
 // Normalises percent-encoding in a path or query: decodes %XX of unreserved
@@ -96,4 +119,4 @@ std::string RemoveDotSegments(std::string_view path);
 // themselves the host is returned unchanged.
 std::string RegistrableDomain(std::string_view host);
 
-}  // namespace crawlstream::fetcher
+}  // namespace crawlstream

@@ -1,17 +1,56 @@
-#include "services/fetcher/url.h"
+#include "services/common/url.h"
 
 #include <libpsl.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 
 #include "services/common/idna.h"
 
-namespace crawlstream::fetcher {
+namespace crawlstream {
 namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
+
+// Query parameters that say how a reader arrived, never which page: dropped
+// from every canonical URL, so they never split one page into two ids.
+// Lower-case; matched case-insensitively; a name ending in '_' is a prefix.
+struct TrackingParam {
+  std::string_view name;
+  std::string_view set_by;
+};
+constexpr TrackingParam kTrackingParams[] = {
+    {"utm_", "campaign tags (utm_source, utm_medium, utm_campaign, ...)"},
+    {"gclid", "Google Ads click"},
+    {"gclsrc", "Google Ads click source"},
+    {"dclid", "Google Display & Video click"},
+    {"gbraid", "Google Ads, iOS app"},
+    {"wbraid", "Google Ads, iOS web"},
+    {"_ga", "Google Analytics cross-domain"},
+    {"_gl", "Google Analytics linker"},
+    {"fbclid", "Facebook click"},
+    {"igshid", "Instagram share"},
+    {"msclkid", "Microsoft Advertising click"},
+    {"yclid", "Yandex click"},
+    {"twclid", "X (Twitter) click"},
+    {"ttclid", "TikTok click"},
+    {"li_fat_id", "LinkedIn ad click"},
+    {"rb_clickid", "ad click id"},
+    {"mc_cid", "Mailchimp campaign"},
+    {"mc_eid", "Mailchimp subscriber"},
+    {"_hsenc", "HubSpot email"},
+    {"_hsmi", "HubSpot email"},
+    {"mkt_tok", "Marketo email"},
+    {"oly_anon_id", "Omeda email"},
+    {"oly_enc_id", "Omeda email"},
+    {"vero_id", "Vero email"},
+    {"wickedid", "Wicked Reports"},
+    {"spm", "Alibaba position tag (Taobao, Youku, Chinese portals)"},
+    {"share_token", "share buttons"},
+    // Chinese portals and apps: the referring surface (from=timeline,
+    // from=singlemessage). Also a real parameter on some listing pages.
+    {"from", "referring surface"},
+};
 
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -278,8 +317,9 @@ Result<Url> ResolveUrl(const Url& base, std::string_view reference) {
   if (scheme_len > 0) {
     std::string scheme = ToLower(std::string_view(ref).substr(0, scheme_len));
     std::string_view after = std::string_view(ref).substr(scheme_len + 1);
-    // "http:foo" with the base's scheme is relative (browser behaviour).
-    if (scheme == base.scheme && !after.starts_with("/")) {
+    // "http:foo" and "http:/foo" with the base's scheme are relative, as in
+    // browsers (WHATWG URL): only "http://" starts an authority.
+    if (scheme == base.scheme && !after.starts_with("//")) {
       ref = std::string(after);
     } else {
       return ParseCleaned(ref);
@@ -361,13 +401,10 @@ std::string NormalizePercentEncoding(std::string_view text) {
 
 bool IsTrackingParam(std::string_view name) {
   std::string lower = ToLower(name);
-  if (lower.starts_with("utm_")) return true;
-  static constexpr std::array<std::string_view, 24> kExact = {
-      "gclid",   "gclsrc",  "dclid",   "gbraid",     "wbraid",     "fbclid",
-      "msclkid", "yclid",   "twclid",  "ttclid",     "li_fat_id",  "mc_cid",
-      "mc_eid",  "_ga",     "_gl",     "_hsenc",     "_hsmi",      "igshid",
-      "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wickedid", "rb_clickid"};
-  return std::find(kExact.begin(), kExact.end(), lower) != kExact.end();
+  for (const TrackingParam& p : kTrackingParams) {
+    if (p.name.ends_with('_') ? lower.starts_with(p.name) : lower == p.name) return true;
+  }
+  return false;
 }
 
 Url Canonicalize(Url url, const CanonicalizeOptions& options) {
@@ -433,4 +470,22 @@ std::string RegistrableDomain(std::string_view host) {
   return std::string(domain);
 }
 
-}  // namespace crawlstream::fetcher
+std::string CanonicalUrlOrText(std::string_view text) {
+  std::string cleaned = CleanInput(text);
+  auto url = ParseCleaned(cleaned);
+  if (!url) return cleaned;
+  return Canonicalize(std::move(*url)).ToString();
+}
+
+std::string ResolveUrlText(std::string_view base, std::string_view reference) {
+  auto parsed_base = ParseUrl(base);
+  auto resolved = parsed_base ? ResolveUrl(*parsed_base, reference) : ParseUrl(reference);
+  return resolved ? resolved->ToString() : std::string();
+}
+
+std::string UrlHost(std::string_view text) {
+  auto url = ParseUrl(text);
+  return url ? url->host : std::string();
+}
+
+}  // namespace crawlstream

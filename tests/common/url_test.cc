@@ -1,10 +1,11 @@
-#include "services/fetcher/url.h"
+#include "services/common/url.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
-namespace crawlstream::fetcher {
+namespace crawlstream {
 namespace {
 
 struct CanonCase {
@@ -43,6 +44,7 @@ TEST(UrlTest, CanonicalizesTable) {
       {"http://example.com/a?x=1&&y=2", "http://example.com/a?x=1&y=2"},
       {"http://example.com/a?q=%e4%b8%ad", "http://example.com/a?q=%E4%B8%AD"},
       {"http://example.com/a?UTM_Campaign=z&k", "http://example.com/a?k"},
+      {"http://example.com/a?spm=a2c.b&id=1&from=timeline", "http://example.com/a?id=1"},
       {"  http://example.com/a\n  ", "http://example.com/a"},
       {"http://[2001:DB8::1]:80/x", "http://[2001:db8::1]/x"},
       {"http://user:pw@example.com/", "http://user:pw@example.com/"},
@@ -135,6 +137,26 @@ TEST(UrlTest, ResolvesRfc3986Examples) {
   }
 }
 
+// References that RFC 3986 reads one way and browsers (WHATWG URL) another;
+// pages are written for browsers.
+TEST(UrlTest, ResolvesLikeBrowsers) {
+  auto base = ParseUrl("https://www.example.com/a/b.html");
+  ASSERT_TRUE(base.has_value());
+  const ResolveCase cases[] = {
+      {"https:img.jpg", "https://www.example.com/a/img.jpg"},
+      {"https:/cdn/img.jpg", "https://www.example.com/cdn/img.jpg"},
+      {"https:\\cdn\\img.jpg", "https://www.example.com/cdn/img.jpg"},
+      {"https:///cdn/img.jpg", "https://cdn/img.jpg"},
+      {"http:/cdn/img.jpg", "http://cdn/img.jpg"},
+      {"\\\\cdn.example.com\\img.jpg", "https://cdn.example.com/img.jpg"},
+  };
+  for (const auto& c : cases) {
+    auto got = ResolveUrl(*base, c.reference);
+    ASSERT_TRUE(got.has_value()) << c.reference << ": " << got.error().ToString();
+    EXPECT_EQ(got->ToString(), c.expected) << "reference: " << c.reference;
+  }
+}
+
 TEST(UrlTest, ResolveRejectsNonHttpReferences) {
   auto base = ParseUrl("http://a/b");
   ASSERT_TRUE(base.has_value());
@@ -150,6 +172,8 @@ TEST(UrlTest, RegistrableDomainUsesPublicSuffixList) {
       {"a.b.example.co.uk", "example.co.uk"},
       {"example.com", "example.com"},
       {"foo.github.io", "foo.github.io"},
+      {"economy.gmw.cn", "gmw.cn"},
+      {"www.bbc.co.uk", "bbc.co.uk"},
       {"127.0.0.1", "127.0.0.1"},
       {"::1", "::1"},
       {"localhost", "localhost"},
@@ -160,17 +184,77 @@ TEST(UrlTest, RegistrableDomainUsesPublicSuffixList) {
 }
 
 TEST(UrlTest, TrackingParamsAreRecognised) {
-  EXPECT_TRUE(IsTrackingParam("utm_source"));
-  EXPECT_TRUE(IsTrackingParam("UTM_TERM"));
-  EXPECT_TRUE(IsTrackingParam("fbclid"));
-  EXPECT_FALSE(IsTrackingParam("id"));
-  EXPECT_FALSE(IsTrackingParam("utm"));
+  const std::pair<const char*, bool> cases[] = {
+      {"utm_source", true}, {"UTM_TERM", true}, {"utm_", true},
+      {"fbclid", true},     {"gclid", true},    {"msclkid", true},
+      {"spm", true},        {"from", true},     {"share_token", true},
+      {"mc_cid", true},     {"_hsenc", true},   {"id", false},
+      {"utm", false},       {"page", false},    {"spmx", false},
+      {"from_date", false}, {"q", false},       {"ga", false},
+  };
+  for (const auto& [name, tracking] : cases) {
+    EXPECT_EQ(IsTrackingParam(name), tracking) << "name: " << name;
+  }
+}
+
+TEST(UrlTest, ExtraTrackingParamsAreStripped) {
   CanonicalizeOptions options;
-  options.extra_tracking_params = {"spm"};
-  auto got = CanonicalizeUrl("http://e.com/a?spm=1.2&id=3", options);
+  options.extra_tracking_params = {"Ref"};
+  auto got = CanonicalizeUrl("http://e.com/a?ref=home&id=3&spm=1.2", options);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(*got, "http://e.com/a?id=3");
 }
 
+TEST(UrlTest, CanonicalUrlOrTextKeepsWhatIsNotHttp) {
+  const CanonCase cases[] = {
+      {"HTTPS://News.GMW.cn:443/a?utm_source=x&id=3&spm=1#frag", "https://news.gmw.cn/a?id=3"},
+      {"http://a.com", "http://a.com/"},
+      {"http://user@中国.cn:8080/a", "http://user@xn--fiqs8s.cn:8080/a"},
+      {"  https://a.com/x?from=feed \n", "https://a.com/x"},
+      {"", ""},
+      {"file:///tmp/page.html", "file:///tmp/page.html"},
+      {" file:///tmp/page.html\n", "file:///tmp/page.html"},
+      {"not a url", "not a url"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(CanonicalUrlOrText(c.input), c.expected) << "input: " << c.input;
+  }
+}
+
+struct ResolveTextCase {
+  const char* base;
+  const char* reference;
+  const char* expected;
+};
+
+TEST(UrlTest, ResolvesTextTable) {
+  const ResolveTextCase cases[] = {
+      {"https://a.com/x/y.html", "/z", "https://a.com/z"},
+      {"https://a.com/x/y.html", "z.html", "https://a.com/x/z.html"},
+      {"https://a.com/x/y.html", "../z.html", "https://a.com/z.html"},
+      {"https://a.com/x/y.html", "//b.com/q", "https://b.com/q"},
+      {"https://a.com/x", "http://c.com/", "http://c.com/"},
+      {"https://a.com/x", " https://c.com/y#top ", "https://c.com/y#top"},
+      {"https://a.com/x", "", "https://a.com/x"},
+      {"https://a.com/x", "javascript:void(0)", ""},
+      // A page read from disk: only an absolute reference resolves.
+      {"file:///tmp/a.html", "https://c.com/y", "https://c.com/y"},
+      {"file:///tmp/a.html", "/y", ""},
+      {"", "https://c.com/y", "https://c.com/y"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(ResolveUrlText(c.base, c.reference), c.expected)
+        << "base: " << c.base << " reference: " << c.reference;
+  }
+}
+
+TEST(UrlTest, UrlHostIsLowerCaseAscii) {
+  EXPECT_EQ(UrlHost("https://user@News.Example.com:8080/x"), "news.example.com");
+  EXPECT_EQ(UrlHost("http://中国.cn/a"), "xn--fiqs8s.cn");
+  EXPECT_EQ(UrlHost("http://[2001:db8::1]/"), "2001:db8::1");
+  EXPECT_EQ(UrlHost("file:///tmp/a.html"), "");
+  EXPECT_EQ(UrlHost(""), "");
+}
+
 }  // namespace
-}  // namespace crawlstream::fetcher
+}  // namespace crawlstream
