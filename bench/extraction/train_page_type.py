@@ -38,6 +38,8 @@ ARTICLE_QUANTILE = 0.005
 # English-web habit (Chinese news URLs are numeric ids, /2024/0512/c1001-
 # 4012.html), so it would reject the Chinese news the pipeline is for.
 EXCLUDED = {"url_slug_words", "url_depth"}
+# The model judges only languages it saw this many train pages of.
+MIN_LANGUAGE_PAGES = 100
 
 
 def cache_pages(corpus, cache):
@@ -75,7 +77,11 @@ def run_features(binary, items, cache):
         pairs = j.get("page_features")
         # An ordered dict: the model's feature order is the binary's.
         result[by_path[j["source_path"]]] = dict(pairs) if pairs else None
+        LANGUAGES[by_path[j["source_path"]]] = j.get("language", "")
     return result
+
+
+LANGUAGES = {}  # page key -> language crawlstream gave it (empty when rejected)
 
 
 def standardise(rows, names):
@@ -120,7 +126,7 @@ def probability(w, means, scales, feats, names):
     return sigmoid(w[0] + sum(wi * xi for wi, xi in zip(w[1:], x)))
 
 
-def write_model(w, means, scales, threshold, names):
+def write_model(w, means, scales, threshold, names, languages):
     def arr(values):
         return ", ".join("%.6g" % v for v in values)
     with open(MODEL_FILE, "w", encoding="utf-8") as f:
@@ -130,6 +136,10 @@ def write_model(w, means, scales, threshold, names):
         f.write("constexpr double kModelMeans[] = {%s};\n" % arr(means))
         f.write("constexpr double kModelScales[] = {%s};\n" % arr(scales))
         f.write("constexpr double kModelThreshold = %.6g;\n" % threshold)
+        f.write("// Languages with at least %d train pages; others are never rejected.\n"
+                % MIN_LANGUAGE_PAGES)
+        f.write("constexpr std::string_view kModelLanguages[] = {%s};\n" %
+                ", ".join('"%s"' % l for l in languages))
 
 
 def main():
@@ -187,8 +197,11 @@ def main():
     zh = [f for key, f in feats.items() if key.startswith("zh:") and f]
     zh_rejected = sum(1 for f in zh if probability(w, means, scales, f, names) < threshold)
     print("zh-news-dev articles rejected %d/%d" % (zh_rejected, len(zh)))
+    counts = collections.Counter(LANGUAGES.get(pid, "") for pid, _, _ in train)
+    languages = sorted(l for l, n in counts.items() if l and n >= MIN_LANGUAGE_PAGES)
+    print("train languages %s; the model judges %s" % (dict(counts.most_common(6)), languages))
     if args.write:
-        write_model(w, means, scales, threshold, names)
+        write_model(w, means, scales, threshold, names, languages)
         print("wrote", os.path.relpath(MODEL_FILE, REPO))
     return 0
 

@@ -110,8 +110,14 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
   if (body.tokens < options_.min_body_tokens)
     return Fail(ErrorCode::kNotAnArticle, "body_too_short");
 
-  // 4. Page type: listings, products, services, forums and docs have text
-  // too. When unsure, publish (the threshold admits 99 % of train articles).
+  // 4. Language and script.
+  std::string text = JoinParagraphs(body.paragraphs);
+  const ScriptCounts script = CountScriptCharacters(text, *t2s_, *s2t_);
+  const LanguageGuess lang = GuessLanguage(text, script.hant, script.hans, doc.head.lang);
+
+  // 5. Page type: listings, products, services, forums and docs have text
+  // too. The model judges only languages it was trained on; when unsure,
+  // publish (its threshold admits 199 in 200 train articles).
   const PageFeatures features = ComputePageFeatures(doc, ld, body, in.url);
   const double p_article = ArticleProbability(features);
   if (diagnostics != nullptr) {
@@ -119,10 +125,11 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
       diagnostics->page_features.emplace_back(PageFeatureNames()[i], features.values[i]);
     diagnostics->article_probability = p_article;
   }
-  if (p_article < options_.min_article_probability.value_or(DefaultArticleThreshold()))
+  if (PageTypeModelCovers(lang.language) &&
+      p_article < options_.min_article_probability.value_or(DefaultArticleThreshold()))
     return Fail(ErrorCode::kNotAnArticle, "not_article_page");
 
-  // 5. Identity.
+  // 6. Identity.
   Article article;
   article.set_url(in.url);
   const std::string canonical = CanonicalUrl(doc, in.url);
@@ -131,11 +138,6 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
   const std::string site = RegistrableDomain(UrlHost(canonical));
   article.set_site(site);
   article.set_title(title.title);
-  std::string text = JoinParagraphs(body.paragraphs);
-
-  // 6. Language and script.
-  const ScriptCounts script = CountScriptCharacters(text, *t2s_, *s2t_);
-  const LanguageGuess lang = GuessLanguage(text, script.hant, script.hans, doc.head.lang);
   article.set_language(lang.language);
   article.set_script(lang.script);
   if (lang.script == "Hant") article.set_body_simplified(t2s_->Convert(text));

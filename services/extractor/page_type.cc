@@ -10,8 +10,8 @@ namespace crawlstream::extractor {
 namespace {
 
 // The committed model: kModelWeights (bias first, then one weight per
-// feature, on standardised features), kModelMeans, kModelScales and
-// kModelThreshold.
+// feature, on standardised features), kModelMeans, kModelScales,
+// kModelThreshold and kModelLanguages.
 #include "services/extractor/page_type_model.inc"
 
 static_assert(std::size(kModelWeights) == kPageFeatureCount + 1);
@@ -179,5 +179,11 @@ double ArticleProbability(const PageFeatures& features) {
 }
 
 double DefaultArticleThreshold() { return kModelThreshold; }
+
+bool PageTypeModelCovers(std::string_view language) {
+  for (std::string_view l : kModelLanguages)
+    if (l == language) return true;
+  return false;
+}
 
 }  // namespace crawlstream::extractor

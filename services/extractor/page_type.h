@@ -39,5 +39,10 @@ PageFeatures ComputePageFeatures(const Document& doc, const JsonLdInfo& ld,
 double ArticleProbability(const PageFeatures& features);
 // The committed model's threshold (ExtractorOptions default).
 double DefaultArticleThreshold();
+// True when the model was trained on pages of `language` (BCP 47 primary
+// tag); pages in other languages are never rejected by it: the features
+// are language-neutral in form, not in their distribution (Chinese news
+// portals have more short blocks and links than English blogs).
+bool PageTypeModelCovers(std::string_view language);
 
 }  // namespace crawlstream::extractor
