@@ -1,6 +1,7 @@
 #include "services/extractor/title.h"
 
 #include <functional>
+#include <utility>
 
 #include "services/extractor/entities.h"
 #include "services/extractor/metadata.h"
@@ -10,9 +11,26 @@
 namespace crawlstream::extractor {
 namespace {
 
-// A visible headline has at least this many tokens (Han characters or
-// words); shorter <h1>s are logos and section labels.
-constexpr uint32_t kMinHeadlineTokens = 3;
+// A visible headline has at least this many words, or Han characters;
+// shorter <h1>s are logos and section labels ("Acme", "松花江网").
+constexpr uint32_t kMinHeadlineWords = 3;
+constexpr uint32_t kMinHeadlineHan = 6;
+// An <h1> the <title> repeats must cover this share of it: a logo <h1> is
+// the title's site-name suffix.
+constexpr double kMinTitleShare = 0.3;
+
+// "blog.example.com": a site, never a headline.
+bool HostLike(std::string_view h) {
+  return !h.empty() && h.find(' ') == std::string_view::npos &&
+         h.find('.') != std::string_view::npos && CountText(h).han == 0;
+}
+
+// Headline-sized, and not a host name.
+bool HeadlineSized(std::string_view h) {
+  if (HostLike(h)) return false;
+  const TextStats st = CountText(h);
+  return st.han > 0 ? st.han >= kMinHeadlineHan : st.tokens >= kMinHeadlineWords;
+}
 
 bool Repeats(std::string_view a, std::string_view b) {
   if (a.empty() || b.empty()) return false;
@@ -28,12 +46,18 @@ struct Candidates {
 using Source = std::function<std::string(const Candidates&)>;
 
 // A logo <h1> ("Acme") is repeated by every title suffix ("Story | Acme"):
-// a confirmed h1 is headline-sized or the whole stripped title.
+// a confirmed h1 is the whole stripped title, or headline-sized and most
+// of the title that repeats it.
+bool Covers(std::string_view h, std::string_view title) {
+  return !title.empty() && Repeats(h, title) &&
+         static_cast<double>(h.size()) >= kMinTitleShare * static_cast<double>(title.size());
+}
+
 std::string ConfirmedH1(const Candidates& c) {
   for (const auto& h : c.h1) {
-    if (CountText(h).tokens < kMinHeadlineTokens && h != c.stripped_title) continue;
-    if (Repeats(h, c.head_title) || Repeats(h, c.og_title) || Repeats(h, c.headline))
-      return h;
+    if (h == c.stripped_title && !HostLike(h)) return h;
+    if (!HeadlineSized(h)) continue;
+    if (Covers(h, c.head_title) || Covers(h, c.og_title) || Covers(h, c.headline)) return h;
   }
   return "";
 }
@@ -41,7 +65,9 @@ std::string ConfirmedH1(const Candidates& c) {
 std::string OnlyHeadlineH1(const Candidates& c) {
   const std::string* only = nullptr;
   for (const auto& h : c.h1) {
-    if (CountText(h).tokens < kMinHeadlineTokens) continue;
+    if (!HeadlineSized(h)) continue;
+    // The site name inside the <title>, not its headline.
+    if (Repeats(h, c.head_title) && !Covers(h, c.head_title)) continue;
     if (only != nullptr) return "";
     only = &h;
   }
@@ -70,6 +96,10 @@ ResolvedTitle ResolveTitle(const TitleSources& sources) {
       if (std::string t = CleanMetaText(h); !t.empty()) c.h1.push_back(std::move(t));
   c.head_title = CleanMetaText(sources.head_title);
   c.stripped_title = StripTitleSuffix(c.head_title, &c.site_name);
+  // "海姑娘 | blog.example.com": the host is the site, whichever part is
+  // longer.
+  if (HostLike(c.stripped_title) && !c.site_name.empty() && !HostLike(c.site_name))
+    std::swap(c.stripped_title, c.site_name);
   c.og_title = CleanMetaText(sources.og_title);
   c.headline = CleanMetaText(sources.json_ld_headline);
   ResolvedTitle out;

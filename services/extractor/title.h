@@ -1,10 +1,12 @@
 // Title resolution: which of the page's candidate titles is the headline.
 //
 // Sources, in order of trust (the first that yields a title wins):
-//   1. an <h1> that the <title>, og:title or JSON-LD headline repeats
-//      (contains, or is contained in): the visible headline, confirmed;
-//   2. the only <h1> of three tokens or more: the visible headline (a page
-//      with several such <h1> uses them for other things);
+//   1. an <h1> that is the <title> without its suffix, or that the
+//      <title>, og:title or JSON-LD headline repeats (contains, or is
+//      contained in) and covers at least half of: the visible headline;
+//   2. the only headline-sized <h1> (three words or six Han characters,
+//      not a host name, not the site name inside the <title>): the visible
+//      headline (a page with several such <h1> uses them for other things);
 //   3. the JSON-LD headline;
 //   4. og:title;
 //   5. the <title> without its site-name suffix ("Headline | Site");

@@ -92,6 +92,13 @@ TEST(TitleTest, SourcesInOrder) {
       {{"标题文字_光明网", "", "", nullptr}, "标题文字"},
   };
   for (const Case& c : cases) EXPECT_EQ(ResolveTitle(c.in).title, c.want);
+  // A Chinese logo <h1> inside a title without a separator, and a host
+  // name <h1>, are not headlines.
+  const std::vector<std::string> logo = {"松花江网"};
+  EXPECT_EQ(ResolveTitle({"土豆不“土” 土豆无“土” 松花江网", "", "", &logo}).title,
+            "土豆不“土” 土豆无“土” 松花江网");
+  const std::vector<std::string> host = {"blog.wenxuecity.com"};
+  EXPECT_EQ(ResolveTitle({"海姑娘 | blog.wenxuecity.com", "", "", &host}).title, "海姑娘");
   EXPECT_EQ(ResolveTitle({"标题文字_光明网", "", "", nullptr}).site_name, "光明网");
 }
 
