@@ -204,7 +204,7 @@ constexpr double kWrapperShare = 0.5;
 // Widening to an ancestor needs at least this share of prose in what the
 // ancestor adds.
 constexpr double kWidenProseShare = 0.4;
-constexpr size_t kWidenLevels = 10;
+constexpr size_t kWidenLevels = 14;
 
 double Boost(const Node& n, Strength negative) {
   if (n.itemprop == "articlebody") return 1.6;
@@ -350,6 +350,12 @@ bool IsProse(const TextBlock& b) {
   // One short sentence is more often a headline or deck than prose.
   return b.tokens >= 8 && ends_sentence && (b.punct >= 2 || b.tokens >= 15) &&
          !IsBoilerplateLine(t, b.stats);
+}
+
+// A table cell or list item: short text there is data, not a counter.
+bool InTableOrList(const Node& n) {
+  return n.tag == Tag::kTd || n.tag == Tag::kTh || n.tag == Tag::kLi || n.tag == Tag::kDd ||
+         n.tag == Tag::kDt;
 }
 
 // Sentence-shaped text with few links, of any length.
@@ -652,10 +658,12 @@ ContentSelection SelectContent(const Document& doc,
         if (j > i) sel.dropped.push_back(j);
       break;
     }
-    // Section headings inside the text ("The logbooks") are short and
+    // Section headings inside the text ("The logbooks"), table cells and
+    // list items ("UT Dallas", "Fast cycle times") are short and
     // unpunctuated like vote counters; only furniture removes them.
-    if (!drop && (b.heading && seen_prose ? IsFurnitureLine(b.text, b.stats)
-                                          : IsBoilerplateLine(b.text, b.stats)))
+    const bool structured = seen_prose && (b.heading || InTableOrList(doc.nodes[b.container]));
+    if (!drop && (structured ? IsFurnitureLine(b.text, b.stats)
+                             : IsBoilerplateLine(b.text, b.stats)))
       drop = true;
     bool is_title = !norm_title.empty() && b.tokens < 40 &&
                     (norm_title.find(b.text) != std::string::npos ||

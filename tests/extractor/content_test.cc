@@ -166,5 +166,38 @@ TEST(ContentTest, CommentsOutweighingTheArticleAreStillDropped) {
   EXPECT_FALSE(IsEndOfArticleLine("12 ways to cut costs"));
 }
 
+TEST(ContentTest, TableCellsAndListItemsInsideTheTextStay) {
+  std::string html = "<article>" + EnglishPara(0) +
+                     "<table><tr><th>School</th><th>Rank</th></tr>"
+                     "<tr><td>UT Dallas</td><td>12</td></tr>"
+                     "<tr><td>Rice University</td><td>27</td></tr></table>"
+                     "<ul><li>Fast cycle times</li><li>Quiet</li></ul>" +
+                     EnglishPara(1) + "</article>";
+  std::string got = Selected(html);
+  EXPECT_NE(got.find("UT Dallas"), std::string::npos);
+  EXPECT_NE(got.find("Fast cycle times"), std::string::npos);
+  EXPECT_NE(got.find("Paragraph 1"), std::string::npos);
+}
+
+TEST(ContentTest, WidensThroughDeepCssInJsNesting) {
+  // The article's sections sit 12 levels below their common ancestor.
+  auto nest = [](const std::string& inner) {
+    std::string open, close;
+    for (int i = 0; i < 11; ++i) {
+      open += "<div class='css-" + std::to_string(i) + "'>";
+      close += "</div>";
+    }
+    return open + inner + close;
+  };
+  std::string html = "<div class='col'>";
+  for (int s = 0; s < 3; ++s) html += nest("<h2>Part</h2>" + EnglishPara(s * 10) + EnglishPara(s * 10 + 1));
+  html += nest("<ul><li>Citation one, a journal, 2020; pages 1-10, with notes and more.</li>"
+               "<li>Citation two, another journal, 2021; pages 11-20 and further notes.</li></ul>");
+  html += "</div>";
+  std::string got = Selected(html);
+  EXPECT_NE(got.find("Paragraph 0"), std::string::npos);
+  EXPECT_NE(got.find("Paragraph 20"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor
