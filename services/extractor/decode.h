@@ -5,7 +5,13 @@
 // decode, and the charset sniffers see the markup, not the scripts);
 // UTF-16 (recognised by its byte-order mark) is decoded first. The charset
 // comes from charset.h's order (BOM > HTTP > meta > uchardet > UTF-8); a
-// UTF-8 byte-order mark always wins. Pure and thread-safe.
+// UTF-8 byte-order mark always wins. A declared label the bytes contradict
+// is overridden, with charset source "mislabel": bytes that are valid
+// UTF-8 with 16 or more non-ASCII bytes are UTF-8 whatever the label says
+// (legacy CJK encodings almost never form valid UTF-8), and a label whose
+// decoding replaces more than 1 in 100 non-ASCII bytes gives way to
+// uchardet's answer when that decodes with fewer replacements.
+// Pure and thread-safe.
 #pragma once
 
 #include <cstdint>

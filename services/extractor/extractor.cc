@@ -93,6 +93,7 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
   if (auto rejected = ScreenInput(in.body, in.content_type, options_.max_input_bytes))
     return std::unexpected(*rejected);
   const DecodedPage page = DecodePage(in.body, in.content_type);
+  if (auto rejected = ScreenDecoded(page.html)) return std::unexpected(*rejected);
 
   // 2. Parse, structured data, title.
   Document doc = ParseDocument(page.html);

@@ -40,7 +40,28 @@ bool LooksBinary(std::string_view body) {
   return control * 20 > head.size();
 }
 
+constexpr size_t kDecodedProbeBytes = 16 * 1024;
+
+bool Garbage(char32_t cp) {
+  if (cp == 0xFFFD) return true;
+  if (cp < 0x20) return cp != '\t' && cp != '\n' && cp != '\r' && cp != '\f';
+  if (cp >= 0x7F && cp < 0xA0) return true;
+  return cp >= 0xE000 && cp <= 0xF8FF;
+}
+
 }  // namespace
+
+std::optional<Error> ScreenDecoded(std::string_view utf8) {
+  std::string_view probe = utf8.substr(0, kDecodedProbeBytes);
+  size_t i = 0, total = 0, garbage = 0;
+  while (i < probe.size()) {
+    char32_t cp = NextCodePoint(probe, &i);
+    ++total;
+    garbage += Garbage(cp);
+  }
+  if (total > 0 && garbage * 20 > total) return Error{ErrorCode::kNotAnArticle, "binary"};
+  return std::nullopt;
+}
 
 std::optional<Error> ScreenInput(std::string_view body, std::string_view content_type,
                                  size_t max_input_bytes) {

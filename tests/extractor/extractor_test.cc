@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crawlstream/v1/fetched_page.pb.h"
+#include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
 namespace {
@@ -263,6 +264,76 @@ TEST(ExtractorTest, OneExtractorServesManyThreads) {
   }
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(ok[t], 25) << t;
+}
+
+// Issue 14 #3: a byte-order mark must not hide binary data.
+TEST(ExtractorTest, RandomBytesBehindAUtf16BomAreBinary) {
+  std::string body = "\xFF\xFE";
+  uint32_t x = 12345;
+  for (int i = 0; i < 100000; ++i) {
+    x = x * 1103515245u + 12345u;
+    body.push_back(static_cast<char>(x >> 16));
+  }
+  Extractor ex;
+  PageInput in;
+  in.body = body;
+  auto a = ex.Extract(in);
+  ASSERT_FALSE(a.has_value());
+  EXPECT_EQ(a.error().message, "binary");
+}
+
+// A real UTF-16 page with a BOM still extracts.
+TEST(ExtractorTest, Utf16PageWithBomExtracts) {
+  std::string html = Page("<title>t</title>", Paras(3));
+  // Encode ASCII + CJK as UTF-16LE by hand.
+  std::string le = "\xFF\xFE";
+  size_t i = 0;
+  while (i < html.size()) {
+    char32_t cp = NextCodePoint(html, &i);
+    le.push_back(static_cast<char>(cp & 0xFF));
+    le.push_back(static_cast<char>((cp >> 8) & 0xFF));
+  }
+  Extractor ex;
+  PageInput in;
+  in.body = le;
+  auto a = ex.Extract(in);
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_NE(a->body().find("先进制造业集群"), std::string::npos);
+}
+
+// Issue 14 #4: a wrong charset label loses nothing.
+TEST(ExtractorTest, Utf8PageLabelledShiftJisIsReadAsUtf8) {
+  Extractor ex;
+  PageInput in;
+  std::string html = Page("<meta charset=\"shift_jis\">", Paras(3));
+  in.body = html;
+  in.content_type = "text/html; charset=shift_jis";
+  auto a = ex.Extract(in);
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_EQ(a->source_charset(), "UTF-8");
+  EXPECT_EQ(a->charset_source(), "mislabel");
+  EXPECT_NE(a->body().find("先进制造业集群"), std::string::npos);
+}
+
+TEST(ExtractorTest, GbkPageLabelledBig5FallsBackToDetection) {
+  // "中国制造业高质量发展" and more, in GBK, under a Big5 label.
+  const std::string gbk_para =
+      "\xD6\xD0\xB9\xFA\xD6\xC6\xD4\xEC\xD2\xB5\xB8\xDF\xD6\xCA\xC1\xBF\xB7\xA2"
+      "\xD5\xB9\xA3\xAC\xB9\xA4\xD2\xB5\xBA\xCD\xD0\xC5\xCF\xA2\xBB\xAF\xB2\xBF"
+      "\xD5\xFD\xCA\xBD\xB9\xAB\xB2\xBC\xB9\xFA\xBC\xD2\xCF\xC8\xBD\xF8\xD6\xC6"
+      "\xD4\xEC\xD2\xB5\xBC\xAF\xC8\xBA\xA1\xA3";
+  std::string body;
+  for (int i = 0; i < 6; ++i) body += "<p>" + gbk_para + gbk_para + "</p>";
+  Extractor ex;
+  PageInput in;
+  std::string html = Page("", body);
+  in.body = html;
+  in.content_type = "text/html; charset=big5";
+  auto a = ex.Extract(in);
+  ASSERT_TRUE(a.has_value()) << a.error().ToString();
+  EXPECT_EQ(a->charset_source(), "mislabel");
+  EXPECT_EQ(a->source_charset(), "GB18030");
+  EXPECT_NE(a->body().find("中国制造业"), std::string::npos);
 }
 
 }  // namespace
