@@ -118,7 +118,7 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
 
   // 5. Page type: listings, products, services, forums and docs have text
   // too. The model judges only languages it was trained on; when unsure,
-  // publish (its threshold admits 199 in 200 train articles).
+  // publish (its threshold admits 399 in 400 train articles).
   const PageFeatures features = ComputePageFeatures(doc, ld, body, in.url);
   const double p_article = ArticleProbability(features);
   if (diagnostics != nullptr) {

@@ -8,8 +8,8 @@
 // a logistic model over them whose weights are learned from the wcxb-dev
 // train split by bench/extraction/train_page_type.py and committed in
 // page_type_model.inc (regenerate with that script; never edit by hand).
-// The model's threshold is the 0.5th percentile of the train articles'
-// probabilities (1 in 200 train articles falls below it): when unsure,
+// The model's threshold is the 0.25th percentile of the train articles'
+// probabilities (1 in 400 train articles falls below it): when unsure,
 // publish.
 // Pure and thread-safe.
 #pragma once
