@@ -4,8 +4,8 @@
 //
 // CollectBylineLines gathers, converter pinyin removed:
 //   - up to 15 blocks before the text, nearest first, then boilerplate
-//     blocks dropped before the text inside the chosen container
-//     (`before_count` lines in all);
+//     blocks of the chosen container further up than that, in document
+//     order (`before_count` lines in all);
 //   - boilerplate dropped inside the text (editor lines, source notes);
 //   - up to 5 blocks after the text, stopping at an end-of-article marker
 //     (inclusive) and never reaching into related lists.

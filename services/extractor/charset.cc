@@ -239,9 +239,19 @@ CharsetChoice DetectCharset(std::string_view bytes, std::string_view content_typ
     return {*c, "http"};
   if (auto c = CharsetFromMeta(bytes); c && !mislabelled_utf8(*c))
     return {*c, "meta"};
+  return DetectFromBytes(bytes);
+}
+
+std::string_view Utf8SafePrefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+CharsetChoice DetectFromBytes(std::string_view bytes) {
   // Pure ASCII or valid UTF-8 with some non-ASCII: no need for statistics.
-  size_t sample = std::min<size_t>(bytes.size(), 512 * 1024);
-  std::string_view s = bytes.substr(0, sample);
+  std::string_view s = Utf8SafePrefix(bytes, 512 * 1024);
   bool any_high = false;
   for (char ch : s) {
     if (static_cast<unsigned char>(ch) >= 0x80) {

@@ -389,15 +389,19 @@ int32_t WidenOverSections(const Document& doc, const std::vector<TextBlock>& blo
        e = doc.nodes[e].parent)
     chain.push_back(e);
   if (chain.empty()) return best;
-  // Level of the chain at which each block joins (chain.size(): never).
-  auto join_level = [&](int32_t c) -> size_t {
-    for (int32_t e = c; e >= 0; e = doc.nodes[e].parent) {
-      if (e == best) return SIZE_MAX;  // already inside
-      for (size_t k = 0; k < chain.size(); ++k)
-        if (chain[k] == e) return k;
-    }
-    return chain.size();
-  };
+  // Level of the chain at which each element joins: kInside under best,
+  // chain.size() never. One pass: parents precede children in the arena.
+  constexpr size_t kInside = SIZE_MAX;
+  constexpr size_t kUnset = SIZE_MAX - 1;
+  std::vector<size_t> joins(doc.nodes.size(), kUnset);
+  joins[static_cast<size_t>(best)] = kInside;
+  for (size_t k = 0; k < chain.size(); ++k) joins[static_cast<size_t>(chain[k])] = k;
+  for (size_t i = 0; i < doc.nodes.size(); ++i) {
+    if (joins[i] != kUnset) continue;
+    const int32_t parent = doc.nodes[i].parent;
+    joins[i] = parent >= 0 ? joins[static_cast<size_t>(parent)] : chain.size();
+  }
+  auto join_level = [&](int32_t c) { return joins[static_cast<size_t>(c)]; };
   struct Extra {
     double value = 0, tokens = 0, links = 0, prose = 0, bad = 0, min_value = 0;
   };
@@ -665,9 +669,10 @@ ContentSelection SelectContent(const Document& doc,
     if (!drop && (structured ? IsFurnitureLine(b.text, b.stats)
                              : IsBoilerplateLine(b.text, b.stats)))
       drop = true;
-    bool is_title = !norm_title.empty() && b.tokens < 40 &&
-                    (norm_title.find(b.text) != std::string::npos ||
-                     b.text.find(norm_title) != std::string::npos);
+    // Only asked before the first prose paragraph.
+    const bool is_title = !seen_prose && !norm_title.empty() && b.tokens < 40 &&
+                          (norm_title.find(b.text) != std::string::npos ||
+                           b.text.find(norm_title) != std::string::npos);
     if (!drop && !seen_prose) {
       if (IsProse(b) && !is_title) {
         seen_prose = true;

@@ -23,7 +23,7 @@ size_t CountHighBytes(std::string_view s) {
 // Valid UTF-8 with enough multi-byte sequences: legacy CJK encodings
 // almost never form valid UTF-8 by chance, so the label is wrong.
 bool ProvablyUtf8(std::string_view bytes) {
-  std::string_view sample = bytes.substr(0, kSampleBytes);
+  std::string_view sample = Utf8SafePrefix(bytes, kSampleBytes);
   return CountHighBytes(sample) >= kMinHighBytes && CountInvalidUtf8(sample, 1) == 0;
 }
 
@@ -35,7 +35,7 @@ std::optional<DecodedText> BetterThanDeclared(std::string_view bytes,
                                               const DecodedText& declared) {
   const size_t high = CountHighBytes(bytes);
   if (declared.replaced == 0 || declared.replaced * kReplacedPerHigh <= high) return std::nullopt;
-  CharsetChoice detected = DetectCharset(bytes, "");
+  CharsetChoice detected = DetectFromBytes(bytes);
   if (detected.charset == declared.choice.charset) return std::nullopt;
   DecodedText alt = DecodeAs(bytes, detected);
   if (alt.replaced >= declared.replaced) return std::nullopt;

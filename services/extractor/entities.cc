@@ -5,6 +5,8 @@
 namespace crawlstream::extractor {
 namespace {
 
+constexpr size_t kMaxReferenceBytes = 10;
+
 struct NamedReference {
   std::string_view name;
   char32_t code_point;
@@ -87,10 +89,12 @@ std::string DecodeOnce(std::string_view text, bool* changed) {
       break;
     }
     out.append(text.substr(i, amp - i));
-    size_t semi = text.find(';', amp + 1);
+    // A reference is at most 10 bytes long: look no further (linear time
+    // on a title of a million '&').
+    const size_t window = text.substr(amp + 1, kMaxReferenceBytes).find(';');
+    const size_t semi = window == std::string_view::npos ? window : amp + 1 + window;
     char32_t cp = 0;
-    if (semi != std::string_view::npos && semi - amp <= 10)
-      cp = Resolve(text.substr(amp + 1, semi - amp - 1));
+    if (semi != std::string_view::npos) cp = Resolve(text.substr(amp + 1, semi - amp - 1));
     if (cp == 0) {
       out.push_back('&');
       i = amp + 1;

@@ -122,6 +122,7 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
   const PageFeatures features = ComputePageFeatures(doc, ld, body, in.url);
   const double p_article = ArticleProbability(features);
   if (diagnostics != nullptr) {
+    diagnostics->page_features.clear();
     for (size_t i = 0; i < kPageFeatureCount; ++i)
       diagnostics->page_features.emplace_back(PageFeatureNames()[i], features.values[i]);
     diagnostics->article_probability = p_article;

@@ -103,6 +103,7 @@ class Extractor {
  public:
   explicit Extractor(ExtractorOptions options = {});
   ~Extractor();
+  // A moved-from Extractor may only be destroyed or assigned to.
   Extractor(Extractor&&) noexcept;
   Extractor& operator=(Extractor&&) noexcept;
 

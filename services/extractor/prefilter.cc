@@ -205,6 +205,10 @@ std::string PrefilterHtml(std::string_view html, PrefilterStats* stats) {
       name[k] = Lower(html[name_start + k]);
       ++k;
     }
+    // Names longer than the buffer ("site-navigation-menu") are copied
+    // whole; the buffer only decides what to drop.
+    size_t name_end = name_start + k;
+    while (name_end < n && IsNameChar(html[name_end])) ++name_end;
     if (k == 0 || !((name[0] >= 'a' && name[0] <= 'z'))) {
       // Not a tag ("a < b", "<3"): keep the text.
       out.push_back('<');
@@ -261,7 +265,7 @@ std::string PrefilterHtml(std::string_view html, PrefilterStats* stats) {
       }
       ++depth;
     }
-    AppendStartTag(html, i, name_start + k, end, &out, &st);
+    AppendStartTag(html, i, name_end, end, &out, &st);
     i = end;
   }
   st.bytes_out = out.size();

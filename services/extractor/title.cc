@@ -3,6 +3,7 @@
 #include <functional>
 #include <utility>
 
+#include "services/extractor/charset.h"
 #include "services/extractor/entities.h"
 #include "services/extractor/metadata.h"
 #include "services/extractor/normalise.h"
@@ -89,19 +90,34 @@ std::string CleanMetaText(std::string_view text) {
   return NormaliseParagraph(RemoveConverterPinyin(DecodeCharacterReferences(text)));
 }
 
+namespace {
+
+// Candidates are cut to this many bytes and this many <h1>s are read, so
+// a hostile page cannot make the comparisons quadratic.
+constexpr size_t kMaxCandidateBytes = 1024;
+constexpr size_t kMaxH1 = 16;
+
+std::string Candidate(std::string_view raw) {
+  return CleanMetaText(Utf8SafePrefix(raw, kMaxCandidateBytes));
+}
+
+}  // namespace
+
 ResolvedTitle ResolveTitle(const TitleSources& sources) {
   Candidates c;
   if (sources.h1 != nullptr)
-    for (const auto& h : *sources.h1)
-      if (std::string t = CleanMetaText(h); !t.empty()) c.h1.push_back(std::move(t));
-  c.head_title = CleanMetaText(sources.head_title);
+    for (const auto& h : *sources.h1) {
+      if (c.h1.size() == kMaxH1) break;
+      if (std::string t = Candidate(h); !t.empty()) c.h1.push_back(std::move(t));
+    }
+  c.head_title = Candidate(sources.head_title);
   c.stripped_title = StripTitleSuffix(c.head_title, &c.site_name);
   // "海姑娘 | blog.example.com": the host is the site, whichever part is
   // longer.
   if (HostLike(c.stripped_title) && !c.site_name.empty() && !HostLike(c.site_name))
     std::swap(c.stripped_title, c.site_name);
-  c.og_title = CleanMetaText(sources.og_title);
-  c.headline = CleanMetaText(sources.json_ld_headline);
+  c.og_title = Candidate(sources.og_title);
+  c.headline = Candidate(sources.json_ld_headline);
   ResolvedTitle out;
   out.site_name = c.site_name;
   for (const Source& source : kSources) {

@@ -1,9 +1,10 @@
 // Title resolution: which of the page's candidate titles is the headline.
 //
 // Sources, in order of trust (the first that yields a title wins):
-//   1. an <h1> that is the <title> without its suffix, or that the
-//      <title>, og:title or JSON-LD headline repeats (contains, or is
-//      contained in) and covers at least half of: the visible headline;
+//   1. the visible headline: an <h1> that is the <title> without its
+//      suffix, or one that the <title>, og:title or JSON-LD headline
+//      repeats (contains, or is contained in) and that covers at least
+//      30 % of that title;
 //   2. the only headline-sized <h1> (three words or six Han characters,
 //      not a host name, not the site name inside the <title>): the visible
 //      headline (a page with several such <h1> uses them for other things);
@@ -13,7 +14,8 @@
 //   6. the first <h1>.
 // Every candidate is cleaned first: character references left in meta and
 // JSON-LD text decoded ("&#8211;" -> "–"), white space normalised,
-// converter pinyin removed. `site_name` receives the <title> suffix when
+// converter pinyin removed; each candidate is cut to 1 KiB and at most 16
+// <h1>s are read. `site_name` receives the <title> suffix when
 // there was one (a publisher fallback).
 // Pure and thread-safe.
 #pragma once
