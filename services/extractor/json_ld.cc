@@ -127,6 +127,29 @@ void ReadArticleNode(const Json& j, const NodeNames& names, JsonLdInfo* info) {
   }
 }
 
+void AddTypes(const std::vector<std::string>& types, JsonLdInfo* info) {
+  for (const auto& t : types)
+    if (std::find(info->types.begin(), info->types.end(), t) == info->types.end())
+      info->types.push_back(t);
+}
+
+// Records the @type of every nested node (an Offer inside a Product, a
+// NewsArticle inside a WebPage) without reading its fields.
+void CollectNestedTypes(const Json& j, JsonLdInfo* info, int depth) {
+  if (depth > kMaxDepth) return;
+  if (j.is_array()) {
+    for (const auto& e : j) CollectNestedTypes(e, info, depth + 1);
+    return;
+  }
+  if (!j.is_object()) return;
+  AddTypes(TypesOf(j), info);
+  for (const auto& [key, value] : j.items())
+    if (value.is_object() || value.is_array()) CollectNestedTypes(value, info, depth + 1);
+}
+
+// Top-level nodes, @graph members and a page's mainEntity are read as the
+// article; other nested nodes (list items, publishers, offers) only give
+// their types, so a listing's first teaser never becomes the article.
 void Visit(const Json& j, const NodeNames& names, JsonLdInfo* info, int depth) {
   if (depth > kMaxDepth) return;
   if (j.is_array()) {
@@ -134,13 +157,17 @@ void Visit(const Json& j, const NodeNames& names, JsonLdInfo* info, int depth) {
     return;
   }
   if (!j.is_object()) return;
-  std::vector<std::string> types = TypesOf(j);
-  for (auto& t : types)
-    if (std::find(info->types.begin(), info->types.end(), t) == info->types.end())
-      info->types.push_back(t);
-  if (auto g = j.find("@graph"); g != j.end()) Visit(*g, names, info, depth + 1);
-  bool article = std::any_of(types.begin(), types.end(),
-                             [](const std::string& t) { return IsArticleType(t); });
+  const std::vector<std::string> types = TypesOf(j);
+  AddTypes(types, info);
+  for (const auto& [key, value] : j.items()) {
+    if (key == "@graph" || key == "mainEntity") {
+      Visit(value, names, info, depth + 1);
+    } else if (value.is_object() || value.is_array()) {
+      CollectNestedTypes(value, info, depth + 1);
+    }
+  }
+  const bool article = std::any_of(types.begin(), types.end(),
+                                   [](const std::string& t) { return IsArticleType(t); });
   if (article || j.contains("articleBody") || j.contains("headline"))
     ReadArticleNode(j, names, info);
 }

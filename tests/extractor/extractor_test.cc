@@ -315,6 +315,21 @@ TEST(ExtractorTest, Utf8PageLabelledShiftJisIsReadAsUtf8) {
   EXPECT_NE(a->body().find("先进制造业集群"), std::string::npos);
 }
 
+TEST(ExtractorTest, LargeUtf8PageLabelledGbkIsReadAsUtf8) {
+  // Over the 256 KiB sample, whatever character the cut falls in.
+  for (size_t pad : {0u, 1u, 2u}) {
+    Extractor ex;
+    PageInput in;
+    std::string html = Page("<meta charset=\"gbk\">", std::string(pad, 'x') + Paras(1500));
+    ASSERT_GT(html.size(), 256u * 1024);
+    in.body = html;
+    auto a = ex.Extract(in);
+    ASSERT_TRUE(a.has_value()) << a.error().ToString();
+    EXPECT_EQ(a->charset_source(), "mislabel") << pad;
+    EXPECT_NE(a->body().find("先进制造业集群"), std::string::npos);
+  }
+}
+
 TEST(ExtractorTest, GbkPageLabelledBig5FallsBackToDetection) {
   // "中国制造业高质量发展" and more, in GBK, under a Big5 label.
   const std::string gbk_para =
@@ -326,14 +341,17 @@ TEST(ExtractorTest, GbkPageLabelledBig5FallsBackToDetection) {
   for (int i = 0; i < 6; ++i) body += "<p>" + gbk_para + gbk_para + "</p>";
   Extractor ex;
   PageInput in;
-  std::string html = Page("", body);
-  in.body = html;
-  in.content_type = "text/html; charset=big5";
-  auto a = ex.Extract(in);
-  ASSERT_TRUE(a.has_value()) << a.error().ToString();
-  EXPECT_EQ(a->charset_source(), "mislabel");
-  EXPECT_EQ(a->source_charset(), "GB18030");
-  EXPECT_NE(a->body().find("中国制造业"), std::string::npos);
+  // Labelled by the server, and by a meta tag that agrees with it.
+  for (std::string head : {std::string(), std::string("<meta charset=\"big5\">")}) {
+    std::string html = Page(head, body);
+    in.body = html;
+    in.content_type = "text/html; charset=big5";
+    auto a = ex.Extract(in);
+    ASSERT_TRUE(a.has_value()) << a.error().ToString();
+    EXPECT_EQ(a->charset_source(), "mislabel") << head;
+    EXPECT_EQ(a->source_charset(), "GB18030");
+    EXPECT_NE(a->body().find("中国制造业"), std::string::npos);
+  }
 }
 
 }  // namespace

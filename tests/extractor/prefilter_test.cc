@@ -89,5 +89,13 @@ TEST(PrefilterTest, BoundsAttributesPerTag) {
   EXPECT_NE(out.find(">text</div>"), std::string::npos);
 }
 
+TEST(PrefilterTest, CapsEachAttributeValueAndKeepsLongTagNames) {
+  const std::string id(kMaxAttributeBytes + 500, 'x');
+  std::string out = PrefilterHtml("<div id='" + id + "'>t</div>");
+  EXPECT_EQ(out, "<div id=\"" + std::string(kMaxAttributeBytes, 'x') + "\">t</div>");
+  EXPECT_EQ(PrefilterHtml("<site-navigation-menu class=x data-y=1>m</site-navigation-menu>"),
+            "<site-navigation-menu class=\"x\">m</site-navigation-menu>");
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor

@@ -35,7 +35,8 @@ TEST(GateTest, RejectsInOrderWithMetricReasons) {
       {"{\"a\": 1}", "application/json", 100, "not_html"},
       {"<!DOCTYPE html><html><p>x</p>", "application/json", 100, ""},  // mislabelled
       {std::string("\x01\x02\x03\x04\x05\x06<p>", 9), "", 100, "binary"},
-      {"\xFF\xFE<\0h\0", "", 100, ""},  // UTF-16 with BOM is text
+      // UTF-16 with a BOM is text here (its NULs are judged after decoding).
+      {std::string("\xFF\xFE<\0h\0t\0m\0l\0>\0", 14), "", 100, ""},
       {"<p>hello</p>", "text/html; charset=utf-8", 100, ""},
   };
   for (const Case& c : cases) {
@@ -121,7 +122,27 @@ TEST(JsonLdTest, ResolvesGraphReferencesAndReadsNewFields) {
   EXPECT_EQ(ld.section, "Politics");
   EXPECT_EQ(ld.keywords, (std::vector<std::string>{"rail", "transport", "UK"}));
   EXPECT_EQ(ld.image, "/i.jpg");
-  EXPECT_EQ(ld.types, (std::vector<std::string>{"NewsArticle", "Person", "BreadcrumbList"}));
+  // Nested types (the image object) are recorded too.
+  EXPECT_EQ(ld.types, (std::vector<std::string>{"NewsArticle", "ImageObject", "Person",
+                                                "BreadcrumbList"}));
+}
+
+TEST(JsonLdTest, MainEntityIsTheArticleListItemsAreNot) {
+  JsonLdInfo page = ParseJsonLd({R"({"@type":"WebPage","mainEntity":{"@type":"NewsArticle",
+      "headline":"Inner","author":{"@type":"Person","name":"Ann Lee"}}})"});
+  EXPECT_EQ(page.headline, "Inner");
+  EXPECT_EQ(page.authors, std::vector<std::string>{"Ann Lee"});
+  JsonLdInfo list = ParseJsonLd({R"({"@type":"ItemList","itemListElement":[
+      {"@type":"ListItem","item":{"@type":"NewsArticle","headline":"Teaser",
+       "author":"Bob Roe"}}]})"});
+  EXPECT_EQ(list.headline, "");
+  EXPECT_TRUE(list.authors.empty());
+  EXPECT_EQ(list.types, (std::vector<std::string>{"ItemList", "ListItem", "NewsArticle"}));
+  // Non-string values are skipped, never thrown on.
+  JsonLdInfo odd = ParseJsonLd({R"({"@type":"Article","headline":7,"author":[1,null,{}],
+      "keywords":{"a":1},"image":[null],"datePublished":["x"]})"});
+  EXPECT_EQ(odd.headline, "");
+  EXPECT_TRUE(odd.authors.empty());
 }
 
 // --- people ---
@@ -306,6 +327,8 @@ TEST(PageTypeTest, ProductGridScoresBelowANewsStory) {
   EXPECT_GT(Feature(p, "log_prices"), 2);
   EXPECT_GT(ArticleProbability(a), DefaultArticleThreshold());
   EXPECT_LT(ArticleProbability(p), ArticleProbability(a));
+  // The grid is a clear non-article: below the publishing threshold.
+  EXPECT_LT(ArticleProbability(p), DefaultArticleThreshold());
 }
 
 TEST(PageTypeTest, UrlDateForms) {
@@ -382,6 +405,32 @@ TEST(PeopleTest, TwitterLabelLeadInLineAndAccountNames) {
                         std::string(kArticleText) + "</body></html>")
                   .empty());
   EXPECT_FALSE(LooksLikePersonName("2", ""));
+}
+
+}  // namespace
+}  // namespace crawlstream::extractor
+
+namespace crawlstream::extractor {
+namespace {
+
+TEST(GateTest, DecodedTextIsJudged) {
+  const std::pair<std::string, bool> cases[] = {
+      {"<html><p>plain text page</p></html>", false},
+      {"<p>\t\r\n\f fine</p>", false},
+      {std::string(200, 'a') + "\uFFFD", false},           // a stray replacement
+      {std::string(40, 'a') + "\uFFFD\uFFFD\uFFFD", true},  // > 5 % garbage
+      {std::string(20, 'a') + "\uE000\uE001", true},         // private use
+      {std::string(10, 'a') + std::string(2, '\x01'), true},  // C0 controls
+  };
+  for (const auto& [text, binary] : cases)
+    EXPECT_EQ(ScreenDecoded(text).has_value(), binary) << text.size();
+}
+
+TEST(EntitiesTest, HostileAmpersandRunsStayLinear) {
+  // A million '&' without ';' must come back unchanged (and quickly: the
+  // search for ';' is bounded).
+  const std::string amps(1000000, '&');
+  EXPECT_EQ(DecodeCharacterReferences(amps), amps);
 }
 
 }  // namespace
