@@ -501,7 +501,10 @@ bool IsEnglishEndHeading(std::string_view line, const TextStats& st) {
         "most popular", "most viewed", "you may also like", "you might also like",
         "recommended for you", "reader comments", "readers' comments", "comments (",
         "leave a reply", "leave a comment", "add your comment", "post a comment",
-        "join the conversation", "about the author", "trending now", "reader interactions"})
+        "join the conversation", "about the author", "trending now", "reader interactions",
+        "was this page helpful", "was this article helpful", "was this helpful",
+        "did you find this article helpful", "rate this article", "meet the author",
+        "about the authors", "you may be interested in", "you may also be interested in"})
     // The heading alone, or with a count or a short tail ("More from
     // National", "Comments (12)"); not a subheading that starts alike
     // ("Most popular destinations in 2024").

@@ -155,7 +155,12 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
   }
   if (const auto modified = ResolveModified(evidence))
     article.set_modified_at(FormatRfc3339(*modified, offset));
-  for (auto& a : ResolveAuthors(evidence, publisher)) article.add_authors(std::move(a));
+  const std::vector<std::string> authors = ResolveAuthors(evidence, publisher);
+  for (const auto& a : authors) article.add_authors(a);
+  if (DropAuthorBio(authors, &body.paragraphs) > 0) {
+    text = JoinParagraphs(body.paragraphs);
+    if (lang.script == "Hant") article.set_body_simplified(t2s_->Convert(text));
+  }
   for (auto& e : ResolveEditors(evidence)) article.add_editors(std::move(e));
   article.set_original_source(ResolveOriginalSource(evidence, publisher, site));
   article.set_publisher(publisher);

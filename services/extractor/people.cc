@@ -32,6 +32,10 @@ constexpr std::string_view kAuthorHints[] = {"author", "byline", "writer", "repo
 // A byline lead-in printed on a line of its own, or as a Twitter label.
 constexpr std::string_view kLeadInLines[] = {"by", "written by", "author", "authored by",
                                              "words by", "posted by", "article by"};
+// An author bio: the name, then one of these.
+constexpr std::string_view kBioVerbs[] = {" is a ", " is an ", " is the ", " has ", " was ",
+                                          " writes ", " covers ", " holds ", " joined "};
+constexpr size_t kMaxBioParagraphs = 3;
 // Lines at the start of the text searched for a byline.
 constexpr size_t kTextStartBlocks = 10;
 constexpr std::string_view kAuthorMetaKeys[] = {"citation_author", "citation_authors",
@@ -310,6 +314,28 @@ std::vector<std::string> ResolveAuthors(const Evidence& evidence, std::string_vi
   for (AuthorSource source : kAuthorSources)
     if (Names out = source(evidence, publisher); !out.empty()) return out;
   return {};
+}
+
+size_t DropAuthorBio(const std::vector<std::string>& authors,
+                     std::vector<std::string>* paragraphs) {
+  size_t dropped = 0;
+  while (dropped < kMaxBioParagraphs && paragraphs->size() > 1) {
+    const std::string& last = paragraphs->back();
+    bool bio = false;
+    for (const auto& name : authors) {
+      if (name.find(' ') == std::string::npos) continue;  // "Jane Doe", not a handle
+      const std::string first_word = name.substr(0, name.find(' '));
+      for (const std::string& who : {name, first_word}) {
+        if (!last.starts_with(who)) continue;
+        std::string_view rest = std::string_view(last).substr(who.size());
+        for (std::string_view verb : kBioVerbs) bio = bio || rest.starts_with(verb);
+      }
+    }
+    if (!bio) break;
+    paragraphs->pop_back();
+    ++dropped;
+  }
+  return dropped;
 }
 
 std::vector<std::string> ResolveEditors(const Evidence& evidence) {

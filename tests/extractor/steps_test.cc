@@ -435,3 +435,24 @@ TEST(EntitiesTest, HostileAmpersandRunsStayLinear) {
 
 }  // namespace
 }  // namespace crawlstream::extractor
+
+namespace crawlstream::extractor {
+namespace {
+
+TEST(PeopleTest, AuthorBioAtTheEndIsDropped) {
+  std::vector<std::string> paragraphs = {
+      "The council voted on Tuesday.", "Residents welcomed it.",
+      "Megan Berry is a writer with ten years of experience in local news.",
+      "Megan has covered the council since 2019."};
+  EXPECT_EQ(DropAuthorBio({"Megan Berry"}, &paragraphs), 2u);
+  EXPECT_EQ(paragraphs.size(), 2u);
+  // Not the author, not at the end, or a handle: kept.
+  std::vector<std::string> other = {"Megan Berry is a witness.", "The vote was close."};
+  EXPECT_EQ(DropAuthorBio({"Megan Berry"}, &other), 0u);
+  std::vector<std::string> handle = {"Text.", "duscha is a handle here."};
+  EXPECT_EQ(DropAuthorBio({"duscha"}, &handle), 0u);
+  EXPECT_TRUE(IsEndOfArticleLine("Was this page helpful?"));
+}
+
+}  // namespace
+}  // namespace crawlstream::extractor
