@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace crawlstream::extractor {
@@ -35,5 +36,17 @@ class KeywordTable {
 // Traditional variants of one Simplified string, as above, the string
 // itself first.
 std::vector<std::string> TraditionalVariants(std::string_view simplified);
+
+// A keyword table whose entries carry data (flags, a strength): each entry
+// followed by its Traditional variants with the same data, in the order
+// given (tables whose first match wins keep their meaning).
+template <typename Data>
+std::vector<std::pair<std::string, Data>> WithTraditional(
+    std::initializer_list<std::pair<std::string_view, Data>> entries) {
+  std::vector<std::pair<std::string, Data>> out;
+  for (const auto& [word, data] : entries)
+    for (auto& v : TraditionalVariants(word)) out.emplace_back(std::move(v), data);
+  return out;
+}
 
 }  // namespace crawlstream::extractor

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "services/extractor/keywords.h"
 #include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
@@ -160,13 +161,16 @@ bool IsNameSeparator(char32_t cp) {
          cp == ';' || cp == 0xFF1B;
 }
 
-constexpr std::array<std::string_view, 48> kNotNames = {
-    "通讯员", "通訊員", "编辑", "編輯", "来源", "來源", "摄影", "攝影",
-    "发布", "發布", "时间", "時間", "报道", "報道", "实习生", "實習生",
-    "责编", "責編", "供图", "图片", "本报", "综合", "阅读", "閱讀",
-    "浏览", "瀏覽", "点击", "點擊", "发表", "發表", "回复", "回覆",
-    "表示", "获悉", "了解", "介绍", "看到", "发现", "采访", "採訪",
-    "日期", "字号", "分享", "评论", "访问", "统计", "打印", "关注"};
+// Words that make a Han token something other than a name (Traditional
+// forms derived).
+const KeywordTable& NotNames() {
+  static const KeywordTable t{
+      "通讯员", "编辑", "来源", "摄影", "发布", "时间", "报道", "实习生", "责编", "供图",
+      "图片", "本报", "综合", "阅读", "浏览", "点击", "发表", "回复", "表示", "获悉", "了解",
+      "介绍", "看到", "发现", "采访", "日期", "字号", "分享", "评论", "访问", "统计", "打印",
+      "关注"};
+  return t;
+}
 
 bool IsHanName(std::string_view tok) {
   size_t i = 0, n = 0;
@@ -176,8 +180,7 @@ bool IsHanName(std::string_view tok) {
     ++n;
   }
   if (n < 2 || n > 4) return false;
-  for (auto w : kNotNames)
-    if (tok.find(w) != std::string_view::npos) return false;
+  if (NotNames().ContainedIn(tok)) return false;
   return true;
 }
 
@@ -463,8 +466,9 @@ std::optional<DateTime> FindMonthDate(std::string_view line) {
          Eat(line, &i, "(") || Eat(line, &i, "（")) {
   }
   skip_blank();
-  for (std::string_view verb : {"原载", "原載", "原刊", "刊于", "刊於", "载于", "載於",
-                                "发表于", "發表於", "选自", "選自", "摘自"}) {
+  static const KeywordTable kCitationVerbs{"原载", "原刊", "刊于", "载于", "发表于", "选自",
+                                           "摘自"};
+  for (const std::string& verb : kCitationVerbs.entries()) {
     if (Eat(line, &i, verb)) break;
   }
   Eat(line, &i, ":") || Eat(line, &i, "：");
@@ -559,24 +563,21 @@ std::vector<std::string> FindAuthors(std::string_view line) {
         out.push_back(std::move(n));
   };
   struct Key {
-    std::string_view word;
-    bool latin;
-    bool needs_colon;
+    bool latin;        // Latin names may follow
+    bool needs_colon;  // only as "作者：X"
   };
-  static constexpr Key kKeys[] = {
-      {"记者", false, false}, {"記者", false, false}, {"作者", true, true},
-      {"撰稿", false, true},  {"撰文", false, true},  {"文/", true, false},
-      {"文／", true, false},  {"文|", true, false},   {"文｜", true, false},
-      {"发布者", true, true}, {"發布者", true, true}, {"发表者", true, true},
-      {"楼主", true, true},   {"博主", true, true},   {"发帖人", true, true},
-      {"执笔人", false, true}, {"执笔", false, true}, {"撰稿人", false, true},
-      {"通讯员", false, false}, {"通訊員", false, false},
-      {"实习生", false, false}, {"實習生", false, false},
-  };
-  for (const Key& k : kKeys) {
+  static const auto kKeys = WithTraditional<Key>({
+      {"记者", {false, false}},   {"作者", {true, true}},     {"撰稿", {false, true}},
+      {"撰文", {false, true}},    {"文/", {true, false}},     {"文／", {true, false}},
+      {"文|", {true, false}},     {"文｜", {true, false}},    {"发布者", {true, true}},
+      {"发表者", {true, true}},   {"楼主", {true, true}},     {"博主", {true, true}},
+      {"发帖人", {true, true}},   {"执笔人", {false, true}},  {"执笔", {false, true}},
+      {"撰稿人", {false, true}},  {"通讯员", {false, false}}, {"实习生", {false, false}},
+  });
+  for (const auto& [word, k] : kKeys) {
     size_t pos = 0;
-    while ((pos = line.find(k.word, pos)) != std::string_view::npos) {
-      size_t after = pos + k.word.size();
+    while ((pos = line.find(word, pos)) != std::string_view::npos) {
+      size_t after = pos + word.size();
       if (k.needs_colon) {
         size_t j = after;
         while (j < line.size() && line[j] == ' ') ++j;
@@ -591,7 +592,8 @@ std::vector<std::string> FindAuthors(std::string_view line) {
   }
   // "姚峰 上海报道": names before a "<place>报道" token.
   if (out.empty()) {
-    for (std::string_view rep : {std::string_view("报道"), std::string_view("報道")}) {
+    static const KeywordTable kReported{"报道"};
+    for (std::string_view rep : kReported.entries()) {
       size_t pos = line.find(rep);
       if (pos == std::string_view::npos || pos == 0) continue;
       // Start of the run of space-separated tokens ending at `pos`.
@@ -823,16 +825,17 @@ std::vector<std::string> NamesOnlyLine(std::string_view line) {
 
 std::vector<std::string> FindEditors(std::string_view line) {
   std::vector<std::string> out;
-  static constexpr std::string_view kKeys[] = {"责任编辑", "責任編輯", "责编",
-                                               "責編", "编辑", "編輯"};
-  for (auto key : kKeys) {
+  // Bare 编辑 ("editing") names someone only before a colon.
+  static const auto kKeys =
+      WithTraditional<bool>({{"责任编辑", false}, {"责编", false}, {"编辑", true}});
+  for (const auto& [key, needs_colon] : kKeys) {
     size_t pos = line.find(key);
     if (pos == std::string_view::npos) continue;
     size_t after = pos + key.size();
     size_t j = after;
     while (j < line.size() && line[j] == ' ') ++j;
     bool colon = line.substr(j, 1) == ":" || line.substr(j, 3) == "：";
-    if (!colon && (key == "编辑" || key == "編輯")) continue;
+    if (!colon && needs_colon) continue;
     for (auto& n : NamesAt(line, after, true))
       if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
     if (!out.empty()) break;
@@ -841,26 +844,24 @@ std::vector<std::string> FindEditors(std::string_view line) {
 }
 
 std::string FindSourceOutlet(std::string_view line, bool* strong) {
-  struct Key {
-    std::string_view word;
-    bool strong;
-  };
-  static constexpr Key kKeys[] = {
-      {"本文转自", true}, {"本文轉自", true}, {"转载自", true},
-      {"轉載自", true},   {"转自", true},     {"轉自", true},
-      {"来源", false},    {"來源", false},    {"稿源", false},
-      {"出处", false}};
-  for (const Key& k : kKeys) {
-    size_t pos = line.find(k.word);
+  // Strong keys name an explicit repost (转自); the others a source note.
+  static const auto kKeys = WithTraditional<bool>({{"本文转自", true},
+                                                   {"转载自", true},
+                                                   {"转自", true},
+                                                   {"来源", false},
+                                                   {"稿源", false},
+                                                   {"出处", false}});
+  for (const auto& [word, key_strong] : kKeys) {
+    size_t pos = line.find(word);
     if (pos == std::string_view::npos) continue;
-    size_t i = pos + k.word.size();
+    size_t i = pos + word.size();
     // Require a colon (or a space) after the keyword.
     while (i < line.size() && line[i] == ' ') ++i;
     if (line.substr(i, 1) == ":") {
       ++i;
     } else if (line.substr(i, 3) == "：") {
       i += 3;
-    } else if (i == pos + k.word.size()) {
+    } else if (i == pos + word.size()) {
       continue;
     }
     while (i < line.size() && line[i] == ' ') ++i;
@@ -879,8 +880,8 @@ std::string FindSourceOutlet(std::string_view line, bool* strong) {
     }
     std::string out(line.substr(start, i - start));
     // Trailing keywords glued to the name ("经济日报作者").
-    for (std::string_view tail : {"作者", "编辑", "記者", "记者", "时间", "時間",
-                                  "发布", "發布", "日期"}) {
+    static const KeywordTable kGluedTails{"作者", "编辑", "记者", "时间", "发布", "日期"};
+    for (std::string_view tail : kGluedTails.entries()) {
       size_t p = out.find(tail);
       if (p != std::string::npos && p > 0) out.resize(p);
     }
@@ -888,7 +889,7 @@ std::string FindSourceOutlet(std::string_view line, bool* strong) {
         out.find("原创") != std::string::npos ||
         out.find("网络") == 0 || out == "网友" || out == "互联网")
       continue;
-    if (strong) *strong = k.strong;
+    if (strong) *strong = key_strong;
     return out;
   }
   return "";

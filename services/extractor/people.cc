@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "services/extractor/keywords.h"
 #include "services/extractor/metadata.h"
 #include "services/extractor/normalise.h"
 #include "services/extractor/title.h"
@@ -22,9 +23,12 @@ constexpr std::string_view kNameParticles[] = {
 // CMS account names that name nobody.
 constexpr std::string_view kNonNames[] = {"admin", "administrator", "webmaster", "root",
                                           "user", "guest", "editor", "staff", "author"};
-// Parts of outlet names that are never part of a person's name.
-constexpr std::string_view kOutletParts[] = {"网", "網", "www", "http", ".com", ".cn", "报",
-                                             "報", "新闻", "新聞", "中心", "公司"};
+// Parts of outlet names that are never part of a person's name
+// (Traditional forms derived).
+const KeywordTable& OutletParts() {
+  static const KeywordTable t{"网", "www", "http", ".com", ".cn", "报", "新闻", "中心", "公司"};
+  return t;
+}
 // id/class words of elements that hold a byline.
 constexpr std::string_view kAuthorHints[] = {"author", "byline", "writer", "reporter",
                                              "nickname", "username", "user-name", "up-name",
@@ -305,8 +309,7 @@ bool LooksLikePersonName(std::string_view s, std::string_view publisher) {
     return false;
   if (!publisher.empty() && s == publisher) return false;
   if (InTable(AsciiLower(s), kNonNames)) return false;
-  for (std::string_view bad : kOutletParts)
-    if (s.find(bad) != std::string_view::npos) return false;
+  if (OutletParts().ContainedIn(s)) return false;
   return true;
 }
 
