@@ -226,8 +226,34 @@ const KeywordTable& PromptLines() {
       "Privacy Policy and Terms", "reCAPTCHA", "reCaptcha", "Sign up for our",
       "sign up for our", "Sign up to our", "Create a free account", "Log in to continue",
       "Continue reading with", "Subscribe to continue", "This content is for subscribers",
-      "Add your comment", "Comments are the opinions"};
+      "Add your comment", "Comments are the opinions",
+      // Affiliate disclosures.
+      "earn a commission", "may earn commission", "earn commission from", "affiliate links",
+      "affiliate commission", "If you buy through", "If you buy something through",
+      "If you click on links", "select and review products independently",
+      "We independently evaluate", "independently selected by"};
   return t;
+}
+
+// Short lines (12 tokens or fewer) that start with one of these are photo
+// credits and review/update stamps, wherever they stand.
+constexpr std::string_view kStampPrefixes[] = {
+    "Image:", "Image credit", "Photo:", "Photo by ", "Photograph:", "Photos:", "Credit:",
+    "Reviewed by ", "Medically reviewed by ", "Fact checked by ", "Fact-checked by ",
+    "Edited by ", "Written by ", "Updated on ", "Published on ", "Last updated",
+    "Updated:", "Published:", "Posted on "};
+// Stock agencies named in photo credits.
+constexpr std::string_view kCreditAgencies[] = {"Getty Images", "Shutterstock", "Unsplash",
+                                                "iStock", "Alamy"};
+constexpr uint32_t kMaxStampTokens = 12;
+
+bool IsStampLine(std::string_view line, const TextStats& st) {
+  if (st.tokens > kMaxStampTokens) return false;
+  for (std::string_view p : kStampPrefixes)
+    if (line.starts_with(p)) return true;
+  for (std::string_view a : kCreditAgencies)
+    if (line.find(a) != std::string_view::npos) return true;
+  return false;
 }
 
 // Scraper and copyright disclaimers, recognised in lines of any length.
@@ -462,9 +488,10 @@ bool IsShortFragment(std::string_view line) {
 bool IsFurnitureLine(std::string_view line) { return IsFurnitureLine(line, CountText(line)); }
 
 bool IsFurnitureLine(std::string_view line, const TextStats& st) {
-  // Paywall, newsletter and consent prompts: unmistakable in any line of
-  // prompt length.
+  // Paywall, newsletter, consent and affiliate prompts: unmistakable in any
+  // line of prompt length.
   if (st.tokens <= 80 && PromptLines().ContainedIn(line)) return true;
+  if (IsStampLine(line, st)) return true;
   // Long lines: only unmistakable disclaimers.
   if (st.tokens > 80) return Disclaimers().ContainedIn(line);
   // Page furniture: share prompts, navigation, copyright, disclaimers.

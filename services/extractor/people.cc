@@ -319,25 +319,35 @@ std::vector<std::string> ResolveAuthors(const Evidence& evidence, std::string_vi
   return {};
 }
 
+namespace {
+
+bool IsAuthorBio(const std::string& paragraph, const std::vector<std::string>& authors) {
+  for (const auto& name : authors) {
+    if (name.find(' ') == std::string::npos) continue;  // "Jane Doe", not a handle
+    const std::string first_word = name.substr(0, name.find(' '));
+    for (const std::string& who : {name, first_word}) {
+      if (!paragraph.starts_with(who)) continue;
+      std::string_view rest = std::string_view(paragraph).substr(who.size());
+      for (std::string_view verb : kBioVerbs)
+        if (rest.starts_with(verb)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 size_t DropAuthorBio(const std::vector<std::string>& authors,
                      std::vector<std::string>* paragraphs) {
   size_t dropped = 0;
-  while (dropped < kMaxBioParagraphs && paragraphs->size() > 1) {
-    const std::string& last = paragraphs->back();
-    bool bio = false;
-    for (const auto& name : authors) {
-      if (name.find(' ') == std::string::npos) continue;  // "Jane Doe", not a handle
-      const std::string first_word = name.substr(0, name.find(' '));
-      for (const std::string& who : {name, first_word}) {
-        if (!last.starts_with(who)) continue;
-        std::string_view rest = std::string_view(last).substr(who.size());
-        for (std::string_view verb : kBioVerbs) bio = bio || rest.starts_with(verb);
-      }
-    }
-    if (!bio) break;
+  for (size_t n = 0; n < kMaxBioParagraphs && paragraphs->size() > 1 &&
+                     IsAuthorBio(paragraphs->back(), authors);
+       ++n, ++dropped)
     paragraphs->pop_back();
-    ++dropped;
-  }
+  for (size_t n = 0; n < kMaxBioParagraphs && paragraphs->size() > 1 &&
+                     IsAuthorBio(paragraphs->front(), authors);
+       ++n, ++dropped)
+    paragraphs->erase(paragraphs->begin());
   return dropped;
 }
 

@@ -35,9 +35,9 @@ namespace crawlstream::extractor {
 std::vector<std::string> ResolveAuthors(const Evidence& evidence, std::string_view publisher);
 std::vector<std::string> ResolveEditors(const Evidence& evidence);
 
-// Drops an author bio printed at the end of the text: up to three last
-// paragraphs that start with an author's name, or its first word, followed
-// by a verb of description ("Jane Doe is a freelance writer...", "Sara has
+// Drops an author bio printed at either end of the text: up to three
+// paragraphs at each end that start with an author's name, or its first
+// word, followed by a verb of description ("Jane Doe is a freelance writer...", "Sara has
 // covered health for ten years."). Returns how many were dropped.
 size_t DropAuthorBio(const std::vector<std::string>& authors,
                      std::vector<std::string>* paragraphs);

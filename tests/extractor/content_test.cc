@@ -199,5 +199,20 @@ TEST(ContentTest, WidensThroughDeepCssInJsNesting) {
   EXPECT_NE(got.find("Paragraph 20"), std::string::npos);
 }
 
+TEST(ContentTest, StampsCreditsAndAffiliateDisclosuresAreFurniture) {
+  for (std::string_view line :
+       {"Image: Milad Fakurian / Unsplash / Foundry", "OsakaWayne Studios//Getty Images",
+        "Reviewed by Toni Golen, MD, Editor in Chief", "Published on March 02, 2025",
+        "We may earn commission from links on this page, but we only recommend products we "
+        "love.",
+        "PCMag editors select and review products independently. If you buy through affiliate "
+        "links, we may earn commissions."})
+    EXPECT_TRUE(IsFurnitureLine(line)) << line;
+  // Prose that merely mentions a photo or a review stays.
+  EXPECT_FALSE(IsFurnitureLine(
+      "The photo by the river was reviewed by the council, which said it showed the flooding "
+      "clearly and would use it in the report."));
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor

@@ -446,12 +446,20 @@ TEST(PeopleTest, AuthorBioAtTheEndIsDropped) {
       "Megan has covered the council since 2019."};
   EXPECT_EQ(DropAuthorBio({"Megan Berry"}, &paragraphs), 2u);
   EXPECT_EQ(paragraphs.size(), 2u);
-  // Not the author, not at the end, or a handle: kept.
-  std::vector<std::string> other = {"Megan Berry is a witness.", "The vote was close."};
+  // Not at either end, another person, or a handle: kept.
+  std::vector<std::string> middle = {"The vote was close.", "Megan Berry is a witness.",
+                                     "It passed."};
+  EXPECT_EQ(DropAuthorBio({"Megan Berry"}, &middle), 0u);
+  std::vector<std::string> other = {"Text.", "Paul Roe is a councillor."};
   EXPECT_EQ(DropAuthorBio({"Megan Berry"}, &other), 0u);
   std::vector<std::string> handle = {"Text.", "duscha is a handle here."};
   EXPECT_EQ(DropAuthorBio({"duscha"}, &handle), 0u);
   EXPECT_TRUE(IsEndOfArticleLine("Was this page helpful?"));
+  // A bio printed before the text goes too.
+  std::vector<std::string> lead = {"John Goreham is an expert vehicle tester.",
+                                   "The new model arrives in March.", "It costs less."};
+  EXPECT_EQ(DropAuthorBio({"John Goreham"}, &lead), 1u);
+  EXPECT_EQ(lead.front(), "The new model arrives in March.");
 }
 
 }  // namespace
