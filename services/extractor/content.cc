@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "services/extractor/keywords.h"
+#include "services/extractor/metadata.h"
 #include "services/extractor/normalise.h"
 #include "services/extractor/unicode.h"
 
@@ -205,6 +206,9 @@ constexpr double kWrapperShare = 0.5;
 // ancestor adds.
 constexpr double kWidenProseShare = 0.4;
 constexpr size_t kWidenLevels = 14;
+// Date stamps are looked for among the first kept blocks of the text.
+constexpr size_t kStampZoneBlocks = 6;
+constexpr uint32_t kMaxDateStampTokens = 8;
 
 double Boost(const Node& n, Strength negative) {
   if (n.itemprop == "articlebody") return 1.6;
@@ -695,6 +699,11 @@ ContentSelection SelectContent(const Document& doc,
     // Section headings inside the text ("The logbooks"), table cells and
     // list items ("UT Dallas", "Fast cycle times") are short and
     // unpunctuated like vote counters; only furniture removes them.
+    // A date stamp under the deck ("Feb 4, 2025", "Nov 25, 2025 5:00 am
+    // PST") is byline furniture, not text.
+    if (!drop && seen_prose && sel.kept.size() < kStampZoneBlocks &&
+        b.tokens <= kMaxDateStampTokens && FindDate(b.text))
+      drop = true;
     const bool structured = seen_prose && (b.heading || InTableOrList(doc.nodes[b.container]));
     if (!drop && (structured ? IsFurnitureLine(b.text, b.stats)
                              : IsBoilerplateLine(b.text, b.stats)))

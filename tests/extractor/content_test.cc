@@ -214,5 +214,13 @@ TEST(ContentTest, StampsCreditsAndAffiliateDisclosuresAreFurniture) {
       "clearly and would use it in the report."));
 }
 
+TEST(ContentTest, DateStampUnderTheDeckIsDropped) {
+  std::string html = "<article>" + EnglishPara(0) + "<p>Feb 4, 2025</p>" + EnglishPara(1) +
+                     EnglishPara(2) + "</article>";
+  std::string got = Selected(html);
+  EXPECT_EQ(got.find("Feb 4, 2025"), std::string::npos);
+  EXPECT_NE(got.find("Paragraph 2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor
