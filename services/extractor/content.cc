@@ -364,10 +364,6 @@ struct Linearizer {
   }
 };
 
-bool StartsWith(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-
 // A paragraph that reads like article prose.
 bool IsProse(const TextBlock& b) {
   if (b.heading) return false;
@@ -571,63 +567,83 @@ std::vector<TextBlock> LinearizeBlocks(const Document& doc) {
   return blocks;
 }
 
-ContentSelection SelectContent(const Document& doc,
-                               const std::vector<TextBlock>& blocks,
-                               std::string_view title) {
-  ContentSelection sel;
+namespace {
+
+// Per-element measures the selection steps read, computed once (parents
+// precede children in the arena, so reverse passes accumulate subtrees).
+struct ElementStats {
+  std::vector<double> tokens;        // tokens under the element
+  std::vector<double> prose;         // prose tokens under it
+  std::vector<double> marker_prose;  // prose of its largest article marker
+  std::vector<Strength> strength;    // boilerplate words in its id/class
+
+  // A boilerplate-named element is boilerplate unless it is a wrapper
+  // holding at least kWrapperShare of `reference` tokens (never for
+  // reader comments), holds the page's article marker, or (weak words)
+  // holds prose.
+  bool Boilerplate(size_t i, double reference) const {
+    const Strength st = strength[i];
+    if (st == kNone) return false;
+    if (st != kDiscussion && tokens[i] >= kWrapperShare * reference) return false;
+    if (prose[i] > 0 && marker_prose[i] >= 0.5 * prose[i]) return false;
+    return st >= kStrong || prose[i] < 0.5 * tokens[i];
+  }
+};
+
+void SumSubtrees(const Document& doc, std::vector<double>* values) {
+  for (size_t k = values->size(); k > 1; --k) {
+    const int32_t parent = doc.nodes[k - 1].parent;
+    if (parent >= 0) (*values)[static_cast<size_t>(parent)] += (*values)[k - 1];
+  }
+}
+
+ElementStats MeasureElements(const Document& doc, const std::vector<TextBlock>& blocks) {
   const size_t n = doc.nodes.size();
-  if (blocks.empty() || n == 0) return sel;
-  // Tokens under each element (parents precede children in the arena, so a
-  // reverse pass accumulates subtrees).
-  std::vector<double> subtree_tokens(n, 0.0);
-  for (const TextBlock& b : blocks) subtree_tokens[b.container] += b.tokens;
-  for (size_t k = n; k > 1; --k) {
-    const Node& node = doc.nodes[k - 1];
-    if (node.parent >= 0) subtree_tokens[node.parent] += subtree_tokens[k - 1];
+  ElementStats st;
+  st.tokens.assign(n, 0.0);
+  st.prose.assign(n, 0.0);
+  for (const TextBlock& b : blocks) {
+    st.tokens[b.container] += b.tokens;
+    if (IsProseLike(b)) st.prose[b.container] += b.tokens;
   }
-  // A boilerplate-named element is boilerplate only when it is not a page
-  // wrapper: body classes such as "has-sidebar" or a theme's "site-header-
-  // footer" wrapper hold most of the page, the article included.
-  const double page_tokens = subtree_tokens[0];
-  // Prose tokens under each element (blocks that read like sentences).
-  std::vector<double> subtree_prose(n, 0.0);
-  for (const TextBlock& b : blocks)
-    if (IsProseLike(b)) subtree_prose[b.container] += b.tokens;
-  for (size_t k = n; k > 1; --k) {
-    const Node& node = doc.nodes[k - 1];
-    if (node.parent >= 0) subtree_prose[node.parent] += subtree_prose[k - 1];
-  }
-  // Prose of the largest article marker (<article>, <main>,
-  // itemprop=articleBody) under each element: a layout column named
-  // "sidebar-first-only" that holds the page's <article> is no sidebar.
-  std::vector<double> marker_prose(n, 0.0);
+  SumSubtrees(doc, &st.tokens);
+  SumSubtrees(doc, &st.prose);
+  // A layout column named "sidebar-first-only" that holds the page's
+  // <article> (or <main>, itemprop=articleBody) is no sidebar.
+  st.marker_prose.assign(n, 0.0);
   for (size_t k = n; k > 0; --k) {
     const Node& node = doc.nodes[k - 1];
     if (node.tag == Tag::kArticle || node.tag == Tag::kMain || node.itemprop == "articlebody")
-      marker_prose[k - 1] = std::max(marker_prose[k - 1], subtree_prose[k - 1]);
+      st.marker_prose[k - 1] = std::max(st.marker_prose[k - 1], st.prose[k - 1]);
     if (node.parent >= 0)
-      marker_prose[node.parent] = std::max(marker_prose[node.parent], marker_prose[k - 1]);
+      st.marker_prose[node.parent] = std::max(st.marker_prose[node.parent], st.marker_prose[k - 1]);
   }
-  // Boilerplate words of each element, computed once (the filters below
-  // ask for every ancestor of every block).
-  std::vector<Strength> strength(n, kNone);
+  st.strength.assign(n, kNone);
   for (size_t i = 0; i < n; ++i)
-    if (doc.nodes[i].tag != Tag::kText) strength[i] = NegativeStrength(doc.nodes[i]);
-  auto boilerplate = [&](size_t i, double reference) {
-    Strength st = strength[i];
-    if (st == kNone) return false;
-    if (st != kDiscussion && subtree_tokens[i] >= kWrapperShare * reference) return false;
-    if (subtree_prose[i] > 0 && marker_prose[i] >= 0.5 * subtree_prose[i]) return false;
-    return st >= kStrong || subtree_prose[i] < 0.5 * subtree_tokens[i];
-  };
-  // Negative flag inherited from ancestors (parents precede children).
+    if (doc.nodes[i].tag != Tag::kText) st.strength[i] = NegativeStrength(doc.nodes[i]);
+  return st;
+}
+
+// Boilerplate relative to the whole page, inherited by descendants.
+std::vector<uint8_t> MarkBoilerplate(const Document& doc, const ElementStats& st) {
+  const size_t n = doc.nodes.size();
   std::vector<uint8_t> negative(n, 0);
   for (size_t i = 0; i < n; ++i) {
     const Node& node = doc.nodes[i];
     if (node.tag == Tag::kText) continue;
-    bool inherited = node.parent >= 0 && negative[node.parent];
-    negative[i] = inherited || boilerplate(i, page_tokens);
+    const bool inherited = node.parent >= 0 && negative[node.parent];
+    negative[i] = inherited || st.Boilerplate(i, st.tokens[0]);
   }
+  return negative;
+}
+
+// Block values spread to containers and ancestors with decay, times the
+// element's boost; the best block-level element (-1 when none is
+// positive).
+int32_t BestContainer(const Document& doc, const std::vector<TextBlock>& blocks,
+                      const std::vector<uint8_t>& negative, const ElementStats& st,
+                      double* best_score) {
+  const size_t n = doc.nodes.size();
   std::vector<double> score(n, 0.0);
   static constexpr double kDecay[] = {1.0, 1.0, 0.5, 0.25};
   for (const TextBlock& b : blocks) {
@@ -641,101 +657,118 @@ ContentSelection SelectContent(const Document& doc,
     }
   }
   int32_t best = -1;
-  double best_score = 0;
+  *best_score = 0;
   for (size_t k = n; k > 0; --k) {
-    size_t i = k - 1;
+    const size_t i = k - 1;
     const Node& node = doc.nodes[i];
     if (node.tag == Tag::kText || !node.is_block) continue;
-    double s = score[i] * Boost(node, strength[i]);
-    if (s > best_score) {
-      best_score = s;
+    const double s = score[i] * Boost(node, st.strength[i]);
+    if (s > *best_score) {
+      *best_score = s;
       best = static_cast<int32_t>(i);
     }
   }
-  if (best < 0) return sel;
-  best = WidenOverSections(doc, blocks, negative, best);
-  sel.root = best;
-  sel.score = best_score;
+  return best;
+}
 
+// True when a block inside the chosen container is not article text.
+// `seen_prose`: a prose paragraph came before it.
+bool DropInsideRoot(const Document& doc, const TextBlock& b, bool seen_prose,
+                    size_t kept_so_far) {
+  if (b.tokens > 0 && b.link_tokens * 2 > b.tokens && (b.tokens < 60 || b.punct < 3))
+    return true;  // a link list
+  // A date stamp under the deck ("Feb 4, 2025", "Nov 25, 2025 5:00 am
+  // PST") is byline furniture, not text.
+  if (seen_prose && kept_so_far < kStampZoneBlocks && b.tokens <= kMaxDateStampTokens &&
+      FindDate(b.text))
+    return true;
+  // Section headings inside the text ("The logbooks"), table cells and
+  // list items ("UT Dallas", "Fast cycle times") are short and
+  // unpunctuated like vote counters; only furniture removes them.
+  const bool structured = seen_prose && (b.heading || InTableOrList(doc.nodes[b.container]));
+  return structured ? IsFurnitureLine(b.text, b.stats) : IsBoilerplateLine(b.text, b.stats);
+}
+
+// Keeps the article's blocks inside `root`: drops boilerplate elements
+// below it, link lists, furniture, everything after an end-of-article
+// marker, titles and bylines before the first prose paragraph, and short
+// byline-like lines after the last one.
+void FilterBlocks(const Document& doc, const std::vector<TextBlock>& blocks,
+                  const ElementStats& st, std::string_view title, ContentSelection* sel) {
+  const int32_t root = sel->root;
   auto inside = [&](int32_t e) {
-    while (e >= 0) {
-      if (e == best) return true;
-      e = doc.nodes[e].parent;
-    }
+    for (; e >= 0; e = doc.nodes[e].parent)
+      if (e == root) return true;
     return false;
   };
-  const double root_tokens = subtree_tokens[best];
-  auto negative_below_root = [&](int32_t e) {
-    while (e >= 0 && e != best) {
-      if (boilerplate(static_cast<size_t>(e), root_tokens)) return true;
-      e = doc.nodes[e].parent;
-    }
+  const double root_tokens = st.tokens[static_cast<size_t>(root)];
+  auto boilerplate_below_root = [&](int32_t e) {
+    for (; e >= 0 && e != root; e = doc.nodes[e].parent)
+      if (st.Boilerplate(static_cast<size_t>(e), root_tokens)) return true;
     return false;
   };
-
   std::vector<size_t> candidates;
   for (size_t i = 0; i < blocks.size(); ++i)
     if (inside(blocks[i].container)) candidates.push_back(i);
-  if (candidates.empty()) return sel;
-  sel.first_block = candidates.front();
-  sel.last_block = candidates.back();
+  if (candidates.empty()) return;
+  sel->first_block = candidates.front();
+  sel->last_block = candidates.back();
 
-  std::string norm_title = NormaliseParagraph(title);
+  const std::string norm_title = NormaliseParagraph(title);
   bool seen_prose = false;
   for (size_t i : candidates) {
     const TextBlock& b = blocks[i];
-    bool drop = negative_below_root(b.container);
-    if (!drop && b.tokens > 0 && b.link_tokens * 2 > b.tokens &&
-        (b.tokens < 60 || b.punct < 3))
-      drop = true;
-    if (!drop && seen_prose && IsEndOfArticleLine(b.text, b.stats)) {
-      sel.dropped.push_back(i);
-      sel.tail_start = i + 1;
-      // Everything after is boilerplate.
+    bool drop = boilerplate_below_root(b.container);
+    if (!drop && seen_prose && !(b.tokens > 0 && b.link_tokens * 2 > b.tokens &&
+                                 (b.tokens < 60 || b.punct < 3)) &&
+        IsEndOfArticleLine(b.text, b.stats)) {
+      // Everything from here on is boilerplate.
+      sel->tail_start = i + 1;
       for (size_t j : candidates)
-        if (j > i) sel.dropped.push_back(j);
+        if (j >= i) sel->dropped.push_back(j);
       break;
     }
-    // Section headings inside the text ("The logbooks"), table cells and
-    // list items ("UT Dallas", "Fast cycle times") are short and
-    // unpunctuated like vote counters; only furniture removes them.
-    // A date stamp under the deck ("Feb 4, 2025", "Nov 25, 2025 5:00 am
-    // PST") is byline furniture, not text.
-    if (!drop && seen_prose && sel.kept.size() < kStampZoneBlocks &&
-        b.tokens <= kMaxDateStampTokens && FindDate(b.text))
-      drop = true;
-    const bool structured = seen_prose && (b.heading || InTableOrList(doc.nodes[b.container]));
-    if (!drop && (structured ? IsFurnitureLine(b.text, b.stats)
-                             : IsBoilerplateLine(b.text, b.stats)))
-      drop = true;
-    // Only asked before the first prose paragraph.
-    const bool is_title = !seen_prose && !norm_title.empty() && b.tokens < 40 &&
-                          (norm_title.find(b.text) != std::string::npos ||
-                           b.text.find(norm_title) != std::string::npos);
+    if (!drop) drop = DropInsideRoot(doc, b, seen_prose, sel->kept.size());
     if (!drop && !seen_prose) {
+      const bool is_title = !norm_title.empty() && b.tokens < 40 &&
+                            (norm_title.find(b.text) != std::string::npos ||
+                             b.text.find(norm_title) != std::string::npos);
       if (IsProse(b) && !is_title) {
         seen_prose = true;
-      } else if (b.heading || (!norm_title.empty() && b.text == norm_title) ||
-                 b.punct == 0 || b.tokens < 40) {
+      } else if (b.heading || b.text == norm_title || b.punct == 0 || b.tokens < 40) {
         drop = true;  // title, byline, date line before the text
       }
     }
-    if (drop) {
-      sel.dropped.push_back(i);
-    } else {
-      sel.kept.push_back(i);
-    }
+    (drop ? sel->dropped : sel->kept).push_back(i);
   }
   // Trailing fragments after the last prose paragraph: signatures such as
   // "(完)" stay, byline-like short lines go.
-  while (!sel.kept.empty()) {
-    const TextBlock& b = blocks[sel.kept.back()];
+  while (!sel->kept.empty()) {
+    const TextBlock& b = blocks[sel->kept.back()];
     if (IsProse(b) || b.tokens >= 8) break;
-    if (StartsWith(b.text, "（") || StartsWith(b.text, "(")) break;
-    sel.dropped.push_back(sel.kept.back());
-    sel.kept.pop_back();
+    if (b.text.starts_with("（") || b.text.starts_with("(")) break;
+    sel->dropped.push_back(sel->kept.back());
+    sel->kept.pop_back();
   }
-  std::sort(sel.dropped.begin(), sel.dropped.end());
+  std::sort(sel->dropped.begin(), sel->dropped.end());
+}
+
+}  // namespace
+
+// measure -> mark boilerplate -> best container -> widen -> filter blocks.
+ContentSelection SelectContent(const Document& doc,
+                               const std::vector<TextBlock>& blocks,
+                               std::string_view title) {
+  ContentSelection sel;
+  if (blocks.empty() || doc.nodes.empty()) return sel;
+  const ElementStats stats = MeasureElements(doc, blocks);
+  const std::vector<uint8_t> negative = MarkBoilerplate(doc, stats);
+  double best_score = 0;
+  const int32_t best = BestContainer(doc, blocks, negative, stats, &best_score);
+  if (best < 0) return sel;
+  sel.root = WidenOverSections(doc, blocks, negative, best);
+  sel.score = best_score;
+  FilterBlocks(doc, blocks, stats, title, &sel);
   return sel;
 }
 
