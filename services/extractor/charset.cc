@@ -242,13 +242,6 @@ CharsetChoice DetectCharset(std::string_view bytes, std::string_view content_typ
   return DetectFromBytes(bytes);
 }
 
-std::string_view Utf8SafePrefix(std::string_view s, size_t max_bytes) {
-  if (s.size() <= max_bytes) return s;
-  size_t n = max_bytes;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
-}
-
 CharsetChoice DetectFromBytes(std::string_view bytes) {
   // Pure ASCII or valid UTF-8 with some non-ASCII: no need for statistics.
   std::string_view s = Utf8SafePrefix(bytes, 512 * 1024);

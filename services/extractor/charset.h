@@ -51,9 +51,7 @@ CharsetChoice DetectCharset(std::string_view bytes, std::string_view content_typ
 // Steps 4-5 only: what the bytes themselves say (valid UTF-8, else
 // uchardet, else UTF-8), ignoring any label.
 CharsetChoice DetectFromBytes(std::string_view bytes);
-// The longest prefix of `s` of at most `max_bytes` that does not cut a
-// UTF-8 sequence in half.
-std::string_view Utf8SafePrefix(std::string_view s, size_t max_bytes);
+
 
 // Converts `bytes` from `charset` to UTF-8 (BOM stripped). Unknown charsets
 // decode as UTF-8.

@@ -125,6 +125,19 @@ bool IsAlnum(char c) {
          (c >= 'A' && c <= 'Z');
 }
 
+// Calls fn with each run of ASCII letters and digits in `s`.
+template <typename Fn>
+void ForEachAlnumToken(std::string_view s, Fn fn) {
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && !IsAlnum(s[i])) ++i;
+    size_t j = i;
+    while (j < s.size() && IsAlnum(s[j])) ++j;
+    if (j > i) fn(s.substr(i, j - i));
+    i = j;
+  }
+}
+
 Strength NegativeToken(std::string_view tok) {
   for (std::string_view ok : kNotNegative)
     if (tok == ok) return kNone;
@@ -156,15 +169,9 @@ Strength HasNegativeWord(std::string_view hint) {
       continue;
     for (std::string_view neg : kNegativeClasses)
       if (cls == neg) return kStrong;
-    size_t i = 0;
-    while (i < cls.size()) {
-      while (i < cls.size() && !IsAlnum(cls[i])) ++i;
-      size_t j = i;
-      while (j < cls.size() && IsAlnum(cls[j])) ++j;
-      std::string_view tok = cls.substr(i, j - i);
-      i = j;
-      if (!tok.empty()) best = std::max(best, NegativeToken(tok));
-    }
+    ForEachAlnumToken(cls, [&](std::string_view tok) {
+      best = std::max(best, NegativeToken(tok));
+    });
   }
   return best;
 }
@@ -177,17 +184,11 @@ constexpr std::string_view kContentTokens[] = {
     "text", "prose"};
 
 bool HasContentToken(std::string_view hint) {
-  size_t i = 0;
-  while (i < hint.size()) {
-    while (i < hint.size() && !IsAlnum(hint[i])) ++i;
-    size_t j = i;
-    while (j < hint.size() && IsAlnum(hint[j])) ++j;
-    std::string_view tok = hint.substr(i, j - i);
-    i = j;
-    for (std::string_view c : kContentTokens)
-      if (tok == c) return true;
-  }
-  return false;
+  bool found = false;
+  ForEachAlnumToken(hint, [&](std::string_view tok) {
+    for (std::string_view c : kContentTokens) found = found || tok == c;
+  });
+  return found;
 }
 
 Strength NegativeStrength(const Node& n) {

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "services/extractor/prefilter.h"
+#include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
 namespace {

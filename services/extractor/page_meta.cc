@@ -39,14 +39,6 @@ std::string FirstMeta(const Document& doc, const auto& keys) {
   return "";
 }
 
-std::string Truncated(std::string s, size_t max_bytes) {
-  if (s.size() <= max_bytes) return s;
-  size_t n = max_bytes;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
-  return s;
-}
-
 void AddTags(std::string_view list, std::vector<std::string>* tags) {
   // Other list separators become commas.
   std::string text;
@@ -105,7 +97,7 @@ PageMeta ResolvePageMeta(const Document& doc, const JsonLdInfo& ld, std::string_
   PageMeta out;
   out.description = CleanMetaText(ld.description);
   if (out.description.empty()) out.description = FirstMeta(doc, kDescriptionMetas);
-  out.description = Truncated(std::move(out.description), kMaxDescriptionBytes);
+  out.description = std::string(Utf8SafePrefix(out.description, kMaxDescriptionBytes));
   out.image_url = ResolveImage(doc, ld, page_url);
   out.section = CleanMetaText(ld.section);
   if (out.section.empty()) out.section = FirstMeta(doc, kSectionMetas);

@@ -40,19 +40,12 @@ size_t CountChanged(const ScriptConverter& conv, std::string_view sample) {
   return changed;
 }
 
-std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
-  if (s.size() <= max_bytes) return s;
-  size_t n = max_bytes;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
-}
-
 }  // namespace
 
 ScriptCounts CountScriptCharacters(std::string_view text, const ScriptConverter& t2s,
                                    const ScriptConverter& s2t) {
   ScriptCounts out;
-  std::string_view sample = Utf8Prefix(text, kSampleBytes);
+  std::string_view sample = Utf8SafePrefix(text, kSampleBytes);
   if (CountText(sample).han == 0) return out;
   QuickScriptVote(sample, &out.hant, &out.hans);
   const bool settled = (out.hant >= 3 && out.hant > 3 * out.hans) ||

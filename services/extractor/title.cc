@@ -3,7 +3,6 @@
 #include <functional>
 #include <utility>
 
-#include "services/extractor/charset.h"
 #include "services/extractor/entities.h"
 #include "services/extractor/metadata.h"
 #include "services/extractor/normalise.h"
@@ -20,7 +19,7 @@ constexpr uint32_t kMinHeadlineHan = 6;
 // the title's site-name suffix.
 constexpr double kMinTitleShare = 0.3;
 
-// "blog.example.com": a site, never a headline.
+// A host name (no spaces, dots, no Han): a site, never a headline.
 bool HostLike(std::string_view h) {
   return !h.empty() && h.find(' ') == std::string_view::npos &&
          h.find('.') != std::string_view::npos && CountText(h).han == 0;
@@ -112,7 +111,7 @@ ResolvedTitle ResolveTitle(const TitleSources& sources) {
     }
   c.head_title = Candidate(sources.head_title);
   c.stripped_title = StripTitleSuffix(c.head_title, &c.site_name);
-  // "海姑娘 | blog.example.com": the host is the site, whichever part is
+  // "Headline | a host name": the host is the site, whichever part is
   // longer.
   if (HostLike(c.stripped_title) && !c.site_name.empty() && !HostLike(c.site_name))
     std::swap(c.stripped_title, c.site_name);

@@ -13,6 +13,9 @@ namespace crawlstream::extractor {
 // Decodes the code point at s[*i] and advances *i past it.
 char32_t NextCodePoint(std::string_view s, size_t* i);
 void AppendUtf8(char32_t cp, std::string* out);
+// The longest prefix of `s` of at most `max_bytes` that does not cut a
+// UTF-8 sequence in half.
+std::string_view Utf8SafePrefix(std::string_view s, size_t max_bytes);
 
 // Han ideographs (CJK unified + extensions + compatibility).
 bool IsHan(char32_t cp);
