@@ -1,124 +1,56 @@
 #include "services/extractor/dom.h"
 
-#include <gumbo.h>
-
 #include <algorithm>
 
+#include "services/extractor/html_tags.h"
+#include "services/extractor/html_tokenizer.h"
 #include "services/extractor/unicode.h"
 
 namespace crawlstream::extractor {
 namespace {
 
-Tag MapTag(GumboTag t) {
-  switch (t) {
-    case GUMBO_TAG_BODY: return Tag::kBody;
-    case GUMBO_TAG_A: return Tag::kA;
-    case GUMBO_TAG_P: return Tag::kP;
-    case GUMBO_TAG_DIV: return Tag::kDiv;
-    case GUMBO_TAG_TD: return Tag::kTd;
-    case GUMBO_TAG_TH: return Tag::kTh;
-    case GUMBO_TAG_TR: return Tag::kTr;
-    case GUMBO_TAG_TABLE: return Tag::kTable;
-    case GUMBO_TAG_LI: return Tag::kLi;
-    case GUMBO_TAG_UL: return Tag::kUl;
-    case GUMBO_TAG_OL: return Tag::kOl;
-    case GUMBO_TAG_DL: return Tag::kDl;
-    case GUMBO_TAG_DT: return Tag::kDt;
-    case GUMBO_TAG_DD: return Tag::kDd;
-    case GUMBO_TAG_BR: return Tag::kBr;
-    case GUMBO_TAG_HR: return Tag::kHr;
-    case GUMBO_TAG_H1: return Tag::kH1;
-    case GUMBO_TAG_H2: return Tag::kH2;
-    case GUMBO_TAG_H3: return Tag::kH3;
-    case GUMBO_TAG_H4: return Tag::kH4;
-    case GUMBO_TAG_H5: return Tag::kH5;
-    case GUMBO_TAG_H6: return Tag::kH6;
-    case GUMBO_TAG_ARTICLE: return Tag::kArticle;
-    case GUMBO_TAG_SECTION: return Tag::kSection;
-    case GUMBO_TAG_MAIN: return Tag::kMain;
-    case GUMBO_TAG_NAV: return Tag::kNav;
-    case GUMBO_TAG_ASIDE: return Tag::kAside;
-    case GUMBO_TAG_HEADER: return Tag::kHeader;
-    case GUMBO_TAG_FOOTER: return Tag::kFooter;
-    case GUMBO_TAG_BLOCKQUOTE: return Tag::kBlockquote;
-    case GUMBO_TAG_PRE: return Tag::kPre;
-    case GUMBO_TAG_CENTER: return Tag::kCenter;
-    case GUMBO_TAG_SPAN: return Tag::kSpan;
-    case GUMBO_TAG_FONT: return Tag::kFont;
-    case GUMBO_TAG_STRONG: return Tag::kStrong;
-    case GUMBO_TAG_B: return Tag::kB;
-    case GUMBO_TAG_EM: return Tag::kEm;
-    case GUMBO_TAG_I: return Tag::kI;
-    case GUMBO_TAG_U: return Tag::kU;
-    case GUMBO_TAG_IMG: return Tag::kImg;
-    case GUMBO_TAG_TIME: return Tag::kTime;
-    case GUMBO_TAG_FIGURE: return Tag::kFigure;
-    case GUMBO_TAG_FIGCAPTION: return Tag::kFigcaption;
-    case GUMBO_TAG_FORM: return Tag::kForm;
-    case GUMBO_TAG_ADDRESS: return Tag::kAddress;
-    case GUMBO_TAG_CAPTION: return Tag::kCaption;
-    case GUMBO_TAG_TBODY: return Tag::kTbody;
-    case GUMBO_TAG_THEAD: return Tag::kThead;
-    case GUMBO_TAG_TFOOT: return Tag::kTfoot;
-    case GUMBO_TAG_FIELDSET: return Tag::kFieldset;
-    case GUMBO_TAG_DETAILS: return Tag::kDetails;
-    case GUMBO_TAG_MENU: return Tag::kMenu;
-    case GUMBO_TAG_BUTTON: return Tag::kButton;
-    case GUMBO_TAG_LABEL: return Tag::kLabel;
-    case GUMBO_TAG_HGROUP: return Tag::kH_Group;
-    default: return Tag::kOther;
-  }
+// "Has an element in scope" barrier sets (WHATWG 13.2.4.2).
+constexpr uint16_t kDefaultScope = kScopeBarrier;
+constexpr uint16_t kButtonScope = kScopeBarrier | kButtonBarrier;
+constexpr uint16_t kListItemScope = kScopeBarrier | kListBarrier;
+constexpr uint16_t kTableScope = kTableBarrier;
+
+// A footnote reference holds at most this much text ("[12]", "*", "a").
+constexpr size_t kMaxFootnoteText = 6;
+
+// <a rel="author">, a link to an author page, or itemprop="author".
+bool IsAuthorMark(const HtmlToken& t, const TagInfo& info, std::string_view itemprop) {
+  if (itemprop == "author") return true;
+  if (info.tag != Tag::kA) return false;
+  if (AsciiLower(t.Attr("rel")).find("author") != std::string::npos) return true;
+  // An author page: /author/<name>, or ?author=<id> as the only query
+  // parameter (with more parameters it filters an archive or a category).
+  const std::string href = AsciiLower(t.Attr("href"));
+  for (std::string_view p : {"/author/", "/authors/", "/by/"})
+    if (href.find(p) != std::string::npos) return true;
+  const size_t q = href.find("?author=");
+  return q != std::string::npos && href.find('&', q) == std::string::npos;
 }
 
-bool Dropped(GumboTag t) {
-  switch (t) {
-    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_NOSCRIPT:
-    case GUMBO_TAG_TEMPLATE: case GUMBO_TAG_SVG: case GUMBO_TAG_IFRAME:
-    case GUMBO_TAG_OBJECT: case GUMBO_TAG_INPUT: case GUMBO_TAG_SELECT:
-    case GUMBO_TAG_OPTION: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_BUTTON:
-    case GUMBO_TAG_HEAD: case GUMBO_TAG_MATH: case GUMBO_TAG_CANVAS:
-    case GUMBO_TAG_VIDEO: case GUMBO_TAG_AUDIO: case GUMBO_TAG_MAP:
-    case GUMBO_TAG_DATALIST: case GUMBO_TAG_OPTGROUP: case GUMBO_TAG_TITLE:
-    case GUMBO_TAG_META: case GUMBO_TAG_LINK: case GUMBO_TAG_BASE:
-    case GUMBO_TAG_LABEL:  // form labels ("Enter your email address")
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string_view Attr(const GumboElement& el, const char* name) {
-  const GumboAttribute* a = gumbo_get_attribute(&el.attributes, name);
-  return a ? std::string_view(a->value) : std::string_view();
-}
-
-// Appends the text under `n` to *out, stopping past `limit` bytes; sets
-// *in_page_link when an <a href="#..."> is inside.
-void ShortText(const GumboNode* n, std::string* out, bool* in_page_link, size_t limit) {
-  if (out->size() > limit) return;
-  if (n->type == GUMBO_NODE_TEXT) {
-    out->append(n->v.text.text);
-    return;
-  }
-  if (n->type != GUMBO_NODE_ELEMENT) return;
-  const GumboElement& el = n->v.element;
-  if (el.tag == GUMBO_TAG_A) {
-    const GumboAttribute* href = gumbo_get_attribute(&el.attributes, "href");
-    if (href && href->value[0] == '#') *in_page_link = true;
-  }
-  for (unsigned i = 0; i < el.children.length; ++i)
-    ShortText(static_cast<const GumboNode*>(el.children.data[i]), out, in_page_link, limit);
+bool IsHidden(const HtmlToken& t) {
+  if (t.attribute_count == 0) return false;
+  if (t.HasAttr("hidden")) return true;
+  if (AsciiLower(t.Attr("aria-hidden")) == "true") return true;
+  const std::string_view style = t.Attr("style");
+  if (style.empty()) return false;
+  std::string s;
+  s.reserve(style.size());
+  for (char c : style)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+      s.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+  return s.find("display:none") != std::string::npos ||
+         s.find("visibility:hidden") != std::string::npos;
 }
 
 // A footnote reference: <sup><a href="#fn1">1</a></sup>, "[2]", "*". Its
 // number would be glued to the sentence ("losing.1").
-bool IsFootnoteRef(const GumboNode* n) {
-  const GumboElement& el = n->v.element;
-  if (el.tag != GUMBO_TAG_SUP) return false;
-  std::string text;
-  bool link = false;
-  ShortText(n, &text, &link, 8);
-  if (!link || text.empty() || text.size() > 6) return false;
+bool IsFootnoteText(std::string_view text) {
+  if (text.empty() || text.size() > kMaxFootnoteText) return false;
   for (char c : text)
     if (!((c >= '0' && c <= '9') || c == '[' || c == ']' || c == '*' || c == ' ' ||
           (c >= 'a' && c <= 'z')))
@@ -126,43 +58,10 @@ bool IsFootnoteRef(const GumboNode* n) {
   return true;
 }
 
-// <a rel="author">, a link to an author page, or itemprop="author".
-bool IsAuthorMark(const GumboElement& el, std::string_view itemprop) {
-  if (itemprop == "author") return true;
-  if (el.tag != GUMBO_TAG_A) return false;
-  const std::string rel = AsciiLower(Attr(el, "rel"));
-  if (rel.find("author") != std::string::npos) return true;
-  // An author page: /author/<name>, or ?author=<id> as the only query
-  // parameter (with more parameters it filters an archive or a category).
-  const std::string href = AsciiLower(Attr(el, "href"));
-  for (std::string_view p : {"/author/", "/authors/", "/by/"})
-    if (href.find(p) != std::string::npos) return true;
-  const size_t q = href.find("?author=");
-  return q != std::string::npos && href.find('&', q) == std::string::npos;
-}
-
-bool HasAttr(const GumboElement& el, const char* name) {
-  return gumbo_get_attribute(&el.attributes, name) != nullptr;
-}
-
-bool IsHidden(const GumboElement& el) {
-  if (el.attributes.length == 0) return false;
-  if (HasAttr(el, "hidden")) return true;
-  std::string_view aria = Attr(el, "aria-hidden");
-  if (!aria.empty() && AsciiLower(aria) == "true") return true;
-  std::string_view style = Attr(el, "style");
-  if (!style.empty()) {
-    std::string s;
-    s.reserve(style.size());
-    for (char c : style) {
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-        s.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
-    }
-    if (s.find("display:none") != std::string::npos ||
-        s.find("visibility:hidden") != std::string::npos)
-      return true;
-  }
-  return false;
+bool IsAllSpace(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f') return false;
+  return true;
 }
 
 // Text that is nothing but markup, e.g. `<li id="omoqo"></li>` shown as
@@ -190,182 +89,497 @@ bool IsMarkupText(std::string_view t) {
   return any_tag;
 }
 
-std::string NodeText(const GumboNode* node) {
-  // Text of a small subtree (title): iterative to be safe.
-  std::string out;
-  std::vector<const GumboNode*> stack{node};
-  while (!stack.empty()) {
-    const GumboNode* n = stack.back();
-    stack.pop_back();
-    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
-        n->type == GUMBO_NODE_CDATA) {
-      out += n->v.text.text;
-    } else if (n->type == GUMBO_NODE_ELEMENT) {
-      const GumboVector& ch = n->v.element.children;
-      for (unsigned k = ch.length; k > 0; --k)
-        stack.push_back(static_cast<const GumboNode*>(ch.data[k - 1]));
+// An element on the stack of open elements.
+struct OpenElement {
+  const TagInfo* info;
+  std::string unknown_name;    // the name of an element not in the tag table
+  int32_t node = -1;           // where its content goes; -1: suppressed
+  bool owns_node = false;      // node was created for it (not flattened)
+  bool json_ld = false;        // <script type="application/ld+json">
+  bool in_page_link = false;   // <sup> holding an <a href="#...">
+  size_t times_mark = 0;       // head.times.size() when it opened
+  uint32_t formatting_id = 0;  // its entry in the active formatting list
+};
+
+// An entry of the list of active formatting elements: a formatting element
+// (a, b, font, ...) that a block start closed implicitly is re-opened
+// inside the next inline content, as browsers do, so that a caption inside
+// `<p><a><figure>` stays link text. info == nullptr is a marker (cells,
+// captions): re-opening never crosses one.
+struct ActiveFormatting {
+  const TagInfo* info = nullptr;
+  uint32_t id = 0;
+  bool open = false;  // on the stack of open elements
+  HtmlToken token;    // name and attributes, for the clone
+};
+
+// Entries of one name kept after the last marker (WHATWG "Noah's Ark"),
+// and entries overall.
+constexpr size_t kMaxSameFormatting = 3;
+constexpr size_t kMaxActiveFormatting = 16;
+// Blocks moved out of a link per document (each move walks the block's
+// subtree once; past this, links with blocks inside simply stay open).
+constexpr size_t kMaxMovedBlocks = 256;
+
+// Builds a Document from tokens with the WHATWG "in body" rules, simplified
+// as html_tags.h says. Content of dropped and (unless kept) hidden elements
+// is suppressed: its elements still open and close, but nothing reaches
+// the tree.
+class TreeBuilder {
+ public:
+  TreeBuilder(Document* doc, ParseOptions options) : doc_(doc), options_(options) {
+    doc_->nodes.emplace_back();
+    doc_->nodes[0].tag = Tag::kBody;
+    doc_->nodes[0].is_block = true;
+    stack_.push_back({&LookupTag("html"), {}, 0, true});
+  }
+
+  void Run(std::string_view html) {
+    HtmlTokenizer tokenizer(html);
+    HtmlToken token;
+    for (tokenizer.Next(&token); token.type != HtmlToken::Type::kEnd; tokenizer.Next(&token)) {
+      switch (token.type) {
+        case HtmlToken::Type::kStartTag: StartTag(token); break;
+        case HtmlToken::Type::kEndTag: EndTag(token); break;
+        case HtmlToken::Type::kText: Text(token.text); break;
+        case HtmlToken::Type::kEnd: break;
+      }
+    }
+    while (stack_.size() > 1) Pop();
+    for (int32_t h : h1_nodes_) doc_->head.h1.push_back(SubtreeText(*doc_, h));
+    for (int32_t a : author_nodes_) {
+      std::string text = SubtreeText(*doc_, a);
+      if (!text.empty() && text.size() <= 120) doc_->head.author_links.push_back(std::move(text));
     }
   }
-  return out;
-}
 
-struct Builder {
-  Document* doc;
-  ParseOptions options;
-  std::vector<int32_t> h1_nodes;
-  std::vector<int32_t> author_nodes;
-
-  void CollectHead(const GumboNode* node) {
-    const GumboElement& el = node->v.element;
-    switch (el.tag) {
-      case GUMBO_TAG_TITLE:
-        if (doc->head.title.empty()) doc->head.title = NodeText(node);
+ private:
+  void StartTag(const HtmlToken& t) {
+    const TagInfo& info = LookupTag(t.name);
+    CollectHead(t, info);
+    switch (info.rule) {
+      case TagRule::kHtml:
+        if (!seen_html_) {
+          std::string_view lang = t.Attr("lang");
+          if (lang.empty()) lang = t.Attr("xml:lang");
+          doc_->head.lang = std::string(lang);
+        }
+        seen_html_ = true;
+        return;
+      case TagRule::kBody:
+        if (TopIs("head")) Pop();
+        return;
+      case TagRule::kIgnored:
+        return;
+      case TagRule::kHead:
+        if (seen_head_ || doc_->nodes.size() > 1) return;
+        seen_head_ = true;
+        stack_.push_back({&info, {}, -1});
+        return;
+      default:
         break;
-      case GUMBO_TAG_META: {
-        std::string_view key = Attr(el, "property");
-        if (key.empty()) key = Attr(el, "name");
-        if (key.empty()) key = Attr(el, "itemprop");
-        if (key.empty()) key = Attr(el, "http-equiv");
-        std::string_view content = Attr(el, "content");
-        if (!key.empty() && !content.empty())
-          doc->head.meta.emplace_back(AsciiLower(key), std::string(content));
+    }
+    if (TopIs("head") && !info.Has(kHeadContent)) Pop();  // implied </head>
+    CloseImplied(info);
+    if (!info.Has(kSpecial) || info.Has(kVoidElement)) ReopenFormatting();
+
+    const int32_t parent = stack_.back().node;
+    bool suppressed = parent < 0 || info.Has(kDroppedElement);
+    if (!suppressed && !options_.keep_hidden && IsHidden(t)) {
+      ++doc_->removed_hidden;
+      suppressed = true;
+    }
+    OpenElement open{&info, {}, -1};
+    if (!suppressed) {
+      open.node = AddElement(t, info, parent);
+      open.owns_node = open.node != parent;
+    }
+    if (info.Has(kVoidElement)) return;
+    if (info.name.empty()) open.unknown_name = t.name;
+    if (info.name == "script" && ContainsAsciiCaseless(t.Attr("type"), "ld+json")) {
+      doc_->head.json_ld.emplace_back();
+      open.json_ld = true;
+    }
+    open.times_mark = doc_->head.times.size();
+    if (info.Has(kFormatting)) open.formatting_id = AddFormatting(info, t);
+    const bool marker = IsMarkerElement(info);
+    stack_.push_back(std::move(open));
+    if (marker) active_.push_back({});
+  }
+
+  void EndTag(const HtmlToken& t) {
+    const TagInfo& info = LookupTag(t.name);
+    auto same = [&](const OpenElement& e) { return Matches(e, info, t.name); };
+    int index = -1;
+    switch (info.rule) {
+      case TagRule::kHtml: case TagRule::kBody: case TagRule::kIgnored:
+        return;
+      case TagRule::kHead:
+        if (TopIs("head")) Pop();
+        return;
+      case TagRule::kBr:
+        StartTag(t);  // </br> is <br>
+        return;
+      case TagRule::kP:
+        index = FindInScope(same, kButtonScope);
+        break;
+      case TagRule::kListItem:
+        index = FindInScope(same, kListItemScope);
+        break;
+      case TagRule::kHeading:
+        index = FindInScope([](const OpenElement& e) { return e.info->rule == TagRule::kHeading; },
+                            kDefaultScope);
+        break;
+      case TagRule::kCell: case TagRule::kRow: case TagRule::kSection: case TagRule::kTable:
+        index = FindInScope(same, kTableScope);
+        break;
+      default:
+        if (info.Has(kSpecial)) {
+          index = FindInScope(same, kDefaultScope);
+        } else if (info.Has(kFormatting)) {
+          // An inline end tag never closes a block opened inside it: the
+          // block keeps its text together (browsers re-open the inline
+          // element inside the block instead).
+          if (ForgetFormatting(info, t.name)) CloseFormatting(FindInScope(same, kDefaultScope));
+          return;
+        } else {
+          index = FindAboveSpecial(same);
+        }
+        break;
+    }
+    if (index > 0) PopTo(static_cast<size_t>(index));
+  }
+
+  void Text(const std::string& text) {
+    if (TopIs("head")) {
+      if (IsAllSpace(text)) return;
+      Pop();  // text ends the head
+    }
+    if (stack_.back().node >= 0) ReopenFormatting();
+    OpenElement& top = stack_.back();
+    if (top.node < 0) {
+      if (top.info->name == "title" && doc_->head.title.empty()) doc_->head.title = text;
+      if (top.json_ld) doc_->head.json_ld.back() += text;
+      return;
+    }
+    if (text.find('<') != std::string::npos && IsMarkupText(text)) {
+      ++doc_->removed_junk;
+      return;
+    }
+    Node& parent = doc_->nodes[top.node];
+    if (!parent.children.empty()) {
+      Node& last = doc_->nodes[parent.children.back()];
+      if (last.tag == Tag::kText) {
+        last.text += text;
+        return;
+      }
+    }
+    const int32_t idx = static_cast<int32_t>(doc_->nodes.size());
+    const int32_t parent_index = top.node;
+    const int32_t depth = parent.depth + 1;
+    parent.children.push_back(idx);
+    Node& tn = doc_->nodes.emplace_back();
+    tn.tag = Tag::kText;
+    tn.parent = parent_index;
+    tn.depth = depth;
+    tn.text = text;
+  }
+
+  // Implied end tags a start tag causes.
+  void CloseImplied(const TagInfo& info) {
+    auto rule_is = [](TagRule r) { return [r](const OpenElement& e) { return e.info->rule == r; }; };
+    switch (info.rule) {
+      case TagRule::kListItem: case TagRule::kDefItem: {
+        for (size_t i = stack_.size() - 1; i > 0; --i) {
+          const TagInfo& e = *stack_[i].info;
+          if (e.rule == info.rule) {
+            PopTo(i);
+            break;
+          }
+          if (e.Has(kSpecial) && e.name != "address" && e.name != "div" && e.name != "p") break;
+        }
         break;
       }
-      case GUMBO_TAG_LINK: {
-        std::string rel = AsciiLower(Attr(el, "rel"));
-        if (rel == "canonical" && doc->head.canonical.empty())
-          doc->head.canonical = std::string(Attr(el, "href"));
+      case TagRule::kCell:
+        PopToFound(FindInScope(rule_is(TagRule::kCell), kTableScope));
+        break;
+      case TagRule::kRow: {
+        int i = FindInScope(rule_is(TagRule::kRow), kTableScope);
+        if (i < 0) i = FindInScope(rule_is(TagRule::kCell), kTableScope);
+        PopToFound(i);
         break;
       }
-      case GUMBO_TAG_SCRIPT:
-        if (ContainsAsciiCaseless(Attr(el, "type"), "ld+json"))
-          doc->head.json_ld.push_back(NodeText(node));
+      case TagRule::kSection: {
+        int i = FindInScope(rule_is(TagRule::kSection), kTableScope);
+        if (i < 0) i = FindInScope(rule_is(TagRule::kRow), kTableScope);
+        if (i < 0) i = FindInScope(rule_is(TagRule::kCell), kTableScope);
+        PopToFound(i);
+        break;
+      }
+      case TagRule::kAnchor:
+        if (ForgetFormatting(info, info.name))
+          CloseFormatting(FindInScope(rule_is(TagRule::kAnchor), kDefaultScope));
+        break;
+      case TagRule::kOption:
+        if (stack_.back().info->rule == TagRule::kOption) Pop();
         break;
       default:
         break;
     }
+    if (info.Has(kClosesP))
+      PopToFound(FindInScope(rule_is(TagRule::kP), kButtonScope));
+    if (info.rule == TagRule::kHeading && stack_.back().info->rule == TagRule::kHeading) Pop();
   }
 
-  void Build(const GumboNode* root) {
-    doc->nodes.emplace_back();
-    doc->nodes[0].tag = Tag::kBody;
-    doc->nodes[0].is_block = true;
-    if (root->type == GUMBO_NODE_ELEMENT) {
-      std::string_view lang = Attr(root->v.element, "lang");
-      if (lang.empty()) lang = Attr(root->v.element, "xml:lang");
-      doc->head.lang = std::string(lang);
+  // Creates the node of an element under `parent`; returns `parent` when
+  // nesting is already kMaxTreeDepth deep (the element is flattened).
+  // A re-opened formatting element (`clone`) adds no author mark or h1.
+  int32_t AddElement(const HtmlToken& t, const TagInfo& info, int32_t parent,
+                     bool clone = false) {
+    const int32_t depth = doc_->nodes[parent].depth + 1;
+    if (depth >= kMaxTreeDepth) return parent;
+    const int32_t idx = static_cast<int32_t>(doc_->nodes.size());
+    Node en;
+    en.tag = info.tag;
+    en.parent = parent;
+    en.depth = depth;
+    en.is_block = IsBlockTag(en.tag);
+    if (t.attribute_count > 0) {
+      const std::string_view id = t.Attr("id");
+      const std::string_view cls = t.Attr("class");
+      if (!id.empty() || !cls.empty()) {
+        en.hint = AsciiLower(id);
+        en.hint.push_back(' ');
+        en.hint += AsciiLower(cls);
+      }
+      const std::string_view ip = t.Attr("itemprop");
+      if (!ip.empty()) en.itemprop = AsciiLower(ip);
+      if (info.tag == Tag::kTime) {
+        const std::string_view dt = t.Attr("datetime");
+        if (!dt.empty()) {
+          en.datetime = std::string(dt);
+          doc_->head.times.push_back(en.datetime);
+        }
+      }
+      if (info.tag == Tag::kA && t.Attr("href").starts_with("#")) MarkInPageLink();
     }
-    struct Item {
-      const GumboNode* node;
-      int32_t parent;
-      int32_t depth;
-      bool in_head;
-    };
-    std::vector<Item> stack;
-    auto push_children = [&](const GumboNode* n, int32_t parent, int32_t depth,
-                             bool in_head) {
-      const GumboVector& ch = n->v.element.children;
-      for (unsigned k = ch.length; k > 0; --k)
-        stack.push_back({static_cast<const GumboNode*>(ch.data[k - 1]), parent,
-                         depth, in_head});
-    };
-    if (root->type == GUMBO_NODE_ELEMENT) push_children(root, 0, 1, false);
-    while (!stack.empty()) {
-      Item it = stack.back();
-      stack.pop_back();
-      const GumboNode* n = it.node;
-      if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
-          n->type == GUMBO_NODE_CDATA) {
-        if (it.in_head) continue;
-        std::string_view t = n->v.text.text;
-        if (n->type == GUMBO_NODE_TEXT && t.find('<') != std::string_view::npos &&
-            IsMarkupText(t)) {
-          ++doc->removed_junk;
-          continue;
-        }
-        // Merge with a preceding text sibling.
-        Node& parent = doc->nodes[it.parent];
-        if (!parent.children.empty()) {
-          Node& last = doc->nodes[parent.children.back()];
-          if (last.tag == Tag::kText) {
-            last.text.append(t);
-            continue;
-          }
-        }
-        int32_t idx = static_cast<int32_t>(doc->nodes.size());
-        Node tn;
-        tn.tag = Tag::kText;
-        tn.parent = it.parent;
-        tn.depth = it.depth;
-        tn.text = std::string(t);
-        doc->nodes.push_back(std::move(tn));
-        doc->nodes[it.parent].children.push_back(idx);
-        continue;
-      }
-      if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE)
-        continue;
-      const GumboElement& el = n->v.element;
-      CollectHead(n);
-      if (el.tag == GUMBO_TAG_HEAD) {
-        push_children(n, it.parent, it.depth, true);
-        continue;
-      }
-      if (it.in_head) {
-        // Elements misplaced in head still count for metadata only.
-        push_children(n, it.parent, it.depth, true);
-        continue;
-      }
-      if (Dropped(el.tag) || IsFootnoteRef(n)) continue;
-      if (!options.keep_hidden && IsHidden(el)) {
-        ++doc->removed_hidden;
-        continue;
-      }
-      if (el.tag == GUMBO_TAG_BODY || el.tag == GUMBO_TAG_HTML) {
-        push_children(n, it.parent, it.depth, false);
-        continue;
-      }
-      if (it.depth >= kMaxTreeDepth) {
-        // Flatten: children go to the capped ancestor. Keep a line break
-        // for block-level elements.
-        push_children(n, it.parent, it.depth, false);
-        continue;
-      }
-      int32_t idx = static_cast<int32_t>(doc->nodes.size());
-      Node en;
-      en.tag = MapTag(el.tag);
-      en.parent = it.parent;
-      en.depth = it.depth;
-      en.is_block = IsBlockTag(en.tag);
-      if (el.attributes.length > 0) {
-        std::string_view id = Attr(el, "id");
-        std::string_view cls = Attr(el, "class");
-        if (!id.empty() || !cls.empty()) {
-          en.hint = AsciiLower(id);
-          en.hint.push_back(' ');
-          en.hint += AsciiLower(cls);
-        }
-        std::string_view ip = Attr(el, "itemprop");
-        if (!ip.empty()) en.itemprop = AsciiLower(ip);
-        if (el.tag == GUMBO_TAG_TIME) {
-          std::string_view dt = Attr(el, "datetime");
-          if (!dt.empty()) {
-            en.datetime = std::string(dt);
-            doc->head.times.push_back(en.datetime);
-          }
-        }
-      }
-      if (IsAuthorMark(el, en.itemprop)) author_nodes.push_back(idx);
-      doc->nodes.push_back(std::move(en));
-      doc->nodes[it.parent].children.push_back(idx);
-      if (el.tag == GUMBO_TAG_H1) h1_nodes.push_back(idx);
-      push_children(n, idx, it.depth + 1, false);
-    }
-    for (int32_t h : h1_nodes) doc->head.h1.push_back(SubtreeText(*doc, h));
-    for (int32_t a : author_nodes) {
-      std::string text = SubtreeText(*doc, a);
-      if (!text.empty() && text.size() <= 120) doc->head.author_links.push_back(std::move(text));
+    if (!clone && IsAuthorMark(t, info, en.itemprop)) author_nodes_.push_back(idx);
+    if (info.tag == Tag::kH1) h1_nodes_.push_back(idx);
+    doc_->nodes.push_back(std::move(en));
+    doc_->nodes[parent].children.push_back(idx);
+    return idx;
+  }
+
+  void CollectHead(const HtmlToken& t, const TagInfo& info) {
+    if (info.name == "meta") {
+      std::string_view key = t.Attr("property");
+      if (key.empty()) key = t.Attr("name");
+      if (key.empty()) key = t.Attr("itemprop");
+      if (key.empty()) key = t.Attr("http-equiv");
+      const std::string_view content = t.Attr("content");
+      if (!key.empty() && !content.empty())
+        doc_->head.meta.emplace_back(AsciiLower(key), std::string(content));
+    } else if (info.name == "link") {
+      if (doc_->head.canonical.empty() && AsciiLower(t.Attr("rel")) == "canonical")
+        doc_->head.canonical = std::string(t.Attr("href"));
     }
   }
+
+  void MarkInPageLink() {
+    for (size_t i = stack_.size(); i-- > 1;)
+      if (stack_[i].info->name == "sup") {
+        stack_[i].in_page_link = true;
+        return;
+      }
+  }
+
+  bool Matches(const OpenElement& e, const TagInfo& info, std::string_view name) const {
+    return e.info == &info && (!info.name.empty() || e.unknown_name == name);
+  }
+
+  bool TopIs(std::string_view name) const { return stack_.back().info->name == name; }
+
+  // Index of the nearest open element satisfying `pred` before one whose
+  // flags hit `barriers`; -1 if none.
+  template <typename Pred>
+  int FindInScope(Pred pred, uint16_t barriers) const {
+    for (size_t i = stack_.size(); i-- > 0;) {
+      if (pred(stack_[i])) return static_cast<int>(i);
+      if (stack_[i].info->flags & barriers) return -1;
+    }
+    return -1;
+  }
+
+  // "Any other end tag": the nearest match with no special element above it.
+  template <typename Pred>
+  int FindAboveSpecial(Pred pred) const {
+    for (size_t i = stack_.size(); i-- > 1;) {
+      if (pred(stack_[i])) return static_cast<int>(i);
+      if (stack_[i].info->Has(kSpecial)) return -1;
+    }
+    return -1;
+  }
+
+  // Closes the formatting element at stack_[index]. With a block opened
+  // inside it, the block stays open: for a link, the block moves out of it
+  // to its parent (what the WHATWG adoption agency does to the text that
+  // follows: it is no longer link text); other formatting elements just
+  // stay open (they change no text).
+  void CloseFormatting(int index) {
+    if (index <= 0) return;
+    size_t block = static_cast<size_t>(index) + 1;
+    while (block < stack_.size() && !stack_[block].info->Has(kSpecial)) ++block;
+    if (block == stack_.size()) {
+      PopTo(static_cast<size_t>(index));
+      return;
+    }
+    if (stack_[static_cast<size_t>(index)].info->tag != Tag::kA ||
+        moved_blocks_ >= kMaxMovedBlocks)
+      return;
+    const int32_t new_parent = stack_[static_cast<size_t>(index) - 1].node;
+    const int32_t moved = stack_[block].node;
+    if (new_parent >= 0 && moved >= 0 && stack_[block].owns_node) {
+      ++moved_blocks_;
+      Node& old_parent = doc_->nodes[doc_->nodes[moved].parent];
+      if (!old_parent.children.empty() && old_parent.children.back() == moved) {
+        // Everything added since the block opened is inside it: nodes
+        // [moved, end) are its subtree.
+        old_parent.children.pop_back();
+        doc_->nodes[new_parent].children.push_back(moved);
+        doc_->nodes[moved].parent = new_parent;
+        const int32_t shift = doc_->nodes[moved].depth - (doc_->nodes[new_parent].depth + 1);
+        for (size_t k = static_cast<size_t>(moved); k < doc_->nodes.size(); ++k)
+          doc_->nodes[k].depth -= shift;
+      }
+    }
+    // The link and the inline elements between it and the block leave the
+    // stack; the block and what is above it stay.
+    for (size_t k = static_cast<size_t>(index); k < block; ++k)
+      for (ActiveFormatting& f : active_)
+        if (f.id == stack_[k].formatting_id) f.open = false;
+    stack_.erase(stack_.begin() + index, stack_.begin() + static_cast<std::ptrdiff_t>(block));
+  }
+
+  void PopToFound(int index) {
+    if (index > 0) PopTo(static_cast<size_t>(index));
+  }
+
+  // Pops stack_[index] and everything above it.
+  void PopTo(size_t index) {
+    while (stack_.size() > index && stack_.size() > 1) Pop();
+  }
+
+  void Pop() {
+    const OpenElement& e = stack_.back();
+    if (e.in_page_link && e.owns_node) DropIfFootnote(e);
+    if (e.formatting_id != 0)
+      for (ActiveFormatting& f : active_)
+        if (f.id == e.formatting_id) f.open = false;
+    if (IsMarkerElement(*e.info)) ClearFormattingToMarker();
+    stack_.pop_back();
+  }
+
+  static bool IsMarkerElement(const TagInfo& info) {
+    return info.Has(kScopeBarrier) && info.name != "html" && info.name != "table";
+  }
+
+  // Index in active_ just past the last marker.
+  size_t FormattingStart() const {
+    for (size_t i = active_.size(); i-- > 0;)
+      if (active_[i].info == nullptr) return i + 1;
+    return 0;
+  }
+
+  uint32_t AddFormatting(const TagInfo& info, const HtmlToken& t) {
+    const size_t start = FormattingStart();
+    size_t same = 0;
+    for (size_t i = start; i < active_.size(); ++i) same += active_[i].info == &info;
+    if (same >= kMaxSameFormatting) {
+      for (size_t i = start; i < active_.size(); ++i)
+        if (active_[i].info == &info) {
+          active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
+          break;
+        }
+    }
+    if (active_.size() - start >= kMaxActiveFormatting)
+      active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(start));
+    ActiveFormatting& f = active_.emplace_back();
+    f.info = &info;
+    f.id = ++next_formatting_id_;
+    f.open = true;
+    f.token.name = t.name;
+    f.token.attributes.assign(t.attributes.begin(),
+                              t.attributes.begin() + static_cast<std::ptrdiff_t>(t.attribute_count));
+    f.token.attribute_count = t.attribute_count;
+    return f.id;
+  }
+
+  // Removes the latest entry for `info` after the last marker. False when
+  // it was there but no longer open (its end tag then has nothing to close).
+  bool ForgetFormatting(const TagInfo& info, std::string_view name) {
+    for (size_t i = active_.size(); i-- > FormattingStart();) {
+      if (active_[i].info != &info || active_[i].token.name != name) continue;
+      const bool open = active_[i].open;
+      active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
+      return open;
+    }
+    return true;
+  }
+
+  void ClearFormattingToMarker() {
+    while (!active_.empty()) {
+      const bool marker = active_.back().info == nullptr;
+      active_.pop_back();
+      if (marker) return;
+    }
+  }
+
+  // Re-opens, in order, the formatting elements a block closed implicitly.
+  void ReopenFormatting() {
+    for (size_t i = FormattingStart(); i < active_.size(); ++i) {
+      if (active_[i].open) continue;
+      const int32_t parent = stack_.back().node;
+      if (parent < 0) return;
+      ActiveFormatting& f = active_[i];
+      OpenElement open{f.info, {}, -1};
+      open.node = AddElement(f.token, *f.info, parent, /*clone=*/true);
+      open.owns_node = open.node != parent;
+      open.formatting_id = f.id;
+      open.times_mark = doc_->head.times.size();
+      f.open = true;
+      stack_.push_back(std::move(open));
+    }
+  }
+
+  // A closing <sup> that is a footnote reference leaves the tree: it and
+  // its descendants are the last nodes added.
+  void DropIfFootnote(const OpenElement& e) {
+    std::string text;
+    for (size_t i = static_cast<size_t>(e.node); i < doc_->nodes.size(); ++i) {
+      if (doc_->nodes[i].tag == Tag::kText) text += doc_->nodes[i].text;
+      if (text.size() > kMaxFootnoteText) return;
+    }
+    if (!IsFootnoteText(text)) return;
+    const int32_t idx = e.node;
+    Node& parent = doc_->nodes[doc_->nodes[idx].parent];
+    if (parent.children.empty() || parent.children.back() != idx) return;
+    parent.children.pop_back();
+    doc_->nodes.resize(static_cast<size_t>(idx));
+    std::erase_if(h1_nodes_, [idx](int32_t n) { return n >= idx; });
+    std::erase_if(author_nodes_, [idx](int32_t n) { return n >= idx; });
+    doc_->head.times.resize(std::min(doc_->head.times.size(), e.times_mark));
+  }
+
+  Document* doc_;
+  ParseOptions options_;
+  std::vector<OpenElement> stack_;
+  std::vector<int32_t> h1_nodes_;
+  std::vector<int32_t> author_nodes_;
+  bool seen_html_ = false;
+  bool seen_head_ = false;
+  std::vector<ActiveFormatting> active_;
+  uint32_t next_formatting_id_ = 0;
+  size_t moved_blocks_ = 0;
 };
 
 void AppendText(const Document& doc, int32_t index, std::string* out) {
@@ -414,20 +628,7 @@ std::string_view Document::Meta(std::string_view key) const {
 
 Document ParseDocument(std::string_view utf8_html, ParseOptions parse_options) {
   Document doc;
-  GumboOptions options = kGumboDefaultOptions;
-  options.max_errors = 0;
-  options.stop_on_first_error = false;
-  GumboOutput* output = gumbo_parse_with_options(
-      &options, utf8_html.data(), utf8_html.size());
-  Builder builder{&doc, parse_options, {}, {}};
-  if (output != nullptr) {
-    builder.Build(output->root);
-    gumbo_destroy_output(&options, output);
-  } else {
-    doc.nodes.emplace_back();
-    doc.nodes[0].tag = Tag::kBody;
-    doc.nodes[0].is_block = true;
-  }
+  TreeBuilder(&doc, parse_options).Run(utf8_html);
   return doc;
 }
 

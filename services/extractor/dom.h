@@ -1,8 +1,13 @@
-// A compact, parser-independent document tree built from gumbo's output.
+// A compact document tree, built straight from HtmlTokenizer's tokens.
 //
-// ParseDocument parses UTF-8 HTML with gumbo and copies what the extractor
-// needs into a flat arena (Document::nodes, index 0 = <body> or the root),
-// dropping on the way everything that is never article text:
+// ParseDocument tokenizes UTF-8 HTML (html_tokenizer.h) and builds the tree
+// with the WHATWG "in body" rules, simplified (html_tags.h says how: implied
+// end tags for p/li/dd/dt/cells/rows/headings, scopes, formatting elements
+// re-opened inside the next block, a block moved out of a link whose end
+// tag comes while the block is open; no foster parenting, no implied
+// <tbody>). Only what the extractor needs goes into a flat arena
+// (Document::nodes, index 0 = <body> or the root), dropping on the way
+// everything that is never article text:
 //   - script, style, noscript, template, svg, iframe, object, form controls
 //     (input, select, option, textarea, button, label), comments, footnote
 //     references (<sup><a href="#fn1">1</a></sup>);
@@ -13,8 +18,8 @@
 // <head> data (title, meta, link rel=canonical, JSON-LD, html lang) is
 // collected into Document::head. Nesting deeper than kMaxTreeDepth is
 // flattened into the deepest allowed ancestor, so every later pass can
-// recurse safely. Gumbo types never leave dom.cc.
-// Thread-safe: no shared state.
+// recurse safely. Linear in the input except for a bounded number of
+// block moves (kMaxMovedBlocks). Thread-safe: no shared state.
 #pragma once
 
 #include <cstdint>

@@ -5,7 +5,8 @@
 //   gate       screen the input (size, empty, declared non-HTML, binary)
 //   decode     charset (BOM > HTTP > meta > uchardet > UTF-8) and prefilter
 //              (scripts, styles, comments cut; JSON-LD kept)
-//   dom        gumbo parse into a flat tree; hidden and junk markup dropped
+//   dom        tokenize + build a flat tree (html_tokenizer, html_tags);
+//              hidden and junk markup dropped
 //   json_ld    structured data the page declares about itself
 //   title      headline from an ordered source table
 //   body       segment into blocks -> score -> select (content.h) ->

@@ -83,7 +83,7 @@ inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == 
 
 // Appends the start tag html[lt, end) keeping only kKeptAttributes, at most
 // kMaxKeptAttributes of them and kMaxAttributeBytes of each value (a tag
-// with half a million attributes costs gumbo minutes; here it is one linear
+// with half a million attributes cost gumbo minutes; here it is one linear
 // scan). Counts the attributes dropped.
 void AppendStartTag(std::string_view html, size_t lt, size_t name_end, size_t end,
                     std::string* out, PrefilterStats* st) {

@@ -64,5 +64,75 @@ TEST(DomTest, FlattensDeepNesting) {
   EXPECT_NE(SubtreeText(doc, 0).find("deep"), std::string::npos);
 }
 
+// The tree under the root as "tag(child child)", text as 'text'.
+std::string Shape(const Document& doc, int32_t index = 0) {
+  static const std::pair<Tag, const char*> kNames[] = {
+      {Tag::kP, "p"},       {Tag::kDiv, "div"},         {Tag::kA, "a"},
+      {Tag::kLi, "li"},     {Tag::kUl, "ul"},           {Tag::kTd, "td"},
+      {Tag::kTr, "tr"},     {Tag::kTable, "table"},     {Tag::kFigure, "figure"},
+      {Tag::kB, "b"},       {Tag::kFigcaption, "figcaption"}, {Tag::kH1, "h1"},
+      {Tag::kH2, "h2"},     {Tag::kSpan, "span"},       {Tag::kBody, "body"}};
+  const Node& n = doc.nodes[index];
+  if (n.tag == Tag::kText) return "'" + n.text + "'";
+  std::string name = "x";
+  for (const auto& [t, s] : kNames)
+    if (t == n.tag) name = s;
+  if (n.children.empty()) return name;
+  std::string out = name + "(";
+  for (size_t i = 0; i < n.children.size(); ++i) {
+    if (i > 0) out += " ";
+    out += Shape(doc, n.children[i]);
+  }
+  return out + ")";
+}
+
+std::string ShapeOf(std::string_view html) { return Shape(ParseDocument(html)); }
+
+TEST(DomTest, ImpliedEndTags) {
+  EXPECT_EQ(ShapeOf("<p>a<p>b<div>c</div>"), "body(p('a') p('b') div('c'))");
+  EXPECT_EQ(ShapeOf("<ul><li>a<li>b<ul><li>c</ul><li>d</ul>"),
+            "body(ul(li('a') li('b' ul(li('c'))) li('d')))");
+  EXPECT_EQ(ShapeOf("<table><tr><td>a<td>b<tr><td>c</table>x"),
+            "body(table(tr(td('a') td('b')) tr(td('c'))) 'x')");
+  EXPECT_EQ(ShapeOf("<h1>a<h2>b</h1>c"), "body(h1('a') h2('b') 'c')");
+  // An end tag with nothing to close is ignored; </br> is <br>.
+  EXPECT_EQ(ShapeOf("<div>a</span></p>b</div>"), "body(div('ab'))");
+  EXPECT_EQ(ShapeOf("a</br>b"), "body('a' x 'b')");
+}
+
+TEST(DomTest, NoHeadOrBodyTags) {
+  Document doc = ParseDocument("<title>T</title><meta name=author content=A><p>text</p>");
+  EXPECT_EQ(doc.head.title, "T");
+  EXPECT_EQ(doc.Meta("author"), "A");
+  EXPECT_EQ(Shape(doc), "body(p('text'))");
+  // Text in an unclosed head starts the body.
+  EXPECT_EQ(ShapeOf("<html><head><title>T</title>loose<p>x"), "body('loose' p('x'))");
+}
+
+TEST(DomTest, FormattingReopenedInsideBlocks) {
+  // <figure> closes the <p>; the open link re-opens inside the figure, so the
+  // caption stays link text, as in a browser.
+  EXPECT_EQ(ShapeOf("<p><a href=/x><figure><figcaption>cap</figcaption></figure></a></p>"),
+            "body(p(a) figure(figcaption(a('cap'))))");
+  // An inline end tag does not close the block opened inside it.
+  EXPECT_EQ(ShapeOf("<b><p>x</b>y</p>"), "body(b(p('xy')))");
+}
+
+TEST(DomTest, LinkClosedAroundABlockLetsTheBlockOut) {
+  // </a> with a block open inside the link: the block moves out of it and
+  // the text after the end tag is no link text.
+  EXPECT_EQ(ShapeOf("<div><a href=/x>link<div>block</a>after</div></div>"),
+            "body(div(a('link') div('blockafter')))");
+  // An unclosed link re-opens in the next list item, as in a browser, until
+  // the next link closes it.
+  EXPECT_EQ(ShapeOf("<ul><li><a href=#>reply<li><p>text<a href=/y>y</a>more</ul>"),
+            "body(ul(li(a('reply')) li(p(a('text') a('y') 'more'))))");
+}
+
+TEST(DomTest, DropsFootnoteReferences) {
+  EXPECT_EQ(ShapeOf("<p>losing<sup><a href=\"#fn1\">1</a></sup>.</p>"), "body(p('losing.'))");
+  EXPECT_EQ(ShapeOf("<p>E = mc<sup>2</sup></p>"), "body(p('E = mc' x('2')))");
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor

@@ -1,5 +1,5 @@
 // libFuzzer target over the whole extractor: charset detection and
-// decoding, prefilter, gumbo parse, content selection, metadata.
+// decoding, prefilter, tokenizer + tree builder, content selection, metadata.
 // Built only with -DCRAWLSTREAM_BUILD_FUZZ=ON and clang; the ctest
 // `extractor_fuzz_60s` runs it for 60 s seeded with the HTML fixtures.
 #include <cstddef>
