@@ -194,7 +194,7 @@ bool HasContentToken(std::string_view hint) {
 Strength NegativeStrength(const Node& n) {
   if (n.tag == Tag::kNav || n.tag == Tag::kAside || n.tag == Tag::kFooter)
     return kStrong;
-  if (n.hint.empty() || n.itemprop == "articlebody") return kNone;
+  if (n.hint.empty() || n.article_body) return kNone;
   if (HasContentToken(n.hint)) return kNone;
   return HasNegativeWord(n.hint);
 }
@@ -212,7 +212,7 @@ constexpr size_t kStampZoneBlocks = 6;
 constexpr uint32_t kMaxDateStampTokens = 8;
 
 double Boost(const Node& n, Strength negative) {
-  if (n.itemprop == "articlebody") return 1.6;
+  if (n.article_body) return 1.6;
   if (negative != kNone) return 0.3;
   double b = 1.0;
   if (n.tag == Tag::kArticle) b = 1.25;
@@ -614,7 +614,7 @@ ElementStats MeasureElements(const Document& doc, const std::vector<TextBlock>& 
   st.marker_prose.assign(n, 0.0);
   for (size_t k = n; k > 0; --k) {
     const Node& node = doc.nodes[k - 1];
-    if (node.tag == Tag::kArticle || node.tag == Tag::kMain || node.itemprop == "articlebody")
+    if (node.tag == Tag::kArticle || node.tag == Tag::kMain || node.article_body)
       st.marker_prose[k - 1] = std::max(st.marker_prose[k - 1], st.prose[k - 1]);
     if (node.parent >= 0)
       st.marker_prose[node.parent] = std::max(st.marker_prose[node.parent], st.marker_prose[k - 1]);

@@ -118,7 +118,7 @@ struct ActiveFormatting {
 constexpr size_t kMaxSameFormatting = 3;
 constexpr size_t kMaxActiveFormatting = 16;
 // Blocks moved out of a link per document (each move walks the block's
-// subtree once; past this, links with blocks inside simply stay open).
+// subtree once; past this, the block stays inside the link in the tree).
 constexpr size_t kMaxMovedBlocks = 256;
 
 // Builds a Document from tokens with the WHATWG "in body" rules, simplified
@@ -135,6 +135,11 @@ class TreeBuilder {
   }
 
   void Run(std::string_view html) {
+    // About one node per '<' (an element per start tag, a text node per
+    // end tag at most): usually one allocation for the arena instead of
+    // doublings that briefly hold it twice.
+    const auto tags = static_cast<size_t>(std::count(html.begin(), html.end(), '<'));
+    doc_->nodes.reserve(std::min(tags, 2 * kMaxElements) + 2);
     HtmlTokenizer tokenizer(html);
     HtmlToken token;
     for (tokenizer.Next(&token); token.type != HtmlToken::Type::kEnd; tokenizer.Next(&token)) {
@@ -338,12 +343,18 @@ class TreeBuilder {
                      bool clone = false) {
     const int32_t depth = doc_->nodes[parent].depth + 1;
     if (depth >= kMaxTreeDepth) return parent;
+    if (elements_ >= kMaxElements) {
+      ++doc_->elements_capped;
+      return parent;
+    }
+    ++elements_;
     const int32_t idx = static_cast<int32_t>(doc_->nodes.size());
     Node en;
     en.tag = info.tag;
     en.parent = parent;
     en.depth = depth;
     en.is_block = IsBlockTag(en.tag);
+    std::string itemprop;
     if (t.attribute_count > 0) {
       const std::string_view id = t.Attr("id");
       const std::string_view cls = t.Attr("class");
@@ -352,18 +363,15 @@ class TreeBuilder {
         en.hint.push_back(' ');
         en.hint += AsciiLower(cls);
       }
-      const std::string_view ip = t.Attr("itemprop");
-      if (!ip.empty()) en.itemprop = AsciiLower(ip);
+      itemprop = AsciiLower(t.Attr("itemprop"));
+      en.article_body = itemprop == "articlebody";
       if (info.tag == Tag::kTime) {
         const std::string_view dt = t.Attr("datetime");
-        if (!dt.empty()) {
-          en.datetime = std::string(dt);
-          doc_->head.times.push_back(en.datetime);
-        }
+        if (!dt.empty()) doc_->head.times.emplace_back(dt);
       }
       if (info.tag == Tag::kA && t.Attr("href").starts_with("#")) MarkInPageLink();
     }
-    if (!clone && IsAuthorMark(t, info, en.itemprop)) author_nodes_.push_back(idx);
+    if (!clone && IsAuthorMark(t, info, itemprop)) author_nodes_.push_back(idx);
     if (info.tag == Tag::kH1) h1_nodes_.push_back(idx);
     doc_->nodes.push_back(std::move(en));
     doc_->nodes[parent].children.push_back(idx);
@@ -421,10 +429,11 @@ class TreeBuilder {
   }
 
   // Closes the formatting element at stack_[index]. With a block opened
-  // inside it, the block stays open: for a link, the block moves out of it
-  // to its parent (what the WHATWG adoption agency does to the text that
-  // follows: it is no longer link text); other formatting elements just
-  // stay open (they change no text).
+  // inside it, the block stays open and the formatting element (with the
+  // inline elements between) leaves the stack, so that what follows is
+  // outside it and misnesting cannot deepen the stack. For a link the
+  // block also moves out of it in the tree, to the link's parent (what the
+  // WHATWG adoption agency does: the text that follows is no link text).
   void CloseFormatting(int index) {
     if (index <= 0) return;
     size_t block = static_cast<size_t>(index) + 1;
@@ -433,12 +442,11 @@ class TreeBuilder {
       PopTo(static_cast<size_t>(index));
       return;
     }
-    if (stack_[static_cast<size_t>(index)].info->tag != Tag::kA ||
-        moved_blocks_ >= kMaxMovedBlocks)
-      return;
+    const bool link = stack_[static_cast<size_t>(index)].info->tag == Tag::kA;
     const int32_t new_parent = stack_[static_cast<size_t>(index) - 1].node;
     const int32_t moved = stack_[block].node;
-    if (new_parent >= 0 && moved >= 0 && stack_[block].owns_node) {
+    if (link && moved_blocks_ < kMaxMovedBlocks && new_parent >= 0 && moved >= 0 &&
+        stack_[block].owns_node) {
       ++moved_blocks_;
       Node& old_parent = doc_->nodes[doc_->nodes[moved].parent];
       if (!old_parent.children.empty() && old_parent.children.back() == moved) {
@@ -580,6 +588,7 @@ class TreeBuilder {
   std::vector<ActiveFormatting> active_;
   uint32_t next_formatting_id_ = 0;
   size_t moved_blocks_ = 0;
+  size_t elements_ = 0;
 };
 
 void AppendText(const Document& doc, int32_t index, std::string* out) {

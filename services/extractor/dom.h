@@ -31,6 +31,10 @@
 namespace crawlstream::extractor {
 
 inline constexpr int kMaxTreeDepth = 200;
+// Elements per document; start tags past it add no node (their text goes
+// to the open element), which bounds memory at about 120 bytes per element
+// whatever the page holds. Real pages of the dev sets stay far below.
+inline constexpr size_t kMaxElements = 100'000;
 
 enum class Tag : uint8_t {
   kOther, kText, kBody, kA, kP, kDiv, kTd, kTh, kTr, kTable, kLi, kUl, kOl,
@@ -48,9 +52,8 @@ struct Node {
   std::vector<int32_t> children;
   std::string text;      // text nodes only (raw, not yet normalised)
   std::string hint;      // lower-cased "id class" for structural hints
-  std::string itemprop;  // lower-cased itemprop attribute
-  std::string datetime;  // <time datetime> value
   bool is_block = false;
+  bool article_body = false;  // itemprop="articleBody"
 };
 
 struct HeadInfo {
@@ -73,6 +76,7 @@ struct Document {
   HeadInfo head;
   size_t removed_hidden = 0;
   size_t removed_junk = 0;
+  size_t elements_capped = 0;  // start tags past kMaxElements
 
   // First meta value for `key` (lower-case), or empty.
   std::string_view Meta(std::string_view key) const;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 namespace crawlstream::extractor {
@@ -127,6 +128,30 @@ TEST(DomTest, LinkClosedAroundABlockLetsTheBlockOut) {
   // the next link closes it.
   EXPECT_EQ(ShapeOf("<ul><li><a href=#>reply<li><p>text<a href=/y>y</a>more</ul>"),
             "body(ul(li(a('reply')) li(p(a('text') a('y') 'more'))))");
+}
+
+// Issue 14, item 2: memory is bounded by the element cap, not the page.
+TEST(DomTest, ElementCapBoundsTheTreeAndKeepsTheText) {
+  constexpr size_t kParagraphs = 300'000;
+  std::string html;
+  for (size_t i = 0; i < kParagraphs; ++i) html += "<p>a</p>";
+  Document doc = ParseDocument(html);
+  EXPECT_EQ(doc.elements_capped, kParagraphs - kMaxElements);
+  EXPECT_LE(doc.nodes.size(), 2 * kMaxElements + 2);
+  const std::string text = SubtreeText(doc, 0);
+  EXPECT_EQ(static_cast<size_t>(std::count(text.begin(), text.end(), 'a')), kParagraphs);
+}
+
+// Misnested inline and block elements must not deepen the stack or the
+// tree with every repetition (that made the build quadratic).
+TEST(DomTest, MisnestingStaysShallow) {
+  std::string html;
+  for (int i = 0; i < 20'000; ++i) html += "<b><p>x</b>y</p><a href=/l><div>d</a>e</div>";
+  Document doc = ParseDocument(html);
+  int max_depth = 0;
+  for (const auto& n : doc.nodes) max_depth = std::max(max_depth, n.depth);
+  EXPECT_LE(max_depth, 4);
+  EXPECT_EQ(doc.elements_capped, 0u);
 }
 
 TEST(DomTest, DropsFootnoteReferences) {
