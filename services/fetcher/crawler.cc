@@ -145,6 +145,7 @@ struct Crawler::Impl {
   prometheus::Histogram* latency = nullptr;
   prometheus::Histogram* politeness_wait = nullptr;
   prometheus::Counter* robots_denied = nullptr;
+  prometheus::Family<prometheus::Counter>* limit_hits_family = nullptr;
   prometheus::Counter* retries = nullptr;
   prometheus::Counter* not_modified = nullptr;
   prometheus::Counter* discovered = nullptr;
@@ -157,6 +158,11 @@ struct Crawler::Impl {
     auto& c = requests[key];
     if (!c) c = &requests_family->Add({{"outcome", key.first}, {"status_class", key.second}});
     c->Increment();
+  }
+
+  // Counts a hit of the bound set by config key `limit`.
+  void CountLimit(std::string_view limit) {
+    limit_hits_family->Add({{"limit", std::string(limit)}}).Increment();
   }
 
   void InitMetrics() {
@@ -179,6 +185,14 @@ struct Crawler::Impl {
                                         0.001, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300});
     robots_denied = &prometheus::BuildCounter().Name("crawlstream_fetch_robots_denied_total")
                          .Help("Requests refused by robots.txt").Register(r).Add({});
+    limit_hits_family = &prometheus::BuildCounter()
+                             .Name("crawlstream_fetch_limit_hits_total")
+                             .Help("Responses refused by a bound, "
+                                   "by the config key that sets it")
+                             .Register(r);
+    for (auto limit : {FetchLimit::kBody, FetchLimit::kRedirectBody, FetchLimit::kHeaders}) {
+      limit_hits_family->Add({{"limit", std::string(FetchLimitName(limit))}});
+    }
     retries = &prometheus::BuildCounter().Name("crawlstream_fetch_retries_total")
                    .Help("Fetches scheduled again after a transient failure").Register(r).Add({});
     not_modified = &prometheus::BuildCounter().Name("crawlstream_fetch_not_modified_total")
@@ -400,6 +414,7 @@ struct Crawler::Impl {
         return;
       }
       case FetchDisposition::kPermanent: {
+        if (r.limit != FetchLimit::kNone) CountLimit(FetchLimitName(r.limit));
         std::string reason = DeadLetterReason(r);
         Count(reason, r.status);
         std::string detail = r.ok() ? "HTTP " + std::to_string(r.status) + " from " + r.final_url

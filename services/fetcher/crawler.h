@@ -15,8 +15,10 @@
 //   429/503/5xx/timeout/reset/DNS/connect -> retried with exponential
 //                         backoff and jitter (Retry-After pauses the host),
 //                         then EmitDeadLetter("max_retries")
-//   4xx, too large, SSRF refusal, redirect loop, TLS, protocol, robots
-//                      -> EmitDeadLetter(reason)
+//   4xx, too large (body or headers), SSRF refusal, redirect loop, TLS,
+//   protocol, robots   -> EmitDeadLetter(reason)
+// Every bound hit (http_client.h) is counted in
+// crawlstream_fetch_limit_hits_total{limit="<config key>"}.
 // A request is finished when all its emissions are acknowledged; then its
 // `done` callback runs (the Kafka adapter commits the input offset there).
 //

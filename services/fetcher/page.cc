@@ -46,6 +46,8 @@ std::string DeadLetterReason(const FetchResult& result) {
       return "ssrf_refused";
     case FetchError::kTooLarge:
       return "oversize";
+    case FetchError::kHeadersTooLarge:
+      return "headers_too_large";
     case FetchError::kTooManyRedirects:
       return "too_many_redirects";
     case FetchError::kTimeout:
@@ -76,6 +78,7 @@ RobotsFetchOutcome ToRobotsOutcome(const FetchResult& result) {
       outcome.too_many_redirects = true;
       break;
     case FetchError::kTooLarge:  // fetch robots.txt with truncate_at_cap instead
+    case FetchError::kHeadersTooLarge:
     case FetchError::kTimeout:
     case FetchError::kDns:
     case FetchError::kConnect:

@@ -29,7 +29,7 @@ crawlstream::v1::FetchedPage ToFetchedPage(FetchResult result,
                                            std::chrono::system_clock::time_point fetched_at);
 
 // Machine-readable DeadLetter.reason for a failed result: "ssrf_refused",
-// "oversize", "too_many_redirects", "http_<status>", "fetch_failed:<error>"
+// "oversize" (a body cap), "headers_too_large", "too_many_redirects", "http_<status>", "fetch_failed:<error>"
 // ... (stable strings; dashboards key on them).
 std::string DeadLetterReason(const FetchResult& result);
 

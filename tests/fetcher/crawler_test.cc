@@ -49,7 +49,8 @@ class RecordingOutput final : public CrawlOutput {
 
 class CrawlerTest : public ::testing::Test {
  protected:
-  void Start(const std::string& robots_mode, int max_attempts = 3) {
+  void Start(const std::string& robots_mode, int max_attempts = 3,
+             const std::function<void(CrawlerOptions&)>& adjust = nullptr) {
     server_ = std::make_unique<HostileServer>(robots_mode);
     ASSERT_GT(server_->port(), 0);
     CrawlerOptions o;
@@ -59,9 +60,25 @@ class CrawlerTest : public ::testing::Test {
     o.http.max_body_bytes = 1 << 20;
     o.retry.max_attempts = max_attempts;
     o.retry.base_delay = 1s;
-    auto c = Crawler::Create(o, &out_, std::make_shared<prometheus::Registry>(), &clock_);
+    if (adjust) adjust(o);
+    auto c = Crawler::Create(o, &out_, registry_, &clock_);
     ASSERT_TRUE(c) << c.error().message;
     crawler_ = std::move(*c);
+  }
+  // The sum of a counter's series with label=value (all series when no
+  // label is given), 0 when there are none.
+  double CounterValue(const std::string& family, const std::string& label = "",
+                      const std::string& value = "") {
+    double sum = 0;
+    for (const auto& f : registry_->Collect()) {
+      if (f.name != family) continue;
+      for (const auto& m : f.metric) {
+        bool match = label.empty();
+        for (const auto& l : m.label) match |= l.name == label && l.value == value;
+        if (match) sum += m.counter.value;
+      }
+    }
+    return sum;
   }
   // Submits a URL; returns a flag set when its request is finished.
   std::shared_ptr<bool> Submit(const std::string& url, bool refetch = false) {
@@ -84,6 +101,7 @@ class CrawlerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   RecordingOutput out_;
   std::unique_ptr<HostileServer> server_;
   std::unique_ptr<Crawler> crawler_;
@@ -111,6 +129,12 @@ TEST_F(CrawlerTest, HostileCasesEndWithTheRightOutcome) {
       {"/500", "max_retries"},
       {"/429", "max_retries"},
       {"/nope", "http_404"},
+      // Issue 14: oversize responses are permanent, never retried.
+      {"/redirect-endless-body", "oversize"},
+      {"/trailer-flood", "headers_too_large"},
+      {"/header-flood", "headers_too_large"},
+      {"/continue-flood", "headers_too_large"},
+      {"/huge-header-line", "headers_too_large"},
   };
   std::vector<std::shared_ptr<bool>> done;
   for (const auto& c : cases) done.push_back(Submit(server_->Url(c.path)));
@@ -131,6 +155,15 @@ TEST_F(CrawlerTest, HostileCasesEndWithTheRightOutcome) {
   }
   // Transient failures were retried up to the configured attempts.
   EXPECT_EQ(out_.dead_attempts[server_->Url("/500")], 3);
+  // Limits: one attempt each, counted by the limit they hit.
+  for (const char* path : {"/redirect-endless-body", "/trailer-flood", "/header-flood",
+                           "/continue-flood", "/huge-header-line"}) {
+    EXPECT_EQ(out_.dead_attempts[server_->Url(path)], 1) << path;
+  }
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_redirect_body_bytes"), 1);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_header_bytes"), 4);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_body_bytes"), 2);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "headers_too_large"), 4);
   // The GBK page is passed on byte for byte (the extractor decodes it).
   for (const auto& p : out_.pages) {
     if (p.requested_url() == server_->Url("/gbk")) {
