@@ -131,6 +131,10 @@ struct Crawler::Impl {
   std::unordered_map<std::string, std::vector<uint64_t>> robots_waiting;
   std::unordered_set<std::string> robots_fetching;
   std::unordered_map<std::string, bool> robots_unreachable;  // origin -> last verdict
+  // Origins whose robots.txt fetch the SSRF guard refused on the first hop
+  // (the origin itself resolves to a refused address) -> the refusal;
+  // kept as long as that robots.txt verdict is cached.
+  std::unordered_map<std::string, std::string> ssrf_refused_origins;
   std::multimap<SteadyTime, uint64_t> timers;
   std::multimap<SteadyTime, CrawlRequest> repolls;
   size_t fetching = 0;
@@ -283,6 +287,15 @@ struct Crawler::Impl {
   void OnRobots(const std::string& origin, FetchResult r) {
     --fetching;
     robots_fetching.erase(origin);
+    if (r.limit != FetchLimit::kNone) CountLimit(FetchLimitName(r.limit));
+    // Refused before any byte reached the origin: its name resolves to a
+    // refused address. Not "robots.txt unreachable" (retried): every
+    // request of the origin is refused at once.
+    if (r.error == FetchError::kSsrf && r.redirect_chain.empty()) {
+      ssrf_refused_origins[origin] = r.error_message;
+    } else {
+      ssrf_refused_origins.erase(origin);
+    }
     RobotsDecision decision = RobotsFromFetch(ToRobotsOutcome(r));
     robots_unreachable[origin] = decision.verdict == RobotsVerdict::kDisallowAll;
     std::optional<double> delay = decision.robots.CrawlDelay(options.product_token);
@@ -343,6 +356,12 @@ struct Crawler::Impl {
       } else {
         StartRobots(w.origin);  // uses this slot
       }
+      return;
+    }
+    if (auto refused = ssrf_refused_origins.find(w.origin); refused != ssrf_refused_origins.end()) {
+      politeness->Release(w.origin);  // nothing was sent to the host
+      Count("ssrf_refused", 0);
+      DeadLetter(id, "ssrf_refused", refused->second);
       return;
     }
     // /robots.txt itself is always allowed.

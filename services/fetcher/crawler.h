@@ -17,6 +17,10 @@
 //                         then EmitDeadLetter("max_retries")
 //   4xx, too large (body or headers), SSRF refusal, redirect loop, TLS,
 //   protocol, robots   -> EmitDeadLetter(reason)
+//   origin refused by the SSRF guard when fetching its robots.txt (a name
+//   or IPv4 form resolving to a refused address) -> EmitDeadLetter(
+//                         "ssrf_refused") for every request of the origin,
+//                         at once, while the robots.txt verdict is cached
 // Every bound hit (http_client.h) is counted in
 // crawlstream_fetch_limit_hits_total{limit="<config key>"}.
 // A request is finished when all its emissions are acknowledged; then its

@@ -230,5 +230,32 @@ TEST_F(CrawlerTest, UnsupportedSchemeAndPrivateLiteralAreRefused) {
   EXPECT_EQ(out_.dead["http://10.1.2.3/secret"], "ssrf_refused");
 }
 
+// Issue 14 item 9: host names and IPv4 forms that resolve to refused
+// addresses. The robots.txt fetch is refused at connect; the request is
+// dead-lettered as ssrf_refused at once, not retried as "robots.txt
+// unreachable". No request reaches the server: nothing is allowlisted.
+TEST_F(CrawlerTest, NamesResolvingToRefusedAddressesAreSsrfRefusedAtOnce) {
+  Start("plain", /*max_attempts=*/3, [](CrawlerOptions& o) { o.allow_cidrs.clear(); });
+  const std::string port = std::to_string(server_->port());
+  const std::vector<std::string> urls = {
+      "http://localhost:" + port + "/ok", "http://2130706433:" + port + "/ok",
+      "http://0x7f.1:" + port + "/ok", "http://127.1:" + port + "/ok",
+      "http://localhost:" + port + "/second-page-same-origin"};
+  std::vector<std::shared_ptr<bool>> done;
+  for (const auto& url : urls) done.push_back(Submit(url));
+  RunUntilIdle();
+  EXPECT_TRUE(out_.pages.empty());
+  ASSERT_EQ(out_.dead.size(), urls.size());
+  for (const auto& [url, reason] : out_.dead) {
+    EXPECT_EQ(reason, "ssrf_refused") << url << ": " << out_.details[url];
+    EXPECT_EQ(out_.dead_attempts[url], 1) << url;
+    EXPECT_NE(out_.details[url].find("ssrf guard refused"), std::string::npos) << out_.details[url];
+  }
+  for (const auto& d : done) EXPECT_TRUE(*d);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_retries_total"), 0);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "ssrf_refused"),
+            static_cast<double>(urls.size()));
+}
+
 }  // namespace
 }  // namespace crawlstream::fetcher
