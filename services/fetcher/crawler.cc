@@ -81,6 +81,24 @@ bool LooksLikeDiscoveryDocument(const CrawlRequest& req, std::string_view conten
          ContainsCi(head, "<sitemapindex") || ContainsCi(head, "<rdf:RDF");
 }
 
+bool IsListing(const CrawlRequest& req) {
+  return req.kind() == CrawlRequest::KIND_FEED || req.kind() == CrawlRequest::KIND_SITEMAP;
+}
+
+bool IsFeedDocument(DocumentKind kind) {
+  switch (kind) {
+    case DocumentKind::kRss:
+    case DocumentKind::kRdf:
+    case DocumentKind::kAtom:
+      return true;
+    case DocumentKind::kUrlset:
+    case DocumentKind::kSitemapIndex:
+    case DocumentKind::kTextSitemap:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 CrawlRequest::Kind GuessKind(const std::string& url) {
@@ -122,6 +140,7 @@ struct Crawler::Impl {
   std::unique_ptr<RetryPolicy> retry;
   std::unique_ptr<ValidatorCache> validators;
   std::unique_ptr<SeenUrls> seen;
+  std::unique_ptr<SitemapLimits> sitemap_limits;
   std::optional<Scope> scope;
   std::mt19937_64 rng{0x5eed};
   std::uniform_real_distribution<double> uniform{0.0, 1.0};
@@ -191,11 +210,14 @@ struct Crawler::Impl {
                          .Help("Requests refused by robots.txt").Register(r).Add({});
     limit_hits_family = &prometheus::BuildCounter()
                              .Name("crawlstream_fetch_limit_hits_total")
-                             .Help("Responses refused by a bound, "
+                             .Help("Responses and discovered feeds/sitemaps refused by a bound, "
                                    "by the config key that sets it")
                              .Register(r);
     for (auto limit : {FetchLimit::kBody, FetchLimit::kRedirectBody, FetchLimit::kHeaders}) {
       limit_hits_family->Add({{"limit", std::string(FetchLimitName(limit))}});
+    }
+    for (const char* limit : {"max_index_depth", "max_sitemaps_per_host"}) {
+      limit_hits_family->Add({{"limit", limit}});
     }
     retries = &prometheus::BuildCounter().Name("crawlstream_fetch_retries_total")
                    .Help("Fetches scheduled again after a transient failure").Register(r).Add({});
@@ -225,6 +247,13 @@ struct Crawler::Impl {
     spdlog::info("fetcher: giving up on {}: {}: {}", w.req.url(), reason, detail);
     output->EmitDeadLetter(w.req, reason, detail, std::max(1, w.attempts), Tracker::Hold(w.tracker));
     Finish(id);
+  }
+
+  // A feed or sitemap refused by SitemapLimits.
+  void RefuseSitemap(uint64_t id, const SitemapRefusal& refusal) {
+    CountLimit(refusal.limit);
+    Count(std::string(refusal.reason), 0);
+    DeadLetter(id, std::string(refusal.reason), refusal.detail);
   }
 
   void Enqueue(uint64_t id) {
@@ -264,6 +293,12 @@ struct Crawler::Impl {
       return;
     }
     if (w.req.kind() == CrawlRequest::KIND_UNSPECIFIED) w.req.set_kind(GuessKind(w.req.url()));
+    if (IsListing(w.req)) {
+      if (auto refusal = sitemap_limits->Admit(w.host, w.req.index_depth())) {
+        RefuseSitemap(id, *refusal);
+        return;
+      }
+    }
     Enqueue(id);
   }
 
@@ -468,7 +503,17 @@ struct Crawler::Impl {
       }
       auto doc = ParseDiscoveryDocument(body, final_url ? *final_url : w.url);
       if (doc) {
-        for (const auto& req : ToCrawlRequests(doc->links, w.req, clock->WallNow())) {
+        // The response decides: a "page" that is a feed or sitemap lists
+        // entries like one, within the same bounds.
+        CrawlRequest listing = w.req;
+        if (!IsListing(listing)) {
+          if (auto refusal = sitemap_limits->Admit(w.host, listing.index_depth())) {
+            RefuseSitemap(id, *refusal);
+            return;
+          }
+          listing.set_kind(IsFeedDocument(doc->kind) ? CrawlRequest::KIND_FEED : CrawlRequest::KIND_SITEMAP);
+        }
+        for (const auto& req : ToCrawlRequests(doc->links, listing, clock->WallNow())) {
           discovered->Increment();
           stats.discovered.fetch_add(1);
           output->EmitRequest(req, Tracker::Hold(w.tracker));
@@ -579,6 +624,7 @@ Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOu
                                               [raw] { return raw->uniform(raw->rng); });
   impl->validators = std::make_unique<ValidatorCache>(impl->options.max_validators);
   impl->seen = std::make_unique<SeenUrls>(impl->options.seen_per_host, impl->options.seen_hosts);
+  impl->sitemap_limits = std::make_unique<SitemapLimits>(*clock, impl->options.sitemaps);
   if (impl->options.follow_links) {
     auto scope = Scope::Create(impl->options.scope);
     if (!scope) return std::unexpected(scope.error());

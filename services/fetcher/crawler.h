@@ -10,7 +10,11 @@
 //   2xx HTML           -> EmitPage; in-scope links -> EmitRequest (when
 //                         follow_links)
 //   2xx feed / sitemap -> every entry -> EmitRequest (robots Sitemap: lines
-//                         too); no page
+//                         too); no page. Feeds and sitemaps nested too deep
+//                         or over the host's budget are refused before the
+//                         fetch, or after it when a page turns out to be
+//                         one (sitemap_limits.h): EmitDeadLetter(
+//                         "sitemap_too_deep" / "sitemap_budget_exhausted")
 //   304                -> nothing (counted)
 //   429/503/5xx/timeout/reset/DNS/connect -> retried with exponential
 //                         backoff and jitter (Retry-After pauses the host),
@@ -21,7 +25,7 @@
 //   or IPv4 form resolving to a refused address) -> EmitDeadLetter(
 //                         "ssrf_refused") for every request of the origin,
 //                         at once, while the robots.txt verdict is cached
-// Every bound hit (http_client.h) is counted in
+// Every bound hit (http_client.h, sitemap_limits.h) is counted in
 // crawlstream_fetch_limit_hits_total{limit="<config key>"}.
 // A request is finished when all its emissions are acknowledged; then its
 // `done` callback runs (the Kafka adapter commits the input offset there).
@@ -47,6 +51,7 @@
 #include "services/fetcher/http_client.h"
 #include "services/fetcher/politeness.h"
 #include "services/fetcher/robots.h"
+#include "services/fetcher/sitemap_limits.h"
 
 namespace prometheus {
 class Registry;
@@ -76,6 +81,7 @@ struct CrawlerOptions {
   std::string product_token = "crawlstream";
   bool follow_links = false;
   ScopeOptions scope;
+  SitemapLimitsOptions sitemaps;
   std::vector<std::string> allow_cidrs;  // SSRF allowlist
   size_t max_validators = 200'000;
   size_t seen_per_host = 200'000;

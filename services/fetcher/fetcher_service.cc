@@ -154,6 +154,11 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
           "addresses the SSRF guard lets through (e.g. 127.0.0.1/32 for tests)");
   c->Bind("fetcher.follow_links", &cr.follow_links, "follow in-scope links and robots Sitemap: lines");
   c->Bind("fetcher.max_depth", &o->max_depth, "link depth from the seed", 0, 100);
+  c->Bind("fetcher.max_index_depth", &o->max_index_depth,
+          "feeds/sitemaps nested deeper than this below a seed are dead-lettered", 0, 100);
+  c->Bind("fetcher.max_sitemaps_per_host", &o->max_sitemaps_per_host,
+          "feeds and sitemaps fetched per host per repoll_interval (the whole run when 0); "
+          "the rest are dead-lettered", 1, 10'000'000);
   c->Bind("fetcher.scope_domains", &cr.scope.domains,
           "registrable domains in scope (empty: the parent's domain)");
   c->Bind("fetcher.allow_patterns", &cr.scope.allow_patterns, "URL regexes; one must match");
@@ -172,6 +177,10 @@ Status FinishFetcherOptions(FetcherServiceOptions* o) {
   cr.http.max_redirects = static_cast<int>(o->max_redirects);
   cr.http.max_redirect_body_bytes = static_cast<size_t>(o->max_redirect_body_bytes);
   cr.http.max_header_bytes = static_cast<size_t>(o->max_header_bytes);
+  cr.sitemaps.max_index_depth = static_cast<uint32_t>(o->max_index_depth);
+  cr.sitemaps.max_per_host = o->max_sitemaps_per_host;
+  cr.sitemaps.cycle = cr.repoll_interval;
+  cr.sitemaps.max_hosts = cr.seen_hosts;
   cr.http.low_speed_bytes = static_cast<long>(o->low_speed_bytes);
   cr.http.low_speed_time = std::chrono::duration_cast<std::chrono::seconds>(o->low_speed_time);
   cr.http.dns_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(o->dns_cache_ttl);

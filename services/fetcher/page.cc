@@ -119,6 +119,7 @@ std::vector<crawlstream::v1::CrawlRequest> ToCrawlRequests(
     r.set_url(link.url);
     r.set_kind(ToRequestKind(link.kind));
     r.set_depth(listing ? parent.depth() : parent.depth() + 1);
+    r.set_index_depth(listing ? parent.index_depth() + 1 : 0);
     r.set_parent_url(parent.url());
     SetTimestamp(r.mutable_requested_at(), now);
     r.set_origin(origin);

@@ -257,5 +257,78 @@ TEST_F(CrawlerTest, NamesResolvingToRefusedAddressesAreSsrfRefusedAtOnce) {
             static_cast<double>(urls.size()));
 }
 
+// Feeds the crawler's discovered requests back to it, as crawl.requests
+// does, for at most `rounds` rounds.
+class SitemapCrawlTest : public CrawlerTest {
+ protected:
+  void CrawlRounds(const std::string& seed, int rounds) {
+    Submit(seed);
+    RunUntilIdle();
+    for (int i = 0; i < rounds; ++i) {
+      std::vector<CrawlRequest> next;
+      {
+        std::lock_guard lock(out_.mu);
+        next.swap(out_.requests);
+      }
+      if (next.empty()) return;
+      for (auto& req : next) crawler_->Submit(std::move(req), nullptr);
+      RunUntilIdle();
+    }
+  }
+  int DeadWithReason(const std::string& reason) {
+    int n = 0;
+    for (const auto& [url, r] : out_.dead) n += r == reason;
+    return n;
+  }
+};
+
+// Issue 14 item 7: an index listing the next index, without end. Was
+// fetched level after level (the children inherited depth 0).
+TEST_F(SitemapCrawlTest, IndexChainStopsAtMaxIndexDepth) {
+  Start("404", 3, [](CrawlerOptions& o) { o.sitemaps.max_index_depth = 5; });
+  CrawlRounds(server_->Url("/sitemap-chain/0"), 20);
+  // Levels 0..5 fetched; level 6 refused and dead-lettered; nothing after.
+  std::string refused = server_->Url("/sitemap-chain/6");
+  EXPECT_EQ(out_.dead[refused], "sitemap_too_deep") << out_.details[refused];
+  EXPECT_NE(out_.details[refused].find("fetcher.max_index_depth"), std::string::npos);
+  EXPECT_EQ(out_.dead.size(), 1u);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_index_depth"), 1);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "ok"), 6);
+}
+
+// A URL that looks like a page but serves an index: judged by what it is.
+TEST_F(SitemapCrawlTest, PageServingAnIndexTooDeepIsRefused) {
+  Start("404", 3, [](CrawlerOptions& o) { o.sitemaps.max_index_depth = 5; });
+  CrawlRequest req;
+  req.set_url(server_->Url("/index-as-page"));
+  req.set_kind(CrawlRequest::KIND_PAGE);
+  req.set_index_depth(6);  // listed by the deepest admitted index
+  crawler_->Submit(req, nullptr);
+  RunUntilIdle();
+  EXPECT_EQ(out_.dead[server_->Url("/index-as-page")], "sitemap_too_deep");
+  EXPECT_TRUE(out_.requests.empty());
+}
+
+// Issue 14 item 7: every index lists five more. Was fetched level after
+// level (14,804 indexes in 90 s); now at most max_sitemaps_per_host per
+// host per cycle, the rest dead-lettered.
+TEST_F(SitemapCrawlTest, FanOutStopsAtSitemapsPerHost) {
+  Start("404", 3, [](CrawlerOptions& o) {
+    o.sitemaps.max_index_depth = 100;
+    o.sitemaps.max_per_host = 20;
+  });
+  CrawlRounds(server_->Url("/sitemap-fanout/s"), 4);  // 1 + 5 + 25 + 125 + 625 offered
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "ok"), 20);
+  int refused = DeadWithReason("sitemap_budget_exhausted");
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(static_cast<size_t>(refused), out_.dead.size());
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_sitemaps_per_host"), refused);
+  // A new crawl cycle (repoll_interval, 0 here: one cycle) would reset it;
+  // within this one a further index of the host is refused too.
+  Submit(server_->Url("/sitemap-fanout/other"));
+  RunUntilIdle();
+  EXPECT_EQ(out_.dead[server_->Url("/sitemap-fanout/other")], "sitemap_budget_exhausted");
+}
+
 }  // namespace
 }  // namespace crawlstream::fetcher
