@@ -81,6 +81,24 @@ bool LooksLikeDiscoveryDocument(const CrawlRequest& req, std::string_view conten
          ContainsCi(head, "<sitemapindex") || ContainsCi(head, "<rdf:RDF");
 }
 
+bool IsListing(const CrawlRequest& req) {
+  return req.kind() == CrawlRequest::KIND_FEED || req.kind() == CrawlRequest::KIND_SITEMAP;
+}
+
+bool IsFeedDocument(DocumentKind kind) {
+  switch (kind) {
+    case DocumentKind::kRss:
+    case DocumentKind::kRdf:
+    case DocumentKind::kAtom:
+      return true;
+    case DocumentKind::kUrlset:
+    case DocumentKind::kSitemapIndex:
+    case DocumentKind::kTextSitemap:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 CrawlRequest::Kind GuessKind(const std::string& url) {
@@ -122,6 +140,7 @@ struct Crawler::Impl {
   std::unique_ptr<RetryPolicy> retry;
   std::unique_ptr<ValidatorCache> validators;
   std::unique_ptr<SeenUrls> seen;
+  std::unique_ptr<SitemapLimits> sitemap_limits;
   std::optional<Scope> scope;
   std::mt19937_64 rng{0x5eed};
   std::uniform_real_distribution<double> uniform{0.0, 1.0};
@@ -131,6 +150,10 @@ struct Crawler::Impl {
   std::unordered_map<std::string, std::vector<uint64_t>> robots_waiting;
   std::unordered_set<std::string> robots_fetching;
   std::unordered_map<std::string, bool> robots_unreachable;  // origin -> last verdict
+  // Origins whose robots.txt fetch the SSRF guard refused on the first hop
+  // (the origin itself resolves to a refused address) -> the refusal;
+  // kept as long as that robots.txt verdict is cached.
+  std::unordered_map<std::string, std::string> ssrf_refused_origins;
   std::multimap<SteadyTime, uint64_t> timers;
   std::multimap<SteadyTime, CrawlRequest> repolls;
   size_t fetching = 0;
@@ -145,6 +168,7 @@ struct Crawler::Impl {
   prometheus::Histogram* latency = nullptr;
   prometheus::Histogram* politeness_wait = nullptr;
   prometheus::Counter* robots_denied = nullptr;
+  prometheus::Family<prometheus::Counter>* limit_hits_family = nullptr;
   prometheus::Counter* retries = nullptr;
   prometheus::Counter* not_modified = nullptr;
   prometheus::Counter* discovered = nullptr;
@@ -157,6 +181,11 @@ struct Crawler::Impl {
     auto& c = requests[key];
     if (!c) c = &requests_family->Add({{"outcome", key.first}, {"status_class", key.second}});
     c->Increment();
+  }
+
+  // Counts a hit of the bound set by config key `limit`.
+  void CountLimit(std::string_view limit) {
+    limit_hits_family->Add({{"limit", std::string(limit)}}).Increment();
   }
 
   void InitMetrics() {
@@ -179,6 +208,17 @@ struct Crawler::Impl {
                                         0.001, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300});
     robots_denied = &prometheus::BuildCounter().Name("crawlstream_fetch_robots_denied_total")
                          .Help("Requests refused by robots.txt").Register(r).Add({});
+    limit_hits_family = &prometheus::BuildCounter()
+                             .Name("crawlstream_fetch_limit_hits_total")
+                             .Help("Responses and discovered feeds/sitemaps refused by a bound, "
+                                   "by the config key that sets it")
+                             .Register(r);
+    for (auto limit : {FetchLimit::kBody, FetchLimit::kRedirectBody, FetchLimit::kHeaders}) {
+      limit_hits_family->Add({{"limit", std::string(FetchLimitName(limit))}});
+    }
+    for (const char* limit : {"max_index_depth", "max_sitemaps_per_host"}) {
+      limit_hits_family->Add({{"limit", limit}});
+    }
     retries = &prometheus::BuildCounter().Name("crawlstream_fetch_retries_total")
                    .Help("Fetches scheduled again after a transient failure").Register(r).Add({});
     not_modified = &prometheus::BuildCounter().Name("crawlstream_fetch_not_modified_total")
@@ -207,6 +247,13 @@ struct Crawler::Impl {
     spdlog::info("fetcher: giving up on {}: {}: {}", w.req.url(), reason, detail);
     output->EmitDeadLetter(w.req, reason, detail, std::max(1, w.attempts), Tracker::Hold(w.tracker));
     Finish(id);
+  }
+
+  // A feed or sitemap refused by SitemapLimits.
+  void RefuseSitemap(uint64_t id, const SitemapRefusal& refusal) {
+    CountLimit(refusal.limit);
+    Count(std::string(refusal.reason), 0);
+    DeadLetter(id, std::string(refusal.reason), refusal.detail);
   }
 
   void Enqueue(uint64_t id) {
@@ -246,6 +293,12 @@ struct Crawler::Impl {
       return;
     }
     if (w.req.kind() == CrawlRequest::KIND_UNSPECIFIED) w.req.set_kind(GuessKind(w.req.url()));
+    if (IsListing(w.req)) {
+      if (auto refusal = sitemap_limits->Admit(w.host, w.req.index_depth())) {
+        RefuseSitemap(id, *refusal);
+        return;
+      }
+    }
     Enqueue(id);
   }
 
@@ -269,6 +322,15 @@ struct Crawler::Impl {
   void OnRobots(const std::string& origin, FetchResult r) {
     --fetching;
     robots_fetching.erase(origin);
+    if (r.limit != FetchLimit::kNone) CountLimit(FetchLimitName(r.limit));
+    // Refused before any byte reached the origin: its name resolves to a
+    // refused address. Not "robots.txt unreachable" (retried): every
+    // request of the origin is refused at once.
+    if (r.error == FetchError::kSsrf && r.redirect_chain.empty()) {
+      ssrf_refused_origins[origin] = r.error_message;
+    } else {
+      ssrf_refused_origins.erase(origin);
+    }
     RobotsDecision decision = RobotsFromFetch(ToRobotsOutcome(r));
     robots_unreachable[origin] = decision.verdict == RobotsVerdict::kDisallowAll;
     std::optional<double> delay = decision.robots.CrawlDelay(options.product_token);
@@ -329,6 +391,12 @@ struct Crawler::Impl {
       } else {
         StartRobots(w.origin);  // uses this slot
       }
+      return;
+    }
+    if (auto refused = ssrf_refused_origins.find(w.origin); refused != ssrf_refused_origins.end()) {
+      politeness->Release(w.origin);  // nothing was sent to the host
+      Count("ssrf_refused", 0);
+      DeadLetter(id, "ssrf_refused", refused->second);
       return;
     }
     // /robots.txt itself is always allowed.
@@ -400,6 +468,7 @@ struct Crawler::Impl {
         return;
       }
       case FetchDisposition::kPermanent: {
+        if (r.limit != FetchLimit::kNone) CountLimit(FetchLimitName(r.limit));
         std::string reason = DeadLetterReason(r);
         Count(reason, r.status);
         std::string detail = r.ok() ? "HTTP " + std::to_string(r.status) + " from " + r.final_url
@@ -434,7 +503,17 @@ struct Crawler::Impl {
       }
       auto doc = ParseDiscoveryDocument(body, final_url ? *final_url : w.url);
       if (doc) {
-        for (const auto& req : ToCrawlRequests(doc->links, w.req, clock->WallNow())) {
+        // The response decides: a "page" that is a feed or sitemap lists
+        // entries like one, within the same bounds.
+        CrawlRequest listing = w.req;
+        if (!IsListing(listing)) {
+          if (auto refusal = sitemap_limits->Admit(w.host, listing.index_depth())) {
+            RefuseSitemap(id, *refusal);
+            return;
+          }
+          listing.set_kind(IsFeedDocument(doc->kind) ? CrawlRequest::KIND_FEED : CrawlRequest::KIND_SITEMAP);
+        }
+        for (const auto& req : ToCrawlRequests(doc->links, listing, clock->WallNow())) {
           discovered->Increment();
           stats.discovered.fetch_add(1);
           output->EmitRequest(req, Tracker::Hold(w.tracker));
@@ -545,6 +624,7 @@ Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOu
                                               [raw] { return raw->uniform(raw->rng); });
   impl->validators = std::make_unique<ValidatorCache>(impl->options.max_validators);
   impl->seen = std::make_unique<SeenUrls>(impl->options.seen_per_host, impl->options.seen_hosts);
+  impl->sitemap_limits = std::make_unique<SitemapLimits>(*clock, impl->options.sitemaps);
   if (impl->options.follow_links) {
     auto scope = Scope::Create(impl->options.scope);
     if (!scope) return std::unexpected(scope.error());

@@ -10,13 +10,23 @@
 //   2xx HTML           -> EmitPage; in-scope links -> EmitRequest (when
 //                         follow_links)
 //   2xx feed / sitemap -> every entry -> EmitRequest (robots Sitemap: lines
-//                         too); no page
+//                         too); no page. Feeds and sitemaps nested too deep
+//                         or over the host's budget are refused before the
+//                         fetch, or after it when a page turns out to be
+//                         one (sitemap_limits.h): EmitDeadLetter(
+//                         "sitemap_too_deep" / "sitemap_budget_exhausted")
 //   304                -> nothing (counted)
 //   429/503/5xx/timeout/reset/DNS/connect -> retried with exponential
 //                         backoff and jitter (Retry-After pauses the host),
 //                         then EmitDeadLetter("max_retries")
-//   4xx, too large, SSRF refusal, redirect loop, TLS, protocol, robots
-//                      -> EmitDeadLetter(reason)
+//   4xx, too large (body or headers), SSRF refusal, redirect loop, TLS,
+//   protocol, robots   -> EmitDeadLetter(reason)
+//   origin refused by the SSRF guard when fetching its robots.txt (a name
+//   or IPv4 form resolving to a refused address) -> EmitDeadLetter(
+//                         "ssrf_refused") for every request of the origin,
+//                         at once, while the robots.txt verdict is cached
+// Every bound hit (http_client.h, sitemap_limits.h) is counted in
+// crawlstream_fetch_limit_hits_total{limit="<config key>"}.
 // A request is finished when all its emissions are acknowledged; then its
 // `done` callback runs (the Kafka adapter commits the input offset there).
 //
@@ -41,6 +51,7 @@
 #include "services/fetcher/http_client.h"
 #include "services/fetcher/politeness.h"
 #include "services/fetcher/robots.h"
+#include "services/fetcher/sitemap_limits.h"
 
 namespace prometheus {
 class Registry;
@@ -70,6 +81,7 @@ struct CrawlerOptions {
   std::string product_token = "crawlstream";
   bool follow_links = false;
   ScopeOptions scope;
+  SitemapLimitsOptions sitemaps;
   std::vector<std::string> allow_cidrs;  // SSRF allowlist
   size_t max_validators = 200'000;
   size_t seen_per_host = 200'000;

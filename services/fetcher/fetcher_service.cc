@@ -123,6 +123,13 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
           milliseconds(1000), milliseconds(3'600'000));
   c->BindBytes("fetcher.max_body_bytes", &o->max_body_bytes,
                "abort bodies larger than this (decoded)", 1024, int64_t{1} << 30);
+  c->BindBytes("fetcher.max_redirect_body_bytes", &o->max_redirect_body_bytes,
+               "abort a 3xx response whose body exceeds this (redirect bodies are never kept)",
+               1024, int64_t{1} << 30);
+  c->BindBytes("fetcher.max_header_bytes", &o->max_header_bytes,
+               "abort a response whose headers and trailers (1xx responses included) exceed this "
+               "(libcurl also stops at 300KiB in all and 100KB per line)",
+               4096, 300 << 10);
   c->Bind("fetcher.max_redirects", &o->max_redirects, "redirect hops followed", 0, 20);
   c->Bind("fetcher.http2", &cr.http.http2, "offer HTTP/2 over TLS");
   c->Bind("fetcher.dns_cache_ttl", &o->dns_cache_ttl, "DNS cache lifetime",
@@ -147,6 +154,11 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
           "addresses the SSRF guard lets through (e.g. 127.0.0.1/32 for tests)");
   c->Bind("fetcher.follow_links", &cr.follow_links, "follow in-scope links and robots Sitemap: lines");
   c->Bind("fetcher.max_depth", &o->max_depth, "link depth from the seed", 0, 100);
+  c->Bind("fetcher.max_index_depth", &o->max_index_depth,
+          "feeds/sitemaps nested deeper than this below a seed are dead-lettered", 0, 100);
+  c->Bind("fetcher.max_sitemaps_per_host", &o->max_sitemaps_per_host,
+          "feeds and sitemaps fetched per host per repoll_interval (the whole run when 0); "
+          "the rest are dead-lettered", 1, 10'000'000);
   c->Bind("fetcher.scope_domains", &cr.scope.domains,
           "registrable domains in scope (empty: the parent's domain)");
   c->Bind("fetcher.allow_patterns", &cr.scope.allow_patterns, "URL regexes; one must match");
@@ -163,6 +175,12 @@ Status FinishFetcherOptions(FetcherServiceOptions* o) {
   auto& cr = o->crawler;
   cr.http.max_body_bytes = static_cast<size_t>(o->max_body_bytes);
   cr.http.max_redirects = static_cast<int>(o->max_redirects);
+  cr.http.max_redirect_body_bytes = static_cast<size_t>(o->max_redirect_body_bytes);
+  cr.http.max_header_bytes = static_cast<size_t>(o->max_header_bytes);
+  cr.sitemaps.max_index_depth = static_cast<uint32_t>(o->max_index_depth);
+  cr.sitemaps.max_per_host = o->max_sitemaps_per_host;
+  cr.sitemaps.cycle = cr.repoll_interval;
+  cr.sitemaps.max_hosts = cr.seen_hosts;
   cr.http.low_speed_bytes = static_cast<long>(o->low_speed_bytes);
   cr.http.low_speed_time = std::chrono::duration_cast<std::chrono::seconds>(o->low_speed_time);
   cr.http.dns_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(o->dns_cache_ttl);

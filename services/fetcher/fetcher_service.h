@@ -42,6 +42,10 @@ struct FetcherServiceOptions {
   int64_t max_queued = 50'000;  // stop taking input above this backlog
   // Text form of the keys that need parsing at start.
   int64_t max_body_bytes = 5 << 20;
+  int64_t max_redirect_body_bytes = 64 << 10;
+  int64_t max_header_bytes = 256 << 10;
+  int64_t max_index_depth = 5;
+  int64_t max_sitemaps_per_host = 1000;
   int64_t max_redirects = 5;
   int64_t low_speed_bytes = 1024;
   std::chrono::milliseconds low_speed_time{20'000};

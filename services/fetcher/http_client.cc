@@ -42,9 +42,14 @@ struct Transfer {
   FetchResult result;
   SsrfSocketContext ssrf;
   size_t max_body = 0;
+  size_t max_redirect_body = 0;
+  size_t max_header = 0;
   bool truncate_at_cap = false;
-  bool too_large = false;
+  FetchLimit limit = FetchLimit::kNone;  // the bound that stopped the transfer
   int current_status = 0;
+  size_t header_bytes = 0;     // of the current response, 1xx before it included
+  bool in_headers = true;      // a header block has started and not ended
+  curl_off_t body_base = 0;    // download counter when the current response began
   std::vector<std::string> response_urls;  // URL of each final-or-redirect response
   char error_buffer[CURL_ERROR_SIZE] = {};
 
@@ -54,16 +59,20 @@ struct Transfer {
   }
 };
 
+bool IsRedirectStatus(int status) { return status >= 300 && status < 400; }
+
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
-  if (t->current_status >= 300 && t->current_status < 400) return n;  // a hop's body: ignore
+  // A 3xx body is not kept; its size is bounded in Progress(), which also
+  // sees the bodies libcurl drains itself while following a redirect.
+  if (IsRedirectStatus(t->current_status)) return n;
   if (t->result.body.size() + n > t->max_body) {
     if (t->truncate_at_cap) {
       t->result.body.append(data, t->max_body - t->result.body.size());
       t->result.truncated = true;
     }
-    t->too_large = true;
+    t->limit = FetchLimit::kBody;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
   }
   t->result.body.append(data, n);
@@ -74,8 +83,22 @@ size_t WriteHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   std::string_view line(data, n);
-  if (line.starts_with("HTTP/")) {
+  bool status_line = line.starts_with("HTTP/");
+  // A new response starts the count again unless the previous one was an
+  // interim 1xx: a flood of "100 Continue" counts as one response.
+  if (status_line && t->current_status >= 200) t->header_bytes = 0;
+  t->header_bytes += n;
+  if (t->header_bytes > t->max_header) {
+    t->limit = FetchLimit::kHeaders;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  if (status_line) {
     // A new response (redirect hop, 1xx, or the final one) starts.
+    t->in_headers = true;
+    curl_off_t downloaded = 0;
+    if (curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &downloaded) == CURLE_OK) {
+      t->body_base = downloaded;
+    }
     t->result.headers.clear();
     t->result.body.clear();
     size_t sp = line.find(' ');
@@ -98,6 +121,7 @@ size_t WriteHeader(char* data, size_t size, size_t count, void* user) {
     }
     return n;
   }
+  if (TrimHeader(line).empty()) t->in_headers = false;  // the blank line ending a block
   size_t colon = line.find(':');
   if (colon != std::string_view::npos && t->current_status >= 200) {
     t->result.headers.emplace_back(std::string(TrimHeader(line.substr(0, colon))),
@@ -106,7 +130,53 @@ size_t WriteHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// libcurl calls this as bytes arrive, counting the body bytes it drains
+// from a redirect to reuse the connection (those never reach WriteBody).
+int Progress(void* user, curl_off_t /*dltotal*/, curl_off_t dlnow, curl_off_t /*ultotal*/,
+             curl_off_t /*ulnow*/) {
+  auto* t = static_cast<Transfer*>(user);
+  if (!IsRedirectStatus(t->current_status)) return 0;
+  curl_off_t body = dlnow >= t->body_base ? dlnow - t->body_base : dlnow;
+  if (static_cast<size_t>(body) <= t->max_redirect_body) return 0;
+  t->limit = FetchLimit::kRedirectBody;
+  return 1;  // aborts the transfer with CURLE_ABORTED_BY_CALLBACK
+}
+
+// libcurl's own header caps end a transfer with a generic code: 300 KB of
+// headers in all with CURLE_RECV_ERROR and this message, one line over
+// 100 KB with CURLE_OUT_OF_MEMORY and no message, while a header block is
+// being read.
+constexpr std::string_view kCurlHeadersTooLarge = "Too large response headers";
+
+bool CurlHeaderCapHit(CURLcode code, const Transfer& t) {
+  if (code == CURLE_OUT_OF_MEMORY) return t.in_headers;
+  return code == CURLE_RECV_ERROR &&
+         std::string_view(t.error_buffer).find(kCurlHeadersTooLarge) != std::string_view::npos;
+}
+
+// What each of our bounds becomes when hit (see http_client.h).
+struct LimitRule {
+  FetchLimit limit;
+  FetchError error;
+  std::string_view key;
+};
+constexpr LimitRule kLimits[] = {
+    {FetchLimit::kBody, FetchError::kTooLarge, "max_body_bytes"},
+    {FetchLimit::kRedirectBody, FetchError::kTooLarge, "max_redirect_body_bytes"},
+    {FetchLimit::kHeaders, FetchError::kHeadersTooLarge, "max_header_bytes"},
+};
+
+const LimitRule* FindLimit(FetchLimit limit) {
+  for (const auto& rule : kLimits) {
+    if (rule.limit == limit) return &rule;
+  }
+  return nullptr;
+}
+
 FetchError MapCurlError(CURLcode code, const Transfer& t) {
+  // A bound we enforce aborted the transfer (from a callback).
+  if (code != CURLE_OK && t.limit != FetchLimit::kNone) return FindLimit(t.limit)->error;
+  if (CurlHeaderCapHit(code, t)) return FetchError::kHeadersTooLarge;
   switch (code) {
     case CURLE_OK:
       return FetchError::kNone;
@@ -120,8 +190,9 @@ FetchError MapCurlError(CURLcode code, const Transfer& t) {
     case CURLE_UNSUPPORTED_PROTOCOL:
       return FetchError::kSsrf;  // a redirect to a scheme other than http(s)
     case CURLE_WRITE_ERROR:
+      return FetchError::kInternal;  // not one of our bounds (handled above)
     case CURLE_FILESIZE_EXCEEDED:
-      return t.too_large || code == CURLE_FILESIZE_EXCEEDED ? FetchError::kTooLarge : FetchError::kInternal;
+      return FetchError::kTooLarge;  // declared Content-Length over max_body_bytes
     case CURLE_TOO_MANY_REDIRECTS:
       return FetchError::kTooManyRedirects;
     case CURLE_RECV_ERROR:
@@ -164,6 +235,7 @@ std::string_view FetchErrorName(FetchError error) {
     case FetchError::kConnect: return "connect";
     case FetchError::kReset: return "reset";
     case FetchError::kTooLarge: return "too_large";
+    case FetchError::kHeadersTooLarge: return "headers_too_large";
     case FetchError::kSsrf: return "ssrf";
     case FetchError::kTooManyRedirects: return "too_many_redirects";
     case FetchError::kTls: return "tls";
@@ -173,6 +245,11 @@ std::string_view FetchErrorName(FetchError error) {
     case FetchError::kInternal: return "internal";
   }
   return "unknown";
+}
+
+std::string_view FetchLimitName(FetchLimit limit) {
+  const LimitRule* rule = FindLimit(limit);
+  return rule != nullptr ? rule->key : "none";
 }
 
 std::string_view FetchResult::Header(std::string_view name) const {
@@ -192,6 +269,7 @@ FetchDisposition ClassifyFetch(const FetchResult& result) {
     case FetchError::kReset:
       return FetchDisposition::kRetry;
     case FetchError::kTooLarge:
+    case FetchError::kHeadersTooLarge:
     case FetchError::kSsrf:
     case FetchError::kTooManyRedirects:
     case FetchError::kTls:
@@ -231,12 +309,27 @@ struct HttpClient::Impl {
     FetchResult& r = t->result;
     r.error = MapCurlError(code, *t);
     if (r.error == FetchError::kTooLarge && t->truncate_at_cap && r.truncated) r.error = FetchError::kNone;
+    if (r.error == FetchError::kTooLarge && t->limit == FetchLimit::kNone) t->limit = FetchLimit::kBody;
+    if (r.error == FetchError::kHeadersTooLarge && t->limit == FetchLimit::kNone) {
+      t->limit = FetchLimit::kHeaders;  // libcurl's own cap
+    }
+    if (r.error != FetchError::kNone) r.limit = t->limit;
     if (r.error == FetchError::kSsrf) {
       r.error_message = t->ssrf.refused ? "ssrf guard refused " + t->ssrf.refusal
                                         : "ssrf guard refused: scheme not allowed (" +
                                               std::string(t->error_buffer) + ")";
-    } else if (r.error == FetchError::kTooLarge) {
+    } else if (r.limit == FetchLimit::kBody) {
       r.error_message = "body exceeds " + std::to_string(t->max_body) + " bytes";
+    } else if (r.limit == FetchLimit::kRedirectBody) {
+      r.error_message = "body of the " + std::to_string(t->current_status) + " response exceeds " +
+                        std::to_string(t->max_redirect_body) + " bytes";
+    } else if (r.limit == FetchLimit::kHeaders) {
+      r.error_message = code == CURLE_WRITE_ERROR
+                            ? "headers exceed " + std::to_string(t->max_header) + " bytes"
+                            : "headers exceed libcurl's limit (" +
+                                  std::string(t->error_buffer[0] != '\0' ? t->error_buffer
+                                                                         : "one line over 100 KB") +
+                                  ")";
     } else if (r.error != FetchError::kNone) {
       r.error_message = t->error_buffer[0] != '\0' ? t->error_buffer : curl_easy_strerror(code);
     }
@@ -321,6 +414,8 @@ Status HttpClient::Start(FetchRequest request, Callback done) {
   if (t->easy == nullptr) return Fail(ErrorCode::kInternal, "curl_easy_init failed");
   t->done = std::move(done);
   t->max_body = request.max_body_bytes > 0 ? request.max_body_bytes : o.max_body_bytes;
+  t->max_redirect_body = std::min(o.max_redirect_body_bytes, t->max_body);
+  t->max_header = o.max_header_bytes;
   t->truncate_at_cap = request.truncate_at_cap;
   t->ssrf.guard = &impl_->guard;
   t->result.requested_url = request.url;
@@ -338,6 +433,9 @@ Status HttpClient::Start(FetchRequest request, Callback done) {
   set(curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get()));
   set(curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &WriteHeader));
   set(curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get()));
+  set(curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &Progress));
+  set(curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get()));
+  set(curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L));
   set(curl_easy_setopt(e, CURLOPT_USERAGENT, o.user_agent.c_str()));
   set(curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""));
   set(curl_easy_setopt(e, CURLOPT_HTTP_VERSION,

@@ -3,12 +3,23 @@
 //
 // Each transfer: HTTP/1.1 or HTTP/2 (ALPN over TLS), every content encoding
 // this libcurl decodes (Accept-Encoding: all), the configured User-Agent,
-// connect / total / low-speed timeouts, a body size cap counted on decoded
-// bytes (so gzip bombs stop at the cap; the abort is recorded as
-// kTooLarge), redirects followed by libcurl up to max_redirects with every
-// hop recorded and every connection checked by the SSRF guard after DNS
-// (see ssrf_curl.h). Connections and DNS answers are cached by the multi
-// handle and reused across transfers.
+// connect / total / low-speed timeouts, redirects followed by libcurl up to
+// max_redirects with every hop recorded and every connection checked by the
+// SSRF guard after DNS (see ssrf_curl.h). Connections and DNS answers are
+// cached by the multi handle and reused across transfers.
+//
+// Every response is bounded (kLimits in http_client.cc), and a transfer
+// that hits a bound ends at once as a permanent failure naming it
+// (FetchResult::limit):
+//   body of the final response   max_body_bytes, decoded bytes (gzip bombs
+//                                stop at the cap)          -> kTooLarge
+//   body of a 3xx response       max_redirect_body_bytes (libcurl would
+//                                drain it to follow the redirect on the
+//                                same connection)           -> kTooLarge
+//   headers + trailers           max_header_bytes per response, interim
+//                                1xx responses counted with the one they
+//                                precede; libcurl's own caps (100 KB per
+//                                line, 300 KB in all) too   -> kHeadersTooLarge
 //
 // Threading: an HttpClient belongs to the thread that calls Poll(); Start()
 // and the completion callbacks run on that thread. Only Wakeup() may be
@@ -38,6 +49,7 @@ enum class FetchError {
   kConnect,           // connection refused / unreachable
   kReset,             // connection reset or closed early (partial body)
   kTooLarge,          // body over the cap (declared or received)
+  kHeadersTooLarge,   // headers, trailers or 1xx responses over the cap
   kSsrf,              // refused by the SSRF guard (address or scheme)
   kTooManyRedirects,  // more than max_redirects hops (loops included)
   kTls,               // handshake or certificate failure
@@ -47,6 +59,16 @@ enum class FetchError {
   kInternal,          // unexpected libcurl failure
 };
 std::string_view FetchErrorName(FetchError error);
+
+// Which bound ended a transfer (see the table at the top).
+enum class FetchLimit {
+  kNone,
+  kBody,          // max_body_bytes
+  kRedirectBody,  // max_redirect_body_bytes
+  kHeaders,       // max_header_bytes (or libcurl's own header caps)
+};
+// The config key's name ("max_body_bytes", ...), "none" for kNone.
+std::string_view FetchLimitName(FetchLimit limit);
 
 struct FetchRequest {
   std::string url;                   // absolute http(s) URL
@@ -72,6 +94,7 @@ struct FetchResult {
   std::string http_version;  // "1.0", "1.1", "2", "3"
   uint64_t wire_bytes = 0;   // body bytes as received, before decoding
   bool truncated = false;    // body cut at the cap (truncate_at_cap)
+  FetchLimit limit = FetchLimit::kNone;  // the bound that ended the transfer
   std::chrono::microseconds connect_time{0};
   std::chrono::microseconds first_byte_time{0};
   std::chrono::microseconds total_time{0};
@@ -87,8 +110,8 @@ enum class FetchDisposition {
   kSuccess,      // 2xx
   kNotModified,  // 304 on a conditional GET
   kRetry,        // transient: timeout, reset, connect, DNS, 5xx, 408, 429
-  kPermanent,    // give up now: other 3xx/4xx, too large, SSRF, redirect
-                 // loops, TLS, protocol, bad URL
+  kPermanent,    // give up now: other 3xx/4xx, too large (body or
+                 // headers), SSRF, redirect loops, TLS, protocol, bad URL
   kCancelled,
 };
 FetchDisposition ClassifyFetch(const FetchResult& result);
@@ -102,6 +125,12 @@ struct HttpClientOptions {
   long low_speed_bytes = 1024;
   std::chrono::seconds low_speed_time{20};
   size_t max_body_bytes = 16 * 1024 * 1024;
+  // Body bytes of a 3xx response (redirect or not); never more than
+  // max_body_bytes.
+  size_t max_redirect_body_bytes = 64 * 1024;
+  // Header bytes of one response: status line, headers, chunked trailers,
+  // and the interim 1xx responses before it.
+  size_t max_header_bytes = 256 * 1024;
   int max_redirects = 5;
   bool http2 = true;
   std::chrono::seconds dns_cache_ttl{300};

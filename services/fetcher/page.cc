@@ -46,6 +46,8 @@ std::string DeadLetterReason(const FetchResult& result) {
       return "ssrf_refused";
     case FetchError::kTooLarge:
       return "oversize";
+    case FetchError::kHeadersTooLarge:
+      return "headers_too_large";
     case FetchError::kTooManyRedirects:
       return "too_many_redirects";
     case FetchError::kTimeout:
@@ -76,6 +78,7 @@ RobotsFetchOutcome ToRobotsOutcome(const FetchResult& result) {
       outcome.too_many_redirects = true;
       break;
     case FetchError::kTooLarge:  // fetch robots.txt with truncate_at_cap instead
+    case FetchError::kHeadersTooLarge:
     case FetchError::kTimeout:
     case FetchError::kDns:
     case FetchError::kConnect:
@@ -116,6 +119,7 @@ std::vector<crawlstream::v1::CrawlRequest> ToCrawlRequests(
     r.set_url(link.url);
     r.set_kind(ToRequestKind(link.kind));
     r.set_depth(listing ? parent.depth() : parent.depth() + 1);
+    r.set_index_depth(listing ? parent.index_depth() + 1 : 0);
     r.set_parent_url(parent.url());
     SetTimestamp(r.mutable_requested_at(), now);
     r.set_origin(origin);

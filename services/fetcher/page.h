@@ -29,7 +29,7 @@ crawlstream::v1::FetchedPage ToFetchedPage(FetchResult result,
                                            std::chrono::system_clock::time_point fetched_at);
 
 // Machine-readable DeadLetter.reason for a failed result: "ssrf_refused",
-// "oversize", "too_many_redirects", "http_<status>", "fetch_failed:<error>"
+// "oversize" (a body cap), "headers_too_large", "too_many_redirects", "http_<status>", "fetch_failed:<error>"
 // ... (stable strings; dashboards key on them).
 std::string DeadLetterReason(const FetchResult& result);
 
@@ -39,8 +39,9 @@ RobotsFetchOutcome ToRobotsOutcome(const FetchResult& result);
 
 // CrawlRequests for links found on `parent` (a page, feed or sitemap):
 // depth + 1 for pages linked from pages, same depth for entries of feeds
-// and sitemaps (they list pages, they do not link to them), origin set
-// from the parent's kind.
+// and sitemaps (they list pages, they do not link to them); index_depth
+// parent's + 1 for entries of feeds and sitemaps, 0 for links on pages
+// (see sitemap_limits.h); origin set from the parent's kind.
 std::vector<crawlstream::v1::CrawlRequest> ToCrawlRequests(
     const std::vector<DiscoveredLink>& links, const crawlstream::v1::CrawlRequest& parent,
     std::chrono::system_clock::time_point now);

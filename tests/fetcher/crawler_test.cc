@@ -49,7 +49,8 @@ class RecordingOutput final : public CrawlOutput {
 
 class CrawlerTest : public ::testing::Test {
  protected:
-  void Start(const std::string& robots_mode, int max_attempts = 3) {
+  void Start(const std::string& robots_mode, int max_attempts = 3,
+             const std::function<void(CrawlerOptions&)>& adjust = nullptr) {
     server_ = std::make_unique<HostileServer>(robots_mode);
     ASSERT_GT(server_->port(), 0);
     CrawlerOptions o;
@@ -59,9 +60,25 @@ class CrawlerTest : public ::testing::Test {
     o.http.max_body_bytes = 1 << 20;
     o.retry.max_attempts = max_attempts;
     o.retry.base_delay = 1s;
-    auto c = Crawler::Create(o, &out_, std::make_shared<prometheus::Registry>(), &clock_);
+    if (adjust) adjust(o);
+    auto c = Crawler::Create(o, &out_, registry_, &clock_);
     ASSERT_TRUE(c) << c.error().message;
     crawler_ = std::move(*c);
+  }
+  // The sum of a counter's series with label=value (all series when no
+  // label is given), 0 when there are none.
+  double CounterValue(const std::string& family, const std::string& label = "",
+                      const std::string& value = "") {
+    double sum = 0;
+    for (const auto& f : registry_->Collect()) {
+      if (f.name != family) continue;
+      for (const auto& m : f.metric) {
+        bool match = label.empty();
+        for (const auto& l : m.label) match |= l.name == label && l.value == value;
+        if (match) sum += m.counter.value;
+      }
+    }
+    return sum;
   }
   // Submits a URL; returns a flag set when its request is finished.
   std::shared_ptr<bool> Submit(const std::string& url, bool refetch = false) {
@@ -84,6 +101,7 @@ class CrawlerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   RecordingOutput out_;
   std::unique_ptr<HostileServer> server_;
   std::unique_ptr<Crawler> crawler_;
@@ -111,6 +129,12 @@ TEST_F(CrawlerTest, HostileCasesEndWithTheRightOutcome) {
       {"/500", "max_retries"},
       {"/429", "max_retries"},
       {"/nope", "http_404"},
+      // Issue 14: oversize responses are permanent, never retried.
+      {"/redirect-endless-body", "oversize"},
+      {"/trailer-flood", "headers_too_large"},
+      {"/header-flood", "headers_too_large"},
+      {"/continue-flood", "headers_too_large"},
+      {"/huge-header-line", "headers_too_large"},
   };
   std::vector<std::shared_ptr<bool>> done;
   for (const auto& c : cases) done.push_back(Submit(server_->Url(c.path)));
@@ -131,6 +155,15 @@ TEST_F(CrawlerTest, HostileCasesEndWithTheRightOutcome) {
   }
   // Transient failures were retried up to the configured attempts.
   EXPECT_EQ(out_.dead_attempts[server_->Url("/500")], 3);
+  // Limits: one attempt each, counted by the limit they hit.
+  for (const char* path : {"/redirect-endless-body", "/trailer-flood", "/header-flood",
+                           "/continue-flood", "/huge-header-line"}) {
+    EXPECT_EQ(out_.dead_attempts[server_->Url(path)], 1) << path;
+  }
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_redirect_body_bytes"), 1);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_header_bytes"), 4);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_body_bytes"), 2);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "headers_too_large"), 4);
   // The GBK page is passed on byte for byte (the extractor decodes it).
   for (const auto& p : out_.pages) {
     if (p.requested_url() == server_->Url("/gbk")) {
@@ -195,6 +228,106 @@ TEST_F(CrawlerTest, UnsupportedSchemeAndPrivateLiteralAreRefused) {
   EXPECT_TRUE(*ftp && *priv);
   EXPECT_EQ(out_.dead["ftp://127.0.0.1/file"], "bad_url");
   EXPECT_EQ(out_.dead["http://10.1.2.3/secret"], "ssrf_refused");
+}
+
+// Issue 14 item 9: host names and IPv4 forms that resolve to refused
+// addresses. The robots.txt fetch is refused at connect; the request is
+// dead-lettered as ssrf_refused at once, not retried as "robots.txt
+// unreachable". No request reaches the server: nothing is allowlisted.
+TEST_F(CrawlerTest, NamesResolvingToRefusedAddressesAreSsrfRefusedAtOnce) {
+  Start("plain", /*max_attempts=*/3, [](CrawlerOptions& o) { o.allow_cidrs.clear(); });
+  const std::string port = std::to_string(server_->port());
+  const std::vector<std::string> urls = {
+      "http://localhost:" + port + "/ok", "http://2130706433:" + port + "/ok",
+      "http://0x7f.1:" + port + "/ok", "http://127.1:" + port + "/ok",
+      "http://localhost:" + port + "/second-page-same-origin"};
+  std::vector<std::shared_ptr<bool>> done;
+  for (const auto& url : urls) done.push_back(Submit(url));
+  RunUntilIdle();
+  EXPECT_TRUE(out_.pages.empty());
+  ASSERT_EQ(out_.dead.size(), urls.size());
+  for (const auto& [url, reason] : out_.dead) {
+    EXPECT_EQ(reason, "ssrf_refused") << url << ": " << out_.details[url];
+    EXPECT_EQ(out_.dead_attempts[url], 1) << url;
+    EXPECT_NE(out_.details[url].find("ssrf guard refused"), std::string::npos) << out_.details[url];
+  }
+  for (const auto& d : done) EXPECT_TRUE(*d);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_retries_total"), 0);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "ssrf_refused"),
+            static_cast<double>(urls.size()));
+}
+
+// Feeds the crawler's discovered requests back to it, as crawl.requests
+// does, for at most `rounds` rounds.
+class SitemapCrawlTest : public CrawlerTest {
+ protected:
+  void CrawlRounds(const std::string& seed, int rounds) {
+    Submit(seed);
+    RunUntilIdle();
+    for (int i = 0; i < rounds; ++i) {
+      std::vector<CrawlRequest> next;
+      {
+        std::lock_guard lock(out_.mu);
+        next.swap(out_.requests);
+      }
+      if (next.empty()) return;
+      for (auto& req : next) crawler_->Submit(std::move(req), nullptr);
+      RunUntilIdle();
+    }
+  }
+  int DeadWithReason(const std::string& reason) {
+    int n = 0;
+    for (const auto& [url, r] : out_.dead) n += r == reason;
+    return n;
+  }
+};
+
+// Issue 14 item 7: an index listing the next index, without end. Was
+// fetched level after level (the children inherited depth 0).
+TEST_F(SitemapCrawlTest, IndexChainStopsAtMaxIndexDepth) {
+  Start("404", 3, [](CrawlerOptions& o) { o.sitemaps.max_index_depth = 5; });
+  CrawlRounds(server_->Url("/sitemap-chain/0"), 20);
+  // Levels 0..5 fetched; level 6 refused and dead-lettered; nothing after.
+  std::string refused = server_->Url("/sitemap-chain/6");
+  EXPECT_EQ(out_.dead[refused], "sitemap_too_deep") << out_.details[refused];
+  EXPECT_NE(out_.details[refused].find("fetcher.max_index_depth"), std::string::npos);
+  EXPECT_EQ(out_.dead.size(), 1u);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_index_depth"), 1);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "ok"), 6);
+}
+
+// A URL that looks like a page but serves an index: judged by what it is.
+TEST_F(SitemapCrawlTest, PageServingAnIndexTooDeepIsRefused) {
+  Start("404", 3, [](CrawlerOptions& o) { o.sitemaps.max_index_depth = 5; });
+  CrawlRequest req;
+  req.set_url(server_->Url("/index-as-page"));
+  req.set_kind(CrawlRequest::KIND_PAGE);
+  req.set_index_depth(6);  // listed by the deepest admitted index
+  crawler_->Submit(req, nullptr);
+  RunUntilIdle();
+  EXPECT_EQ(out_.dead[server_->Url("/index-as-page")], "sitemap_too_deep");
+  EXPECT_TRUE(out_.requests.empty());
+}
+
+// Issue 14 item 7: every index lists five more. Was fetched level after
+// level (14,804 indexes in 90 s); now at most max_sitemaps_per_host per
+// host per cycle, the rest dead-lettered.
+TEST_F(SitemapCrawlTest, FanOutStopsAtSitemapsPerHost) {
+  Start("404", 3, [](CrawlerOptions& o) {
+    o.sitemaps.max_index_depth = 100;
+    o.sitemaps.max_per_host = 20;
+  });
+  CrawlRounds(server_->Url("/sitemap-fanout/s"), 4);  // 1 + 5 + 25 + 125 + 625 offered
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "ok"), 20);
+  int refused = DeadWithReason("sitemap_budget_exhausted");
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(static_cast<size_t>(refused), out_.dead.size());
+  EXPECT_EQ(CounterValue("crawlstream_fetch_limit_hits_total", "limit", "max_sitemaps_per_host"), refused);
+  // A new crawl cycle (repoll_interval, 0 here: one cycle) would reset it;
+  // within this one a further index of the host is refused too.
+  Submit(server_->Url("/sitemap-fanout/other"));
+  RunUntilIdle();
+  EXPECT_EQ(out_.dead[server_->Url("/sitemap-fanout/other")], "sitemap_budget_exhausted");
 }
 
 }  // namespace

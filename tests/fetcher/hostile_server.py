@@ -121,6 +121,78 @@ def server_error(sock, req):
     send(sock, "500 Internal Server Error", [("Content-Length", 0)])
 
 
+def redirect_endless_body(sock, req):
+    # A keep-alive 302 whose chunked body never ends: a client that drains
+    # redirect bodies reads until its total timeout.
+    send(sock, "302 Found", [("Location", "/ok"), ("Content-Type", "text/html"),
+                             ("Transfer-Encoding", "chunked")])
+    chunk = b"%x\r\n%s\r\n" % (65536, b"r" * 65536)
+    while True:
+        sock.sendall(chunk)
+
+
+def redirect_with_body(sock, req):
+    body = b"<html><body>moved <a href=/ok>here</a></body></html>" * 40  # ~2 KB
+    send(sock, "302 Found", [("Location", "/ok"), ("Content-Type", "text/html"),
+                             ("Content-Length", len(body))], body)
+
+
+def trailer_flood(sock, req):
+    # A 2-byte chunked body followed by 1 KB trailer lines (4 MiB in all).
+    send(sock, "200 OK", [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")],
+         b"2\r\nhi\r\n0\r\n")
+    line = b"X-Trailer: " + b"t" * 1011 + b"\r\n"
+    for _ in range(4096):
+        sock.sendall(line)
+    sock.sendall(b"\r\n")
+
+
+def header_flood(sock, req):
+    # 400 header lines of 1 KB: over libcurl's own 300 KB total.
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+    head += (b"X-Flood: " + b"h" * 1013 + b"\r\n") * 400
+    sock.sendall(head + b"\r\nok")
+
+
+def continue_flood(sock, req):
+    # 40,000 interim "100 Continue" responses (1 MB) before the real one.
+    sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 40000)
+    send(sock, "200 OK", [("Content-Length", 2)], b"ok")
+
+
+def huge_header_line(sock, req):
+    # One 4 MB header line: over libcurl's 100 KB per line.
+    sock.sendall(b"HTTP/1.1 200 OK\r\nX-Big: " + b"b" * (4 << 20) + b"\r\nContent-Length: 2\r\n\r\nok")
+
+
+def sitemap_index(children):
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    body += '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    for c in children:
+        body += "<sitemap><loc>%s</loc></sitemap>\n" % c
+    return (body + "</sitemapindex>\n").encode()
+
+
+def sitemap_chain(sock, req):
+    # /sitemap-chain/N lists /sitemap-chain/N+1, without end.
+    n = int(req["path"].rsplit("/", 1)[1] or 0)
+    body = sitemap_index(["/sitemap-chain/%d" % (n + 1)])
+    send(sock, "200 OK", [("Content-Type", "application/xml"), ("Content-Length", len(body))], body)
+
+
+def sitemap_fanout(sock, req):
+    # /sitemap-fanout/P lists /sitemap-fanout/P-0 ... /sitemap-fanout/P-4.
+    path = req["path"]
+    body = sitemap_index(["%s-%d" % (path, i) for i in range(5)])
+    send(sock, "200 OK", [("Content-Type", "application/xml"), ("Content-Length", len(body))], body)
+
+
+def index_as_page(sock, req):
+    # A URL that looks like a page but answers with a sitemap index.
+    body = sitemap_index(["/sitemap-chain/100"])
+    send(sock, "200 OK", [("Content-Type", "application/xml"), ("Content-Length", len(body))], body)
+
+
 ROUTES = {
     "/ok": ok,
     "/echo-headers": echo_headers,
@@ -146,7 +218,34 @@ ROUTES = {
     "/robots-big": robots_big,
     "/robots-plain": robots_plain,
     "/robots-redirect": redirect("/robots-plain", "301 Moved Permanently"),
+    "/redirect-endless-body": redirect_endless_body,
+    "/redirect-with-body": redirect_with_body,
+    "/trailer-flood": trailer_flood,
+    "/header-flood": header_flood,
+    "/continue-flood": continue_flood,
+    "/huge-header-line": huge_header_line,
+    "/index-as-page": index_as_page,
 }
+
+# Paths served by one handler whatever follows the prefix.
+PREFIX_ROUTES = {
+    "/sitemap-chain/": sitemap_chain,
+    "/sitemap-fanout/": sitemap_fanout,
+}
+
+# Handlers after which the connection is closed (their responses have no
+# usable end, or the client gave up on them).
+CLOSING = {slow, big, reset, broken_chunked, redirect_endless_body, trailer_flood, header_flood,
+           continue_flood, huge_header_line}
+
+
+def route(path):
+    if path in ROUTES:
+        return ROUTES[path]
+    for prefix, handler in PREFIX_ROUTES.items():
+        if path.startswith(prefix):
+            return handler
+    return None
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -168,12 +267,12 @@ class Handler(socketserver.BaseRequestHandler):
                 headers = [tuple(x.strip() for x in line.split(":", 1)) for line in lines[1:] if ":" in line]
                 req = {"path": path, "headers": headers,
                        "header_map": {k.lower(): v for k, v in headers}}
-                handler = ROUTES.get(path)
+                handler = route(path)
                 if handler is None:
                     send(sock, "404 Not Found", [("Content-Length", 0)])
                 else:
                     handler(sock, req)
-                    if handler in (slow, big, reset, broken_chunked):
+                    if handler in CLOSING:
                         return
         except OSError:
             return

@@ -365,3 +365,63 @@ TEST_F(HttpClientTest, PollReturnsWhenATransferFinishes) {
 
 }  // namespace
 }  // namespace crawlstream::fetcher
+
+namespace crawlstream::fetcher {
+namespace {
+
+// Hostile responses that must end fast, as a permanent failure naming the
+// limit they hit, never as a retriable error or a huge result (issue 14,
+// items 5, 6 and 8).
+TEST_F(HttpClientTest, OversizeResponsesFailPermanentlyNamingTheLimit) {
+  struct Case {
+    std::string path;
+    FetchError error;
+    FetchLimit limit;
+  };
+  const Case cases[] = {
+      // A 302 with an endless chunked body: was read to the total timeout.
+      {"/redirect-endless-body", FetchError::kTooLarge, FetchLimit::kRedirectBody},
+      // 2-byte body, then 4 MiB of trailer lines: was a 4 MiB header list.
+      {"/trailer-flood", FetchError::kHeadersTooLarge, FetchLimit::kHeaders},
+      // 400 KB of headers, 40,000 "100 Continue": were classed as resets.
+      {"/header-flood", FetchError::kHeadersTooLarge, FetchLimit::kHeaders},
+      {"/continue-flood", FetchError::kHeadersTooLarge, FetchLimit::kHeaders},
+      // One 4 MB header line: was "internal: Out of memory".
+      {"/huge-header-line", FetchError::kHeadersTooLarge, FetchLimit::kHeaders},
+  };
+  for (const auto& c : cases) {
+    FetchResult r = Fetch(server_->Url(c.path));
+    EXPECT_EQ(r.error, c.error) << c.path << ": " << FetchErrorName(r.error) << ": " << r.error_message;
+    EXPECT_EQ(r.limit, c.limit) << c.path;
+    EXPECT_EQ(ClassifyFetch(r), FetchDisposition::kPermanent) << c.path;
+    EXPECT_LT(r.total_time, std::chrono::seconds(5)) << c.path;
+    EXPECT_TRUE(r.headers.size() < 300) << c.path << ": " << r.headers.size() << " headers kept";
+  }
+}
+
+TEST_F(HttpClientTest, HeaderCapIsConfigurable) {
+  options_.max_header_bytes = 1024 * 1024;  // above libcurl's own 300 KB total
+  FetchResult flood = Fetch(server_->Url("/header-flood"));
+  EXPECT_EQ(flood.error, FetchError::kHeadersTooLarge) << flood.error_message;
+  options_.max_header_bytes = 512;
+  FetchResult ok = Fetch(server_->Url("/ok"));
+  EXPECT_TRUE(ok.ok()) << ok.error_message;  // ~100 bytes of headers
+  options_.max_header_bytes = 64;
+  FetchResult small = Fetch(server_->Url("/ok"));
+  EXPECT_EQ(small.error, FetchError::kHeadersTooLarge) << small.error_message;
+}
+
+// A redirect with an ordinary small body is still followed.
+TEST_F(HttpClientTest, RedirectWithSmallBodyIsFollowed) {
+  FetchResult r = Fetch(server_->Url("/redirect-with-body"));
+  ASSERT_TRUE(r.ok()) << r.error_message;
+  EXPECT_EQ(r.final_url, server_->Url("/ok"));
+  EXPECT_EQ(r.body, "hello from hostile server");
+  options_.max_redirect_body_bytes = 1024;  // the body is ~2 KB
+  FetchResult capped = Fetch(server_->Url("/redirect-with-body"));
+  EXPECT_EQ(capped.error, FetchError::kTooLarge) << capped.error_message;
+  EXPECT_EQ(capped.limit, FetchLimit::kRedirectBody);
+}
+
+}  // namespace
+}  // namespace crawlstream::fetcher

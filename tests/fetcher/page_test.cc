@@ -116,6 +116,7 @@ TEST(PageTest, DiscoveredLinksBecomeRequests) {
   feed.set_url("http://e.com/rss.xml");
   feed.set_kind(CrawlRequest::KIND_FEED);
   feed.set_depth(1);
+  feed.set_index_depth(2);
   CrawlRequest page;
   page.set_url("http://e.com/index.html");
   page.set_kind(CrawlRequest::KIND_PAGE);
@@ -129,8 +130,13 @@ TEST(PageTest, DiscoveredLinksBecomeRequests) {
   EXPECT_EQ(from_feed[0].origin(), "feed");
   EXPECT_EQ(from_feed[0].parent_url(), "http://e.com/rss.xml");
   EXPECT_EQ(from_feed[1].kind(), CrawlRequest::KIND_SITEMAP);
+  // Entries of a listing are one index level deeper; links on a page start
+  // a new chain.
+  EXPECT_EQ(from_feed[0].index_depth(), 3u);
+  EXPECT_EQ(from_feed[1].index_depth(), 3u);
   auto from_page = ToCrawlRequests(links, page, now);
   EXPECT_EQ(from_page[0].depth(), 2u);
+  EXPECT_EQ(from_page[1].index_depth(), 0u);
   EXPECT_EQ(from_page[0].origin(), "link");
 }
 
