@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "services/extractor/mojibake.h"
 #include "services/extractor/prefilter.h"
 #include "services/extractor/unicode.h"
 
@@ -66,6 +67,7 @@ DecodedPage DecodePage(std::string_view body, std::string_view content_type) {
     out.html = std::move(decoded.utf8);
   }
   out.replaced = decoded.replaced;
+  out.repaired = static_cast<uint32_t>(RepairDoubleEncodedUtf8(&out.html));
   return out;
 }
 

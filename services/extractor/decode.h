@@ -10,7 +10,8 @@
 // UTF-8 with 16 or more non-ASCII bytes are UTF-8 whatever the label says
 // (legacy CJK encodings almost never form valid UTF-8), and a label whose
 // decoding replaces more than 1 in 100 non-ASCII bytes gives way to
-// uchardet's answer when that decodes with fewer replacements.
+// uchardet's answer when that decodes with fewer replacements. Last,
+// double-encoded UTF-8 ("â€™" for "’") is repaired (mojibake.h).
 // Pure and thread-safe.
 #pragma once
 
@@ -26,6 +27,7 @@ struct DecodedPage {
   std::string html;       // UTF-8
   CharsetChoice choice;   // what it was decoded from, and why
   uint32_t replaced = 0;  // invalid sequences replaced with U+FFFD
+  uint32_t repaired = 0;  // double-encoded sequences repaired (mojibake.h)
 };
 
 DecodedPage DecodePage(std::string_view body, std::string_view content_type);

@@ -177,6 +177,7 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
   article.set_source_charset(page.choice.charset);
   article.set_charset_source(page.choice.source);
   article.set_replaced_sequences(page.replaced);
+  article.set_repaired_sequences(page.repaired);
   article.set_extractor_version(std::string(kExtractorVersion));
   return article;
 }
