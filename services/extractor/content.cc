@@ -210,6 +210,13 @@ constexpr size_t kWidenLevels = 14;
 // Date stamps are looked for among the first kept blocks of the text.
 constexpr size_t kStampZoneBlocks = 6;
 constexpr uint32_t kMaxDateStampTokens = 8;
+// A run of teasers after the text (related or recent posts, each a short
+// summary and a date line): at least this many date lines, at most
+// kTeaserGapBlocks blocks of at most kTeaserMaxTokens between two of them,
+// and less text than the article before it.
+constexpr size_t kMinTeaserDates = 3;
+constexpr size_t kTeaserGapBlocks = 3;
+constexpr uint32_t kTeaserMaxTokens = 80;
 
 double Boost(const Node& n, Strength negative) {
   if (n.article_body) return 1.6;
@@ -690,10 +697,46 @@ bool DropInsideRoot(const Document& doc, const TextBlock& b, bool seen_prose,
   return structured ? IsFurnitureLine(b.text, b.stats) : IsBoilerplateLine(b.text, b.stats);
 }
 
+bool IsDateStamp(const TextBlock& b) {
+  return b.tokens > 0 && b.tokens <= kMaxDateStampTokens && FindDate(b.text).has_value();
+}
+
+// Index in sel->kept where a trailing run of teasers starts (summary and
+// date line repeated to the end of the text), or kept.size() when there is
+// none. Language-neutral: it reads only dates and block sizes.
+size_t TeaserRunStart(const std::vector<TextBlock>& blocks, const ContentSelection& sel) {
+  const auto& kept = sel.kept;
+  const size_t none = kept.size();
+  std::vector<size_t> dates;  // positions in kept, from the end backwards
+  size_t since_date = 0;      // blocks after the latest date line seen
+  size_t trailing = 0;        // blocks after the last date line
+  for (size_t k = kept.size(); k-- > 0;) {
+    const TextBlock& b = blocks[kept[k]];
+    if (IsDateStamp(b)) {
+      if (dates.empty()) trailing = since_date;
+      dates.push_back(k);
+      since_date = 0;
+      continue;
+    }
+    if (b.tokens > kTeaserMaxTokens || since_date >= kTeaserGapBlocks) break;
+    ++since_date;
+  }
+  if (dates.size() < kMinTeaserDates || trailing >= kTeaserGapBlocks) return none;
+  // Date line last in each teaser (nothing after the last one): the
+  // teaser's summary comes before its date, so the run starts that many
+  // blocks before the first date; date first: at the first date.
+  const size_t first = dates.back();
+  const size_t gap = dates[dates.size() - 2] - first - 1;
+  const size_t start = trailing == 0 ? first - std::min(first, gap) : first;
+  uint32_t before = 0, run = 0;
+  for (size_t k = 0; k < kept.size(); ++k) (k < start ? before : run) += blocks[kept[k]].tokens;
+  return run < before ? start : none;
+}
+
 // Keeps the article's blocks inside `root`: drops boilerplate elements
 // below it, link lists, furniture, everything after an end-of-article
-// marker, titles and bylines before the first prose paragraph, and short
-// byline-like lines after the last one.
+// marker, titles and bylines before the first prose paragraph, short
+// byline-like lines after the last one, and a trailing run of teasers.
 void FilterBlocks(const Document& doc, const std::vector<TextBlock>& blocks,
                   const ElementStats& st, std::string_view title, ContentSelection* sel) {
   const int32_t root = sel->root;
@@ -742,6 +785,9 @@ void FilterBlocks(const Document& doc, const std::vector<TextBlock>& blocks,
     }
     (drop ? sel->dropped : sel->kept).push_back(i);
   }
+  const size_t teasers = TeaserRunStart(blocks, *sel);
+  for (size_t k = teasers; k < sel->kept.size(); ++k) sel->dropped.push_back(sel->kept[k]);
+  sel->kept.resize(teasers);
   // Trailing fragments after the last prose paragraph: signatures such as
   // "(完)" stay, byline-like short lines go.
   while (!sel->kept.empty()) {

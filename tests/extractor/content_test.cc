@@ -222,5 +222,39 @@ TEST(ContentTest, DateStampUnderTheDeckIsDropped) {
   EXPECT_NE(got.find("Paragraph 2"), std::string::npos);
 }
 
+const char kEnPara[] =
+    "The council voted on Tuesday to expand the bus network, adding four routes that will "
+    "connect the eastern suburbs with the hospital district, and officials said the first "
+    "buses would run in the spring after drivers are hired and trained for the new lines.";
+
+// Related or recent posts after the text: each a short summary and a date
+// line. The run goes; the article stays.
+TEST(ContentTest, DropsTrailingTeaserRun) {
+  std::string html = "<article>";
+  for (int i = 0; i < 5; ++i) html += std::string("<p>") + kEnPara + "</p>";
+  for (int i = 0; i < 3; ++i)
+    html += "<div class=card><p>Teaser number " + std::to_string(i) +
+            " sums up another story in one short sentence.</p><p>Dec 1" +
+            std::to_string(i) + ", 2025</p></div>";
+  html += "</article>";
+  const std::string got = Selected(html);
+  EXPECT_NE(got.find("bus network"), std::string::npos);
+  EXPECT_EQ(got.find("Teaser number"), std::string::npos) << got;
+  EXPECT_EQ(got.find("2025"), std::string::npos) << got;
+}
+
+// Dated entries whose text is long (a timeline, a live blog) are the text.
+TEST(ContentTest, KeepsDatedEntriesWithLongText) {
+  std::string html = "<article>";
+  for (int i = 0; i < 6; ++i) html += std::string("<p>") + kEnPara + "</p>";
+  for (int i = 0; i < 3; ++i)
+    html += "<p>March 2" + std::to_string(i) + ", 2025</p><p>" + kEnPara + " " + kEnPara +
+            " Entry " + std::to_string(i) + ".</p>";
+  html += "</article>";
+  const std::string got = Selected(html);
+  EXPECT_NE(got.find("Entry 2."), std::string::npos) << got;
+  EXPECT_NE(got.find("March 22, 2025"), std::string::npos) << got;
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor
