@@ -63,7 +63,7 @@ BodyText ExtractBody(std::string_view html, std::string_view title,
                      std::string_view json_ld_body, uint32_t min_tokens, Document* doc) {
   BodyText body = FromBlocks(*doc, title);
   if (body.tokens < min_tokens && doc->removed_hidden > 0) {
-    Document revealed = ParseDocument(html, ParseOptions{.keep_hidden = true});
+    Document revealed = ParseDocument(html, ParseOptions{.keep_hidden = true, .deadline = {}});
     BodyText second = FromBlocks(revealed, title);
     if (second.tokens > body.tokens) {
       *doc = std::move(revealed);

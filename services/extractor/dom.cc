@@ -142,7 +142,13 @@ class TreeBuilder {
     doc_->nodes.reserve(std::min(tags, 2 * kMaxElements) + 2);
     HtmlTokenizer tokenizer(html);
     HtmlToken token;
+    size_t count = 0;
     for (tokenizer.Next(&token); token.type != HtmlToken::Type::kEnd; tokenizer.Next(&token)) {
+      if (options_.deadline && ++count % kDeadlineCheckTokens == 0 &&
+          std::chrono::steady_clock::now() > *options_.deadline) {
+        doc_->timed_out = true;
+        break;
+      }
       switch (token.type) {
         case HtmlToken::Type::kStartTag: StartTag(token); break;
         case HtmlToken::Type::kEndTag: EndTag(token); break;

@@ -22,7 +22,9 @@
 // block moves (kMaxMovedBlocks). Thread-safe: no shared state.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -77,6 +79,7 @@ struct Document {
   size_t removed_hidden = 0;
   size_t removed_junk = 0;
   size_t elements_capped = 0;  // start tags past kMaxElements
+  bool timed_out = false;      // ParseOptions::deadline passed: tree incomplete
 
   // First meta value for `key` (lower-case), or empty.
   std::string_view Meta(std::string_view key) const;
@@ -88,7 +91,12 @@ struct ParseOptions {
   // hidden element that a script reveals; the extractor parses again with
   // this set when the first parse finds no article.
   bool keep_hidden = false;
+  // Parsing stops (Document::timed_out) once this time has passed; checked
+  // every kDeadlineCheckTokens tokens.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
+
+inline constexpr size_t kDeadlineCheckTokens = 4096;
 
 // Parses `utf8_html`. Never fails: any input yields at least an empty root.
 Document ParseDocument(std::string_view utf8_html, ParseOptions options = {});

@@ -89,14 +89,23 @@ int Extractor::UtcOffsetMinutes(std::string_view site, std::string_view language
 Result<Article> Extractor::Extract(const PageInput& in) const { return Extract(in, nullptr); }
 
 Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diagnostics) const {
+  // The time budget, checked between steps and while parsing.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (options_.extract_timeout.count() > 0)
+    deadline = std::chrono::steady_clock::now() + options_.extract_timeout;
+  auto past_deadline = [&] { return deadline && std::chrono::steady_clock::now() > *deadline; };
+  const auto timeout = [] { return Fail(ErrorCode::kResourceExhausted, "extract_timeout"); };
+
   // 1. Screen and decode.
   if (auto rejected = ScreenInput(in.body, in.content_type, options_.max_input_bytes))
     return std::unexpected(*rejected);
   const DecodedPage page = DecodePage(in.body, in.content_type);
   if (auto rejected = ScreenDecoded(page.html)) return std::unexpected(*rejected);
+  if (past_deadline()) return timeout();
 
   // 2. Parse, structured data, title.
-  Document doc = ParseDocument(page.html);
+  Document doc = ParseDocument(page.html, ParseOptions{.keep_hidden = false, .deadline = deadline});
+  if (doc.timed_out) return timeout();
   const JsonLdInfo ld = ParseJsonLd(doc.head.json_ld);
   const ResolvedTitle title = ResolveTitle({.head_title = doc.head.title,
                                             .og_title = doc.Meta("og:title"),
@@ -110,6 +119,7 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
     return Fail(ErrorCode::kNotAnArticle, "no_main_content");
   if (body.tokens < options_.min_body_tokens)
     return Fail(ErrorCode::kNotAnArticle, "body_too_short");
+  if (past_deadline()) return timeout();
 
   // 4. Language and script.
   std::string text = JoinParagraphs(body.paragraphs);
@@ -169,6 +179,8 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
   article.set_image_url(std::move(meta.image_url));
   article.set_section(std::move(meta.section));
   for (auto& t : meta.tags) article.add_tags(std::move(t));
+
+  if (past_deadline()) return timeout();
 
   // 8. Provenance.
   article.set_body(std::move(text));

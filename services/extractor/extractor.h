@@ -30,8 +30,8 @@
 //                      "not_article_page" (the page-type model, page_type.h,
 //                      judges it a listing, product, service, forum or
 //                      documentation page).
-//   kResourceExhausted input larger than ExtractorOptions::max_input_bytes;
-//                      message "oversize".
+//   kResourceExhausted "oversize": input larger than max_input_bytes;
+//                      "extract_timeout": past ExtractorOptions::extract_timeout.
 #pragma once
 
 #include <chrono>
@@ -64,8 +64,14 @@ struct ExtractorOptions {
   int chinese_utc_offset_minutes = 480;
   // Zone for other pages without a configured site zone.
   int default_utc_offset_minutes = 0;
-  // Larger inputs fail with kResourceExhausted.
-  size_t max_input_bytes = 32u << 20;
+  // Larger inputs fail with kResourceExhausted "oversize". 8 MiB: Kafka's
+  // message cap, and at about 15x the page size in peak memory two workers
+  // stay well inside the pod's limit (BENCHMARKS.md).
+  size_t max_input_bytes = 8u << 20;
+  // Time budget per page: past it, Extract stops at the next checkpoint
+  // (between steps, and every few thousand tokens while parsing) and fails
+  // with kResourceExhausted "extract_timeout". Zero: no budget.
+  std::chrono::milliseconds extract_timeout{10'000};
   // Bodies with fewer tokens (Han characters / words) are not articles.
   uint32_t min_body_tokens = 25;
   // Pages the page-type model gives a lower article probability are not

@@ -32,6 +32,9 @@ Result<int> ParseOffset(const std::string& text) {
 void BindExtractorKeys(Config* c, ExtractorServiceOptions* o) {
   c->BindBytes("extractor.max_input_bytes", &o->max_input_bytes,
                "pages larger than this are dead-lettered as oversize", 1024, int64_t{1} << 30);
+  c->Bind("extractor.extract_timeout", &o->extract_timeout,
+          "time budget per page; past it the page is dead-lettered as extract_timeout (0: none)",
+          std::chrono::milliseconds(0), std::chrono::milliseconds(600'000));
   c->Bind("extractor.min_body_tokens", &o->min_body_tokens,
           "bodies with fewer Han characters/words are not articles", 1, 100000);
   c->Bind("extractor.page_type_filter", &o->page_type_filter,
@@ -50,6 +53,7 @@ void BindExtractorKeys(Config* c, ExtractorServiceOptions* o) {
 Result<ExtractorOptions> MakeExtractorOptions(const ExtractorServiceOptions& o) {
   ExtractorOptions out;
   out.max_input_bytes = static_cast<size_t>(o.max_input_bytes);
+  out.extract_timeout = o.extract_timeout;
   out.min_body_tokens = static_cast<uint32_t>(o.min_body_tokens);
   if (!o.page_type_filter) out.min_article_probability = 0.0;
   auto zh = ParseOffset(o.chinese_utc_offset);
@@ -91,8 +95,10 @@ Processor MakeExtractorProcessor(const Extractor* extractor, std::string output_
         case ErrorCode::kNotAnArticle:
           return StageResult::Skip(article.error().message);
         case ErrorCode::kResourceExhausted:
-          return StageResult::DeadLetter("oversize", "page of " + std::to_string(page.body().size()) +
-                                                         " bytes from " + page.final_url());
+          // "oversize" or "extract_timeout".
+          return StageResult::DeadLetter(article.error().message,
+                                         "page of " + std::to_string(page.body().size()) +
+                                             " bytes from " + page.final_url());
         default:
           return StageResult::DeadLetter("extract_failed", article.error().ToString());
       }

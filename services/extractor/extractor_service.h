@@ -4,12 +4,14 @@
 // Per input record:
 //   - not a FetchedPage (garbage bytes)       -> dead letter "undecodable"
 //   - page larger than extractor.max_input_bytes -> dead letter "oversize"
+//   - extraction past extractor.extract_timeout -> dead letter "extract_timeout"
 //   - not an article (no main content, binary, empty, too short, non-2xx)
 //                                              -> skipped, counted by reason
 //   - otherwise one Article record.
 // Used by crawlstream-extractor (main.cc) and `crawlstream run`.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,7 +26,8 @@ class Config;
 namespace crawlstream::extractor {
 
 struct ExtractorServiceOptions {
-  int64_t max_input_bytes = 32 << 20;
+  int64_t max_input_bytes = 8 << 20;
+  std::chrono::milliseconds extract_timeout{10'000};
   int64_t min_body_tokens = 25;
   // Dead-letter pages the page-type model judges not to be articles
   // (listings, products, services, forums, docs) as "not_article_page".

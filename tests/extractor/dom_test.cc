@@ -154,6 +154,17 @@ TEST(DomTest, MisnestingStaysShallow) {
   EXPECT_EQ(doc.elements_capped, 0u);
 }
 
+TEST(DomTest, StopsAtTheDeadline) {
+  std::string html;
+  for (size_t i = 0; i < 4 * kDeadlineCheckTokens; ++i) html += "<p>x</p>";
+  Document late = ParseDocument(
+      html, ParseOptions{.keep_hidden = false, .deadline = std::chrono::steady_clock::now()});
+  EXPECT_TRUE(late.timed_out);
+  EXPECT_LT(late.nodes.size(), 2 * kDeadlineCheckTokens);
+  Document in_time = ParseDocument(html);
+  EXPECT_FALSE(in_time.timed_out);
+}
+
 TEST(DomTest, DropsFootnoteReferences) {
   EXPECT_EQ(ShapeOf("<p>losing<sup><a href=\"#fn1\">1</a></sup>.</p>"), "body(p('losing.'))");
   EXPECT_EQ(ShapeOf("<p>E = mc<sup>2</sup></p>"), "body(p('E = mc' x('2')))");

@@ -184,6 +184,26 @@ TEST(ExtractorTest, OversizeIsResourceExhausted) {
   EXPECT_EQ(a.error().message, "oversize");
 }
 
+// Issue 14, item 1: a page past the time budget fails at the next
+// checkpoint instead of holding a worker.
+TEST(ExtractorTest, PastTheTimeBudgetIsResourceExhausted) {
+  std::string html = "<html><body>";
+  for (int i = 0; i < 200'000; ++i) html += "<div><p>word</p></div>";
+  html += "</body></html>";
+  ExtractorOptions options;
+  options.max_input_bytes = 64u << 20;
+  options.extract_timeout = std::chrono::milliseconds(1);
+  auto a = Extract(html, "https://a.cn/", options);
+  ASSERT_FALSE(a.has_value());
+  EXPECT_EQ(a.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(a.error().message, "extract_timeout");
+  // Without a budget the same page is judged on its content.
+  options.extract_timeout = std::chrono::milliseconds(0);
+  a = Extract(html, "https://a.cn/", options);
+  ASSERT_FALSE(a.has_value());
+  EXPECT_EQ(a.error().code, ErrorCode::kNotAnArticle);
+}
+
 TEST(ExtractorTest, SiteZoneAndNonChineseDefaults) {
   ExtractorOptions options;
   options.site_utc_offset_minutes["example.tw"] = 480;

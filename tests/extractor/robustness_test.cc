@@ -10,8 +10,17 @@
 namespace crawlstream::extractor {
 namespace {
 
+// Inputs up to 32 MiB and no time budget: these pages must finish on
+// their own (the 8 MiB default cap and the budget are tested elsewhere).
+ExtractorOptions RobustnessOptions() {
+  ExtractorOptions o;
+  o.max_input_bytes = 32u << 20;
+  o.extract_timeout = std::chrono::milliseconds(0);
+  return o;
+}
+
 Result<crawlstream::v1::Article> Extract(const std::string& body) {
-  static const Extractor* ex = new Extractor(ExtractorOptions{});
+  static const Extractor* ex = new Extractor(RobustnessOptions());
   PageInput in;
   in.body = body;
   in.url = "https://hostile.example/";

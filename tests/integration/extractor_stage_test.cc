@@ -42,6 +42,26 @@ std::string Page(const std::string& url, const std::string& body) {
   return p.SerializeAsString();
 }
 
+// Issue 14, item 1: a page past extractor.extract_timeout is dead-lettered
+// as extract_timeout (the worker moves on).
+TEST(ExtractorProcessorTest, PastTheTimeBudgetIsDeadLettered) {
+  std::string html = "<html><body>";
+  for (int i = 0; i < 200'000; ++i) html += "<div><p>word</p></div>";
+  html += "</body></html>";
+  extractor::ExtractorServiceOptions eo;
+  eo.max_input_bytes = 64 << 20;
+  eo.extract_timeout = 1ms;
+  auto options = extractor::MakeExtractorOptions(eo);
+  ASSERT_TRUE(options);
+  extractor::Extractor ex(*options);
+  InRecord in;
+  in.value = Page("https://example.cn/slow.html", html);
+  const StageResult r = extractor::MakeExtractorProcessor(&ex, "articles.extracted")(in);
+  EXPECT_EQ(r.dead_letter_reason, "extract_timeout");
+  EXPECT_NE(r.dead_letter_detail.find("example.cn/slow.html"), std::string::npos);
+  EXPECT_TRUE(r.outputs.empty());
+}
+
 TEST(ExtractorStageTest, PoisonPagesAreDeadLetteredAndThePartitionMovesOn) {
   Shutdown::Reset();
   TopicNames topics;
