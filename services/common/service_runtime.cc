@@ -42,6 +42,9 @@ void ServiceRuntime::BindShared(Config* c, ServiceOptions* s, KafkaOptions* k, T
   c->Bind("service.drain_timeout", &s->drain_timeout,
           "longest graceful stop on SIGTERM before in-flight work is abandoned",
           milliseconds(100), milliseconds(600'000));
+  c->Bind("service.inflight_journal", &s->inflight_journal,
+          "file of the records being processed; a record in progress at two crashes is "
+          "dead-lettered as poison_redelivered (empty: off)");
   BindKafkaOptions(c, k);
   BindTopics(c, t);
 }

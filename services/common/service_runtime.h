@@ -42,6 +42,11 @@ struct ServiceOptions {
   // Longest a graceful stop may take before in-flight work is abandoned
   // (its input is then redelivered after restart).
   std::chrono::milliseconds drain_timeout{10'000};
+  // File listing the input records being processed (inflight_journal.h):
+  // a record that was in progress when the process died twice is
+  // dead-lettered as poison_redelivered instead of run a third time.
+  // Empty: off. Must outlive the process (an emptyDir in Kubernetes).
+  std::string inflight_journal;
 };
 
 class ServiceRuntime {

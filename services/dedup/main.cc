@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "services/common/health.h"
+#include "services/common/inflight_journal.h"
 #include "services/common/service_runtime.h"
 #include "services/common/shutdown.h"
 #include "services/dedup/dedup_service.h"
@@ -52,5 +53,6 @@ int main(int argc, char** argv) {
                   .drain_timeout = rt.service().drain_timeout,
                   .on_tick = stage.TailTick(producer->get())},
                  consumer->get(), producer->get(), &rt.health(), rt.registry());
-  return loop.Run(stage.processor());
+  const auto journal = OpenInflightJournalOrWarn(rt.service().inflight_journal);
+  return loop.Run(GuardWithJournal(stage.processor(), journal.get()));
 }

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "services/common/health.h"
+#include "services/common/inflight_journal.h"
 #include "services/common/service_runtime.h"
 #include "services/common/shutdown.h"
 #include "services/extractor/extractor_service.h"
@@ -42,5 +43,7 @@ int main(int argc, char** argv) {
                   .drain_timeout = rt.service().drain_timeout,
                   .workers = static_cast<int>(eopts.workers)},
                  consumer->get(), producer->get(), &rt.health(), rt.registry());
-  return loop.Run(extractor::MakeExtractorProcessor(&ex, rt.topics().extracted));
+  const auto journal = OpenInflightJournalOrWarn(rt.service().inflight_journal);
+  return loop.Run(
+      GuardWithJournal(extractor::MakeExtractorProcessor(&ex, rt.topics().extracted), journal.get()));
 }
