@@ -427,6 +427,12 @@ def cmd_manifests(overlay, rendered):
         cmv = [v for v in vols.values() if v.get("configMap", {}).get("name", "").startswith("crawlstream-config")]
         cm = cms.get(cmv[0]["configMap"]["name"]) if cmv else None
         expect(cm is not None and f"{s}.yaml" in cm.get("data", {}), f"{w} {name} mounts its config file from the generated ConfigMap")
+        expect(cm is not None and set(cm.get("data", {})) == {f"{s}.yaml"},
+               f"{w} {name} has a ConfigMap of its own (an edit of another service's file does not roll it)")
+        startup = c.get("startupProbe", {})
+        startup_budget = startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3) if startup else 0
+        expect(dep["spec"].get("progressDeadlineSeconds", 600) > startup_budget,
+               f"{w} {name} progressDeadlineSeconds {dep['spec'].get('progressDeadlineSeconds', 600)} > startup budget {startup_budget}s")
         if cm is not None and os.path.exists(os.path.join(ROOT, "config", f"{s}.yaml")):
             expect(cm["data"].get(f"{s}.yaml") == open(os.path.join(ROOT, "config", f"{s}.yaml"), encoding="utf-8").read(),
                    f"{w} {name} ConfigMap holds config/{s}.yaml as it is")
@@ -444,6 +450,8 @@ def cmd_manifests(overlay, rendered):
         pdb = by.get("PodDisruptionBudget", {}).get(name)
         expect(pdb is not None and pdb["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items(),
                f"{w} {name} PodDisruptionBudget selects its pods")
+        expect(pdb is not None and pdb["spec"].get("unhealthyPodEvictionPolicy") == "AlwaysAllow",
+               f"{w} {name} PodDisruptionBudget lets NotReady pods be evicted (drains during a Kafka outage)")
         so = by.get("ScaledObject", {}).get(name)
         if not expect(so is not None, f"{w} {name} ScaledObject"):
             continue
