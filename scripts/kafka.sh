@@ -179,6 +179,9 @@ transaction.state.log.replication.factor=$rf
 transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=10
 group.initial.rebalance.delay.ms=0
+# the 10 MiB deploy/README.md gives the topics (kafka.max_message_bytes 8 MiB)
+message.max.bytes=10485760
+replica.fetch.max.bytes=10485760
 num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
