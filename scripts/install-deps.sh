@@ -23,6 +23,8 @@ packages=(
   # real parts used by tests and benchmarks
   nginx-light kcat python3 python3-kafka python3-protobuf python3-yaml python3-lz4
   curl wrk procps iproute2 openssl
+  # a real Apache Kafka for tests (scripts/kafka.sh fetches its jars)
+  default-jre-headless maven
 )
 
 missing=()

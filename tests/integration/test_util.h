@@ -1,4 +1,6 @@
-// Helpers for integration tests against the in-process development broker.
+// Helpers for integration tests against the in-process development broker
+// or a real Kafka (scripts/kafka.sh): an outside view of a topic, a group's
+// committed offsets, topic creation through the admin API.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -74,6 +76,49 @@ inline std::vector<int64_t> CommittedOffsets(const std::string& bootstrap, const
   rd_kafka_topic_partition_list_destroy(list);
   rd_kafka_destroy(rk);
   return out;
+}
+
+// Creates `topic` through the admin API (a real broker; the development
+// broker creates its topics itself). Returns "" on success, else the error.
+inline std::string CreateTopic(const std::string& bootstrap, const std::string& topic,
+                               int partitions, int replication_factor = 1,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) return err;
+  rd_kafka_NewTopic_t* spec =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, err, sizeof err);
+  std::string error = spec ? "" : err;
+  if (spec) {
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_operation_timeout(options, static_cast<int>(timeout.count()), err,
+                                                sizeof err);
+    rd_kafka_CreateTopics(rk, &spec, 1, options, queue);
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 5000);
+    if (!ev) {
+      error = "CreateTopics: no answer";
+    } else if (rd_kafka_event_error(ev)) {
+      error = rd_kafka_event_error_string(ev);
+    } else {
+      size_t n = 0;
+      const rd_kafka_topic_result_t** results =
+          rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+      for (size_t i = 0; i < n; ++i) {
+        if (rd_kafka_topic_result_error(results[i])) {
+          error = rd_kafka_topic_result_error_string(results[i]);
+        }
+      }
+    }
+    if (ev) rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(options);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_NewTopic_destroy(spec);
+  }
+  rd_kafka_destroy(rk);
+  return error;
 }
 
 }  // namespace crawlstream::testing_util
