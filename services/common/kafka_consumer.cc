@@ -31,6 +31,20 @@ struct Consumer::Impl {
     return out;
   }
 
+  // The broker's verdict on a commit, asynchronous or not (librdkafka
+  // queues it for the next poll): the one place commits are counted, so
+  // that a failed asynchronous commit shows in
+  // crawlstream_kafka_commits_total{outcome="error"}.
+  void Committed(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
+    rd_kafka_resp_err_t worst = err;
+    for (int i = 0; worst == RD_KAFKA_RESP_ERR_NO_ERROR && offsets && i < offsets->cnt; ++i)
+      worst = offsets->elems[i].err;
+    // Nothing to commit is no failure.
+    const bool ok = worst == RD_KAFKA_RESP_ERR_NO_ERROR || worst == RD_KAFKA_RESP_ERR__NO_OFFSET;
+    commits->Add({{"outcome", ok ? "ok" : "error"}}).Increment();
+    if (!ok) spdlog::warn("kafka consumer: offset commit failed: {}", rd_kafka_err2str(worst));
+  }
+
   void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                  rd_kafka_topic_partition_list_t* parts) {
     auto tps = ToVector(parts);
@@ -102,6 +116,9 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(
                                           rd_kafka_topic_partition_list_t* parts, void* opaque) {
     static_cast<Impl*>(opaque)->Rebalance(rk, err, parts);
   });
+  rd_kafka_conf_set_offset_commit_cb(
+      conf, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+               void* opaque) { static_cast<Impl*>(opaque)->Committed(err, offsets); });
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!rk) {
@@ -173,7 +190,9 @@ Status Consumer::CommitPositions(const std::vector<CommitPosition>& positions, b
   auto err = rd_kafka_commit(static_cast<rd_kafka_t*>(rk_), list, sync ? 0 : 1);
   rd_kafka_topic_partition_list_destroy(list);
   bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
-  impl_->commits->Add({{"outcome", ok ? "ok" : "error"}}).Increment();
+  // A commit that could not even be sent gets no callback: count it here;
+  // every other outcome is counted by Committed().
+  if (!ok && !sync) impl_->commits->Add({{"outcome", "error"}}).Increment();
   if (!ok) return Fail(ErrorCode::kUnavailable, std::string("commit: ") + rd_kafka_err2str(err));
   tracker_.MarkCommitted(positions);
   return Ok();
