@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -14,10 +15,8 @@
 #include <mutex>
 #include <thread>
 
-#include "crawlstream/v1/article.pb.h"
-#include "crawlstream/v1/duplicate.pb.h"
+#include "services/cli/run_collector.h"
 #include "services/common/admin_server.h"
-#include "services/common/article_json.h"
 #include "services/common/config.h"
 #include "services/common/dev_broker.h"
 #include "services/common/health.h"
@@ -62,149 +61,39 @@ unless --follow keeps polling the seed feeds and sitemaps.
 Keys (also settable in --config FILE and by environment variable):
 )";
 
-// Reads articles, duplicates and dead letters from the offsets they had
-// when the run started, and keeps the canonical set for --out.
-class Collector {
- public:
-  Collector(std::string out, std::string dups) : out_path_(std::move(out)), dup_path_(std::move(dups)) {}
+// How a run ends, what the last line says and the exit status.
+enum class RunOutcome { kDrained, kFailed, kSignalled, kFollowStopped };
 
-  Status Start(const KafkaOptions& kafka, const TopicNames& topics) {
-    topics_ = topics;
-    auto conf = MakeKafkaConf(kafka, {{"group.id", "crawlstream-run-collector"},
-                                      {"enable.auto.commit", "false"},
-                                      {"fetch.message.max.bytes",
-                                       std::to_string(kafka.max_message_bytes + 65536)}});
-    if (!conf) return std::unexpected(conf.error());
-    char err[512];
-    rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, static_cast<rd_kafka_conf_t*>(*conf), err, sizeof err);
-    if (!rk_) return Fail(ErrorCode::kInvalidArgument, std::string("collector: ") + err);
-    auto* list = rd_kafka_topic_partition_list_new(16);
-    for (const auto& topic : {topics.articles, topics.duplicates, topics.deadletter}) {
-      const rd_kafka_metadata_t* md = nullptr;
-      rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
-      auto e = rd_kafka_metadata(rk_, 0, rkt, &md, 10000);
-      rd_kafka_topic_destroy(rkt);
-      if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
-        if (md) rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_partition_list_destroy(list);
-        return Fail(ErrorCode::kUnavailable, "collector: no metadata for " + topic);
-      }
-      for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
-        int64_t lo = 0, hi = 0;
-        rd_kafka_query_watermark_offsets(rk_, topic.c_str(), p, &lo, &hi, 10000);
-        rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = hi;
-      }
-      rd_kafka_metadata_destroy(md);
-    }
-    rd_kafka_assign(rk_, list);
-    rd_kafka_topic_partition_list_destroy(list);
-    thread_ = std::thread([this] { Loop(); });
-    return Ok();
-  }
-
-  void Stop() {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
-    if (rk_) {
-      rd_kafka_consumer_close(rk_);
-      rd_kafka_destroy(rk_);
-      rk_ = nullptr;
-    }
-    Write();
-  }
-
-  int64_t articles() const { return articles_.load(); }
-  int64_t tombstones() const { return tombstones_.load(); }
-  int64_t duplicates() const { return duplicates_.load(); }
-  int64_t dead_letters() const { return dead_letters_.load(); }
-  size_t canonical() const {
-    std::lock_guard lock(mu_);
-    return live_.size();
-  }
-
- private:
-  void Loop() {
-    auto next_write = std::chrono::steady_clock::now() + 1s;
-    while (!stop_.load()) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 100);
-      if (m) {
-        if (!m->err) Handle(m);
-        rd_kafka_message_destroy(m);
-      }
-      if (std::chrono::steady_clock::now() > next_write) {
-        Write();
-        next_write = std::chrono::steady_clock::now() + 1s;
-      }
-    }
-  }
-
-  void Handle(rd_kafka_message_t* m) {
-    std::string topic = rd_kafka_topic_name(m->rkt);
-    std::string key = m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "";
-    std::string_view value = m->payload ? std::string_view(static_cast<char*>(m->payload), m->len)
-                                        : std::string_view();
-    std::lock_guard lock(mu_);
-    if (topic == topics_.articles) {
-      if (value.empty()) {
-        ++tombstones_;
-        live_.erase(key);
-      } else {
-        crawlstream::v1::Article a;
-        if (a.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          ++articles_;
-          if (!live_.contains(a.id())) order_.push_back(a.id());
-          live_[a.id()] = MessageToJsonLine(a);
-        }
-      }
-      dirty_ = true;
-    } else if (topic == topics_.duplicates) {
-      crawlstream::v1::Duplicate d;
-      if (d.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        ++duplicates_;
-        dup_lines_.push_back(MessageToJsonLine(d));
-        dirty_ = true;
-      }
-    } else {
-      ++dead_letters_;
-    }
-  }
-
-  // Rewrites both files atomically (the canonical set changes when a
-  // better canonical replaces an earlier one).
-  void Write() {
-    std::lock_guard lock(mu_);
-    if (!dirty_) return;
-    dirty_ = false;
-    auto write = [](const std::string& path, const std::vector<std::string>& lines) {
-      if (path.empty()) return;
-      std::string tmp = path + ".tmp";
-      {
-        std::ofstream out(tmp, std::ios::trunc);
-        for (const auto& l : lines) out << l << '\n';
-      }
-      std::rename(tmp.c_str(), path.c_str());
-    };
-    std::vector<std::string> lines;
-    for (const auto& id : order_) {
-      auto it = live_.find(id);
-      if (it != live_.end()) lines.push_back(it->second);
-    }
-    write(out_path_, lines);
-    write(dup_path_, dup_lines_);
-  }
-
-  std::string out_path_, dup_path_;
-  TopicNames topics_;
-  rd_kafka_t* rk_ = nullptr;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::map<std::string, std::string> live_;
-  std::vector<std::string> order_;
-  std::vector<std::string> dup_lines_;
-  bool dirty_ = false;
-  std::atomic<int64_t> articles_{0}, tombstones_{0}, duplicates_{0}, dead_letters_{0};
+struct OutcomeRow {
+  RunOutcome outcome;
+  const char* words;
+  int status;  // kSignalled: 128 + the signal
 };
+constexpr OutcomeRow kOutcomes[] = {
+    {RunOutcome::kDrained, "crawl drained", 0},
+    {RunOutcome::kFailed, "crawl failed", 1},
+    // Scripts tell it from a failure the shell's way: 143 for SIGTERM, 130
+    // for SIGINT.
+    {RunOutcome::kSignalled, "stopped by signal before the crawl drained", 128},
+    // --follow never drains: a signal is how it is meant to end.
+    {RunOutcome::kFollowStopped, "follow stopped by signal", 0},
+};
+
+const char* OutcomeWords(RunOutcome outcome) {
+  for (const auto& row : kOutcomes) {
+    if (row.outcome == outcome) return row.words;
+  }
+  return "crawl ended";
+}
+
+int ExitStatus(RunOutcome outcome, int signal_number) {
+  for (const auto& row : kOutcomes) {
+    if (row.outcome != outcome) continue;
+    if (outcome != RunOutcome::kSignalled) return row.status;
+    return row.status + (signal_number ? signal_number : SIGTERM);
+  }
+  return 1;
+}
 
 void EnsureParentDir(const std::string& path) {
   auto slash = path.rfind('/');
@@ -262,6 +151,11 @@ int RunRunCommand(int argc, char** argv) {
   }
   if (auto st = config.Load(config_path, environ, flags); !st) {
     std::cerr << "crawlstream run: " << st.error().message << "\n";
+    return 2;
+  }
+  for (const auto& w : config.warnings()) std::cerr << "crawlstream run: warning: " << w << "\n";
+  if (auto st = ServiceRuntime::CheckShared(service, kafka, topics); !st) {
+    std::cerr << "crawlstream run: invalid configuration:\n  " << st.error().message << "\n";
     return 2;
   }
   for (const auto& cidr : allow) fopts.crawler.allow_cidrs.push_back(cidr);
@@ -325,7 +219,7 @@ int RunRunCommand(int argc, char** argv) {
     return 2;
   }
 
-  Collector collector(out, dups);
+  RunCollector collector(out, dups);
   if (auto st = collector.Start(kafka, topics); !st) {
     std::cerr << "crawlstream run: " << st.error().message << "\n";
     return 1;
@@ -431,6 +325,7 @@ int RunRunCommand(int argc, char** argv) {
   int64_t last_signature = -1;
   auto last_change = std::chrono::steady_clock::now();
   bool stalled = false;
+  bool crawl_drained = false;
   while (!stop.load() && !Shutdown::Requested()) {
     std::this_thread::sleep_for(200ms);
     health.Beat();
@@ -456,7 +351,10 @@ int RunRunCommand(int argc, char** argv) {
         collector.articles() + collector.tombstones() >= dd_loop.outputs_acked(topics.articles) &&
         collector.duplicates() >= dd_loop.outputs_acked(topics.duplicates);
     stable = drained ? stable + 1 : 0;
-    if (stable >= 3) break;
+    if (stable >= 3) {
+      crawl_drained = true;
+      break;
+    }
   }
   stop.store(true);
   fetch_thread.join();
@@ -465,13 +363,18 @@ int RunRunCommand(int argc, char** argv) {
   std::this_thread::sleep_for(300ms);  // let the collector see the last acks
   collector.Stop();
   print_progress(true);
+  RunOutcome outcome = failures.load() || stalled ? RunOutcome::kFailed
+                       : crawl_drained            ? RunOutcome::kDrained
+                       : !Shutdown::Requested()   ? RunOutcome::kDrained
+                       : follow                   ? RunOutcome::kFollowStopped
+                                                  : RunOutcome::kSignalled;
   std::fprintf(stderr,
-               "crawl %s: %zu articles published to %s, %lld duplicates to %s, %lld dead letters\n",
-               failures.load() || stalled ? "failed" : "drained", collector.canonical(), out.c_str(),
+               "%s: %zu articles published to %s, %lld duplicates to %s, %lld dead letters\n",
+               OutcomeWords(outcome), collector.canonical(), out.c_str(),
                static_cast<long long>(collector.duplicates()), dups.c_str(),
                static_cast<long long>(collector.dead_letters()));
   admin.Stop();
-  return failures.load() || stalled ? 1 : 0;
+  return ExitStatus(outcome, Shutdown::Signal());
 }
 
 }  // namespace crawlstream

@@ -44,18 +44,38 @@ AdminServer::AdminServer(std::shared_ptr<prometheus::Registry> registry, Health*
 
 AdminServer::~AdminServer() { Stop(); }
 
-Status AdminServer::Start(const std::string& host, int port) {
+namespace {
+
+// The one way host:port is turned into an address, for Start() and
+// CheckListenHost().
+Result<addrinfo*> ListenAddress(const std::string& host, const std::string& port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
   addrinfo* res = nullptr;
-  std::string port_text = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), port_text.c_str(), &hints, &res); rc != 0) {
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
     return Fail(ErrorCode::kInvalidArgument,
-                "metrics address \"" + host + "\": " + gai_strerror(rc) +
+                "service.http_host=\"" + host + "\": " + gai_strerror(rc) +
                     " (use a numeric address such as 127.0.0.1 or 0.0.0.0)");
   }
+  return res;
+}
+
+}  // namespace
+
+Status CheckListenHost(const std::string& host) {
+  auto res = ListenAddress(host, "0");
+  if (!res) return std::unexpected(res.error());
+  freeaddrinfo(*res);
+  return Ok();
+}
+
+Status AdminServer::Start(const std::string& host, int port) {
+  std::string port_text = std::to_string(port);
+  auto address = ListenAddress(host, port_text);
+  if (!address) return std::unexpected(address.error());
+  addrinfo* res = *address;
   int fd = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

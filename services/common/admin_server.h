@@ -23,6 +23,10 @@ namespace crawlstream {
 
 class Health;
 
+// Ok when `host` is an address Start() can bind: a numeric IPv4 or IPv6
+// address (no name lookup). The error names service.http_host.
+Status CheckListenHost(const std::string& host);
+
 class AdminServer {
  public:
   AdminServer(std::shared_ptr<prometheus::Registry> registry, Health* health);

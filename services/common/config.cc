@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace crawlstream {
 namespace {
@@ -45,11 +46,51 @@ std::string JoinList(const std::vector<std::string>& v) {
   return out;
 }
 
+// A value as shown in an error: control characters escaped, so that a
+// refused "a\r\nX-Injected: yes" cannot forge a log line of its own.
+std::string Shown(const std::string& raw) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char ch : raw) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+    else out += ch;
+  }
+  return out;
+}
+
 Error KeyError(const std::string& key, const std::string& raw,
                const std::string& origin, const std::string& reason) {
   return Error(ErrorCode::kInvalidArgument,
-               origin + ": " + key + "=\"" + raw + "\": " + reason);
+               origin + ": " + key + "=\"" + Shown(raw) + "\": " + reason);
 }
+
+// Edit distance (insertions, deletions, substitutions), for "did you mean".
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// CRAWLSTREAM_* variables that are read by build and test tooling, not by
+// the configuration.
+constexpr std::string_view kToolingVariables[] = {
+    "CRAWLSTREAM_SOURCE_DIR",  "CRAWLSTREAM_BINARY_DIR",       "CRAWLSTREAM_DEFAULT_SOURCE_DIR",
+    "CRAWLSTREAM_JOBS",        "CRAWLSTREAM_TEST_JOBS",        "CRAWLSTREAM_IMAGE",
+    "CRAWLSTREAM_CORPUS_DIR",  "CRAWLSTREAM_E2E_METRICS_DIR",
+};
 
 Result<int64_t> ParseInt(const std::string& text) {
   std::string t = Trim(text);
@@ -81,20 +122,31 @@ Result<bool> ParseBool(const std::string& text) {
 }
 
 // Flattens a YAML map into "a.b.c" -> node. Sequences and scalars are
-// leaves.
+// leaves. `budget` counts the nodes visited, aliases expanded: a document
+// whose aliases multiply (an alias bomb) stops at kMaxYamlNodes.
 Status Flatten(const YAML::Node& node, const std::string& prefix,
-               const std::string& origin,
+               const std::string& origin, size_t* budget,
                std::vector<std::pair<std::string, YAML::Node>>* out) {
+  const std::string where = prefix.empty() ? "top level" : prefix;
   if (!node.IsMap()) {
     return Fail(ErrorCode::kInvalidArgument,
-                origin + ": " + (prefix.empty() ? "top level" : prefix) +
-                    " must be a mapping of section to keys");
+                origin + ": " + where + " must be a mapping of section to keys");
   }
   for (const auto& kv : node) {
-    std::string name = kv.first.as<std::string>();
+    size_t cost = 1 + (kv.second.IsSequence() ? kv.second.size() : 0);
+    if (cost > *budget) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  origin + ": " + where + ": more than " + std::to_string(kMaxYamlNodes) +
+                      " nodes once aliases are expanded (alias bomb?)");
+    }
+    *budget -= cost;
+    if (!kv.first.IsScalar()) {
+      return Fail(ErrorCode::kInvalidArgument, origin + ": " + where + ": a key must be a plain name");
+    }
+    const std::string& name = kv.first.Scalar();
     std::string key = prefix.empty() ? name : prefix + "." + name;
     if (kv.second.IsMap()) {
-      if (auto st = Flatten(kv.second, key, origin, out); !st) return st;
+      if (auto st = Flatten(kv.second, key, origin, budget, out); !st) return st;
     } else {
       out->emplace_back(key, kv.second);
     }
@@ -143,11 +195,31 @@ Result<int64_t> ParseBytes(const std::string& text) {
   return *value * mult;
 }
 
+Status CheckText(const std::string& value, TextRule rule) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x20 && c != 0x7f) continue;
+    if (rule == TextRule::kMultiLine && (c == '\n' || c == '\r' || c == '\t')) continue;
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string("control character U+00") + kHex[c >> 4] + kHex[c & 15] +
+                    " at byte " + std::to_string(i) +
+                    " (values go into HTTP headers, URLs and Kafka requests)");
+  }
+  return Ok();
+}
+
 void Config::Add(const std::string& key, Key k) { keys_[key] = std::move(k); }
 
-void Config::Bind(const std::string& key, std::string* field, std::string help) {
+void Config::Bind(const std::string& key, std::string* field, std::string help,
+                  TextRule rule) {
   Key k{std::move(help), *field, nullptr, nullptr};
-  k.set = [field](const std::string& raw) -> Status { *field = raw; return Ok(); };
+  k.rule = rule;
+  k.set = [field, rule](const std::string& raw) -> Status {
+    if (auto st = CheckText(raw, rule); !st) return st;
+    *field = raw;
+    return Ok();
+  };
   k.get = [field] { return *field; };
   Add(key, std::move(k));
 }
@@ -252,11 +324,13 @@ void Config::Bind(const std::string& key, std::chrono::milliseconds* field,
 }
 
 void Config::Bind(const std::string& key, std::vector<std::string>* field,
-                  std::string help) {
+                  std::string help, TextRule rule) {
   Key k{std::move(help), JoinList(*field), nullptr, nullptr};
   k.is_list = true;
   k.list = field;
-  k.set = [field](const std::string& raw) -> Status {
+  k.rule = rule;
+  k.set = [field, rule](const std::string& raw) -> Status {
+    if (auto st = CheckText(raw, rule); !st) return st;
     *field = SplitList(raw);
     return Ok();
   };
@@ -300,6 +374,7 @@ Status Config::Load(const std::string& yaml_path, char** environ_block,
 Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
                         char** environ_block,
                         const std::vector<std::pair<std::string, std::string>>& flags) {
+  warnings_.clear();
   std::vector<std::string> errors;
   auto collect = [&errors](const Status& st) {
     if (!st) errors.push_back(st.error().message);
@@ -307,11 +382,19 @@ Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
   auto finish = [&errors]() -> Status {
     if (errors.empty()) return Ok();
     std::string msg = "invalid configuration:";
-    for (const auto& e : errors) msg += "\n  " + e;
+    for (size_t i = 0; i < errors.size() && i < kMaxReportedErrors; ++i) msg += "\n  " + errors[i];
+    if (errors.size() > kMaxReportedErrors) {
+      msg += "\n  ... and " + std::to_string(errors.size() - kMaxReportedErrors) + " more errors";
+    }
     return Fail(ErrorCode::kInvalidArgument, msg);
   };
 
   // 1. YAML file.
+  if (yaml_text.size() > kMaxYamlBytes) {
+    return Fail(ErrorCode::kInvalidArgument,
+                origin + ": " + std::to_string(yaml_text.size()) + " bytes, more than the " +
+                    std::to_string(kMaxYamlBytes) + " a configuration file may have");
+  }
   if (!Trim(yaml_text).empty()) {
     YAML::Node root;
     try {
@@ -321,8 +404,9 @@ Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
     }
     if (!root.IsNull()) {
       std::vector<std::pair<std::string, YAML::Node>> leaves;
+      size_t budget = kMaxYamlNodes;
       try {
-        if (auto st = Flatten(root, "", origin, &leaves); !st) return st;
+        if (auto st = Flatten(root, "", origin, &budget, &leaves); !st) return st;
         for (auto& [key, node] : leaves) {
           auto it = keys_.find(key);
           if (it == keys_.end()) {
@@ -335,12 +419,13 @@ Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
               errors.push_back(KeyError(key, "[...]", origin, "expected a single value, got a list").message);
               continue;
             }
-            std::vector<std::string> items;
-            for (const auto& item : node) items.push_back(item.as<std::string>());
-            *it->second.list = items;
+            collect(SetListFromYaml(key, it->second, node, origin));
           } else if (node.IsNull()) {
             if (it->second.is_list) it->second.list->clear();
             else errors.push_back(KeyError(key, "", origin, "value is empty").message);
+          } else if (!node.IsScalar()) {
+            errors.push_back(KeyError(key, "...", origin, "expected a value, got " +
+                                      std::string(node.IsMap() ? "a mapping" : "an alias")).message);
           } else {
             collect(SetFromText(key, node.Scalar(), origin));
           }
@@ -371,12 +456,13 @@ Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
       collect(SetFromText(it->second, value, "environment " + name));
       continue;
     }
-    for (const auto& prefix : section_prefixes) {
-      if (name.starts_with(prefix)) {
-        errors.push_back("environment " + name + "=\"" + value +
-                         "\": unknown key (see --help for the list)");
-        break;
-      }
+    bool own_section = std::any_of(section_prefixes.begin(), section_prefixes.end(),
+                                   [&](const std::string& p) { return name.starts_with(p); });
+    if (own_section) {
+      errors.push_back("environment " + name + "=\"" + Shown(value) +
+                       "\": unknown key (see --help for the list)");
+    } else {
+      WarnAboutStrayVariable(name);
     }
   }
   if (auto st = finish(); !st) return st;
@@ -386,6 +472,48 @@ Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
     collect(SetFromText(key, value, "flag --" + key));
   }
   return finish();
+}
+
+Status Config::SetListFromYaml(const std::string& key, const Key& k, const YAML::Node& node,
+                               const std::string& origin) {
+  std::vector<std::string> items;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node& item = node[i];
+    std::string where = key + "[" + std::to_string(i) + "]";
+    if (!item.IsScalar()) {
+      return std::unexpected(KeyError(where, "...", origin,
+                                      std::string("a list item must be a single value, got ") +
+                                          (item.IsMap() ? "a mapping" : item.IsSequence() ? "a list" : "nothing")));
+    }
+    if (auto st = CheckText(item.Scalar(), k.rule); !st) {
+      return std::unexpected(KeyError(where, item.Scalar(), origin, st.error().message));
+    }
+    items.push_back(item.Scalar());
+  }
+  *k.list = std::move(items);
+  return Ok();
+}
+
+void Config::WarnAboutStrayVariable(const std::string& name) {
+  for (std::string_view tool : kToolingVariables) {
+    if (name == tool) return;
+  }
+  for (const char* section : kSections) {
+    if (name.starts_with(EnvName(section) + "_")) return;  // another service's key
+  }
+  std::string warning = "environment " + name + " matches no configuration key; ignored";
+  std::string best;
+  size_t best_distance = 4;  // suggest only close names
+  for (const auto& [key, _] : keys_) {
+    std::string candidate = EnvName(key);
+    size_t d = EditDistance(name, candidate);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  if (!best.empty()) warning += " (did you mean " + best + "?)";
+  warnings_.push_back(warning);
 }
 
 std::string Config::Help() const {

@@ -7,14 +7,25 @@
 // (CRAWLSTREAM_<SECTION>_<KEY>, upper case) and the flags
 // (--section.key=value or --section.key value). Later sources win.
 //
-// Errors name the key, the value and the reason, and Load() stops at the
-// first source with errors after collecting all of that source's errors:
-//   - a YAML key that is not in the schema,
+// Errors name the key, the value (control characters escaped) and the
+// reason, and Load() stops at the first source with errors after
+// collecting that source's errors (the first kMaxReportedErrors are
+// listed, then a count of the rest):
+//   - a YAML key that is not in the schema, a list item that is not a
+//     scalar, a document over kMaxYamlBytes, or one whose aliases expand
+//     to more than kMaxYamlNodes nodes (an alias bomb),
 //   - an environment variable CRAWLSTREAM_<SECTION>_<KEY> whose section is
-//     in the schema but whose key is not (variables of sections this
-//     service does not have belong to other services and are ignored),
+//     in the schema but whose key is not,
 //   - a flag that is not in the schema,
-//   - a value that does not parse or fails its validator.
+//   - a value that does not parse or fails its validator,
+//   - a string or list value with a control character (TextRule below):
+//     values go into HTTP headers, URLs, Kafka requests and log lines.
+//
+// Warnings (warnings(), for the caller to print) name CRAWLSTREAM_*
+// variables that match no key of any service (kSections) and are not
+// known tooling variables: a misspelt section such as
+// CRAWLSTREAM_FETCHR_MIN_DELAY would otherwise be ignored without a word.
+// Variables of other services' sections are ignored.
 //
 // Not thread-safe; used once at start.
 #pragma once
@@ -28,14 +39,30 @@
 
 #include "services/common/result.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace crawlstream {
+
+// Limits on a configuration document (YAML file).
+inline constexpr size_t kMaxYamlBytes = 1 << 20;
+inline constexpr size_t kMaxYamlNodes = 10'000;  // after alias expansion
+inline constexpr size_t kMaxReportedErrors = 20;
+
+// What a string or list value may contain.
+enum class TextRule {
+  kSingleLine,  // no control characters (U+0000-U+001F, U+007F): the default
+  kMultiLine,   // also line breaks and tabs (e.g. PEM blocks in kafka.extra)
+};
 
 class Config {
  public:
   using Validator = std::function<Status(const std::string& raw)>;
 
   // Bind a key to a field. The field's current value is the default.
-  void Bind(const std::string& key, std::string* field, std::string help);
+  void Bind(const std::string& key, std::string* field, std::string help,
+            TextRule rule = TextRule::kSingleLine);
   void Bind(const std::string& key, bool* field, std::string help);
   void Bind(const std::string& key, int64_t* field, std::string help,
             int64_t min, int64_t max);
@@ -47,7 +74,7 @@ class Config {
             std::chrono::milliseconds max);
   // Lists: a YAML sequence, or a comma-separated string (env and flags).
   void Bind(const std::string& key, std::vector<std::string>* field,
-            std::string help);
+            std::string help, TextRule rule = TextRule::kSingleLine);
   // Byte sizes accept "512", "64KiB", "10MiB", "1GiB", "10MB".
   void BindBytes(const std::string& key, int64_t* field, std::string help,
                  int64_t min, int64_t max);
@@ -72,6 +99,8 @@ class Config {
   std::string Help() const;
   // The effective value of every key after Load(), for the start-up log.
   std::map<std::string, std::string> Effective() const;
+  // Warnings of the last Load(), one line each, without a trailing newline.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   struct Key {
@@ -81,13 +110,26 @@ class Config {
     std::function<std::string()> get;
     bool is_list = false;
     std::vector<std::string>* list = nullptr;
+    TextRule rule = TextRule::kSingleLine;
   };
   void Add(const std::string& key, Key k);
   Status SetFromText(const std::string& key, const std::string& raw,
                      const std::string& origin);
 
+  Status SetListFromYaml(const std::string& key, const Key& k, const YAML::Node& node,
+                         const std::string& origin);
+  void WarnAboutStrayVariable(const std::string& name);
+
   std::map<std::string, Key> keys_;
+  std::vector<std::string> warnings_;
 };
+
+// Every configuration section of every crawlstream program; a
+// CRAWLSTREAM_<SECTION>_* variable of another section draws a warning.
+inline constexpr const char* kSections[] = {"service", "kafka",     "topics", "fetcher",
+                                            "extractor", "dedup", "broker"};
+// The first control character in `value` and why it is refused, or Ok.
+Status CheckText(const std::string& value, TextRule rule);
 
 // Parses "250ms" / "2s" / "5m" / "1h" / "3" (seconds).
 Result<std::chrono::milliseconds> ParseDuration(const std::string& text);

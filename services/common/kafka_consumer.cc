@@ -77,15 +77,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(
   if (options.group_id.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "kafka.group_id is empty: a consumer needs a group");
   }
-  auto conf_or = MakeKafkaConf(
-      options, {{"group.id", options.group_id},
-                {"enable.auto.commit", "false"},
-                {"enable.auto.offset.store", "false"},
-                {"auto.offset.reset", "earliest"},
-                {"enable.partition.eof", "false"},
-                {"session.timeout.ms", std::to_string(options.session_timeout.count())},
-                {"heartbeat.interval.ms", std::to_string(std::max<int64_t>(options.session_timeout.count() / 3, 100))},
-                {"fetch.message.max.bytes", std::to_string(options.max_message_bytes + 65536)}});
+  auto conf_or = MakeKafkaConf(options, AsOverrides(ConsumerProperties(options)));
   if (!conf_or) return std::unexpected(conf_or.error());
   auto* conf = static_cast<rd_kafka_conf_t*>(*conf_or);
 

@@ -2,12 +2,18 @@
 //
 // BindKafkaOptions/BindTopics add the `kafka.*` and `topics.*` keys to a
 // Config (see config.h) so that every service reads them the same way.
+// ProducerProperties/ConsumerProperties turn the options into the
+// librdkafka properties the clients are created with, each with the key it
+// comes from, so that an error about a property names our key.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "services/common/result.h"
 
 namespace crawlstream {
 
@@ -23,7 +29,9 @@ struct KafkaOptions {
   std::string compression = "lz4";  // none, gzip, snappy, lz4, zstd
   std::chrono::milliseconds linger{20};
   // Largest record the producer sends; bigger outputs are dead-lettered.
+  // At most kMaxMessageBytes.
   int64_t max_message_bytes = 8 << 20;
+  // At least kMinSessionTimeout.
   std::chrono::milliseconds session_timeout{10'000};
   std::chrono::milliseconds commit_interval{1'000};
   // How long a delivery may take before the producer reports it failed.
@@ -47,7 +55,36 @@ struct TopicNames {
   int64_t partitions = 16;
 };
 
+// Clients ask for max_message_bytes plus this much room for the record
+// batch framing (message.max.bytes, fetch.message.max.bytes).
+inline constexpr int64_t kKafkaFramingBytes = 65536;
+// librdkafka allows message.max.bytes and fetch.message.max.bytes up to
+// 1,000,000,000; with the framing room that leaves a little under 954 MiB.
+// 512 MiB is far above any page or article (the default is 8 MiB).
+inline constexpr int64_t kMaxMessageBytes = int64_t{512} << 20;
+// Kafka brokers refuse shorter sessions by default
+// (group.min.session.timeout.ms = 6 s); against the development broker a
+// 1 s session kept the group rebalancing and the pipeline stalled.
+inline constexpr std::chrono::milliseconds kMinSessionTimeout{6'000};
+
 void BindKafkaOptions(Config* config, KafkaOptions* options);
 void BindTopics(Config* config, TopicNames* topics);
+
+// A librdkafka property and the configuration key it comes from.
+struct KafkaProperty {
+  std::string name;
+  std::string value;
+  std::string key;  // "kafka.linger" for linger.ms; "kafka.extra" for extras
+};
+
+// bootstrap.servers, client.id and kafka.extra: what every client gets.
+// Fails naming kafka.extra when an item is not name=value.
+Result<std::vector<KafkaProperty>> BaseKafkaProperties(const KafkaOptions& options);
+// What Producer::Create and Consumer::Create add to the base.
+std::vector<KafkaProperty> ProducerProperties(const KafkaOptions& options);
+std::vector<KafkaProperty> ConsumerProperties(const KafkaOptions& options);
+// The configuration key behind a librdkafka property this project sets,
+// or "kafka.extra" for any other.
+std::string_view KeyOfKafkaProperty(std::string_view property);
 
 }  // namespace crawlstream

@@ -39,30 +39,28 @@ struct Pending {
 
 Result<void*> MakeKafkaConf(const KafkaOptions& options,
                             const std::vector<std::pair<std::string, std::string>>& overrides) {
+  auto props = BaseKafkaProperties(options);
+  if (!props) return std::unexpected(props.error());
+  for (const auto& [name, value] : overrides) {
+    props->push_back({name, value, std::string(KeyOfKafkaProperty(name))});
+  }
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
-  std::vector<std::pair<std::string, std::string>> props = {
-      {"bootstrap.servers", options.brokers},
-      {"client.id", options.client_id},
-  };
-  for (const auto& e : options.extra) {
-    auto eq = e.find('=');
-    if (eq == std::string::npos) {
+  for (const auto& p : *props) {
+    if (rd_kafka_conf_set(conf, p.name.c_str(), p.value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
       return Fail(ErrorCode::kInvalidArgument,
-                  "kafka.extra=\"" + e + "\": expected name=value");
-    }
-    props.emplace_back(e.substr(0, eq), e.substr(eq + 1));
-  }
-  props.insert(props.end(), overrides.begin(), overrides.end());
-  for (const auto& [name, value] : props) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return Fail(ErrorCode::kInvalidArgument,
-                  "kafka property " + name + "=\"" + value + "\": " + err);
+                  p.key + ": librdkafka property " + p.name + "=\"" + p.value + "\": " + err);
     }
   }
   return static_cast<void*>(conf);
+}
+
+std::vector<std::pair<std::string, std::string>> AsOverrides(
+    const std::vector<KafkaProperty>& props) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : props) out.emplace_back(p.name, p.value);
+  return out;
 }
 
 Result<std::unique_ptr<Producer>> Producer::Create(
@@ -71,13 +69,7 @@ Result<std::unique_ptr<Producer>> Producer::Create(
   if (options.brokers.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "kafka.brokers is empty: name the Kafka brokers");
   }
-  auto conf_or = MakeKafkaConf(
-      options, {{"enable.idempotence", "true"},
-                {"acks", "all"},
-                {"compression.codec", options.compression},
-                {"linger.ms", std::to_string(options.linger.count())},
-                {"message.max.bytes", std::to_string(options.max_message_bytes + 65536)},
-                {"delivery.timeout.ms", std::to_string(options.delivery_timeout.count())}});
+  auto conf_or = MakeKafkaConf(options, AsOverrides(ProducerProperties(options)));
   if (!conf_or) return std::unexpected(conf_or.error());
   auto* conf = static_cast<rd_kafka_conf_t*>(*conf_or);
 

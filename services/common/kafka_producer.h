@@ -99,8 +99,11 @@ class Producer {
 
 // Builds an rd_kafka_conf_t* from options plus `overrides` (name, value).
 // Returns the conf as void* (owned by the caller until passed to
-// rd_kafka_new) or an error naming the bad property.
+// rd_kafka_new) or an error naming our key and the bad property.
 Result<void*> MakeKafkaConf(const KafkaOptions& options,
                             const std::vector<std::pair<std::string, std::string>>& overrides);
+// (name, value) pairs for MakeKafkaConf.
+std::vector<std::pair<std::string, std::string>> AsOverrides(
+    const std::vector<KafkaProperty>& props);
 
 }  // namespace crawlstream

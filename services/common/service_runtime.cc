@@ -9,6 +9,7 @@
 
 #include "services/common/admin_server.h"
 #include "services/common/health.h"
+#include "services/common/kafka_config_check.h"
 #include "services/common/logging.h"
 
 extern char** environ;
@@ -49,6 +50,22 @@ void ServiceRuntime::BindShared(Config* c, ServiceOptions* s, KafkaOptions* k, T
   BindTopics(c, t);
 }
 
+Status ServiceRuntime::CheckShared(const ServiceOptions& s, const KafkaOptions& k,
+                                   const TopicNames& t) {
+  // Each check with what it covers; all of them run, all errors reported.
+  const std::function<Status()> checks[] = {
+      [&] { return CheckListenHost(s.http_host); },
+      [&] { return CheckKafkaOptions(k); },
+      [&] { return CheckTopicNames(t); },
+  };
+  std::string errors;
+  for (const auto& check : checks) {
+    if (auto st = check(); !st) errors += (errors.empty() ? "" : "\n  ") + st.error().message;
+  }
+  if (errors.empty()) return Ok();
+  return Fail(ErrorCode::kInvalidArgument, errors);
+}
+
 std::optional<int> ServiceRuntime::Setup(int argc, char** argv,
                                          const std::function<void(Config*)>& bind_service_keys,
                                          const std::function<Status()>& validate) {
@@ -81,6 +98,14 @@ std::optional<int> ServiceRuntime::Setup(int argc, char** argv,
   }
   if (auto st = config.Load(config_path, environ, flags); !st) {
     std::cerr << "crawlstream-" << name_ << ": " << st.error().message << "\n";
+    return 2;
+  }
+  for (const auto& w : config.warnings()) {
+    std::cerr << "crawlstream-" << name_ << ": warning: " << w << "\n";
+  }
+  if (auto st = CheckShared(service_, kafka_, topics_); !st) {
+    std::cerr << "crawlstream-" << name_ << ": invalid configuration:\n  " << st.error().message
+              << "\n";
     return 2;
   }
   if (validate) {

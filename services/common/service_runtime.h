@@ -3,7 +3,8 @@
 // ServiceRuntime::Setup() parses the command line (--config FILE,
 // --check-config, --help, --<section>.<key>=value), binds the keys every
 // service shares (service.*, kafka.*, topics.*) plus the service's own,
-// loads YAML + environment + flags, starts logging, and creates the
+// loads YAML + environment + flags (printing the loader's warnings),
+// checks the shared settings (CheckShared), starts logging, and creates the
 // metrics registry and health state. StartAdmin() then serves /metrics,
 // /healthz and /readyz on service.http_host:service.http_port.
 //
@@ -64,6 +65,11 @@ class ServiceRuntime {
   // Binds the shared keys to the given structs (exposed for `crawlstream
   // run`, which composes several services).
   static void BindShared(Config* c, ServiceOptions* s, KafkaOptions* k, TopicNames* t);
+  // Checks the shared settings as the start will use them (listen address,
+  // librdkafka's verdict on the Kafka properties, topic names), naming the
+  // keys; every error, one per line. Setup() runs it before --check-config
+  // answers; `crawlstream run` calls it itself.
+  static Status CheckShared(const ServiceOptions& s, const KafkaOptions& k, const TopicNames& t);
 
   Status StartAdmin();
 

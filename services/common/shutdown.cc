@@ -12,11 +12,14 @@ namespace crawlstream {
 namespace {
 
 std::atomic<int> g_signals{0};
+std::atomic<int> g_first_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "read and written in a signal handler");
 int g_pipe[2] = {-1, -1};
 
-void OnSignal(int) {
+void OnSignal(int sig) {
   int n = g_signals.fetch_add(1) + 1;
   if (n >= 2) _exit(130);
+  g_first_signal.store(sig);
   if (g_pipe[1] >= 0) {
     char c = 1;
     [[maybe_unused]] auto r = ::write(g_pipe[1], &c, 1);
@@ -41,6 +44,8 @@ void Shutdown::Install() {
 
 bool Shutdown::Requested() { return g_signals.load() > 0; }
 
+int Shutdown::Signal() { return g_first_signal.load(); }
+
 void Shutdown::Request() {
   if (g_signals.load() == 0) g_signals.store(1);
   if (g_pipe[1] >= 0) {
@@ -51,6 +56,7 @@ void Shutdown::Request() {
 
 void Shutdown::Reset() {
   g_signals.store(0);
+  g_first_signal.store(0);
   if (g_pipe[0] >= 0) {
     char buf[64];
     ::fcntl(g_pipe[0], F_SETFL, O_NONBLOCK);

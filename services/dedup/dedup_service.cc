@@ -39,7 +39,8 @@ KafkaHeaders Headers(const char* schema) {
 
 void BindDedupKeys(Config* c, DedupServiceOptions* o) {
   c->Bind("dedup.expected_articles", &o->expected_articles,
-          "index capacity reserved at start (it grows beyond)", 0, 1'000'000'000);
+          "index capacity reserved at start, about 64 bytes each (it grows beyond)", 0,
+          kMaxExpectedArticles);
   c->Bind("dedup.restore_timeout", &o->restore_timeout,
           "longest time to read the articles topic at start",
           std::chrono::milliseconds(1000), std::chrono::milliseconds(86'400'000));
@@ -315,7 +316,7 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
                                       {"enable.auto.commit", "false"},
                                       {"enable.partition.eof", "true"},
                                       {"fetch.message.max.bytes",
-                                       std::to_string(kafka.max_message_bytes + 65536)}});
+                                       std::to_string(kafka.max_message_bytes + kKafkaFramingBytes)}});
   if (!conf_or) return std::unexpected(conf_or.error());
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, static_cast<rd_kafka_conf_t*>(*conf_or), err,

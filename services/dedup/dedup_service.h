@@ -65,6 +65,13 @@ namespace crawlstream::dedup {
 // before the restart (a crash's race window, generously).
 inline constexpr std::chrono::minutes kRestoreConflictWindow{30};
 
+// Most articles dedup.expected_articles may reserve room for. The index is
+// reserved at start at about 64 bytes per article (index.h), so 10 million
+// take 640 MB, under a third of the pod's 2 GiB limit; the index still
+// grows past the reservation on demand. (The old maximum, 10^9, asked for
+// 64 GB at start and aborted with std::bad_alloc.)
+inline constexpr int64_t kMaxExpectedArticles = 10'000'000;
+
 struct DedupServiceOptions {
   int64_t expected_articles = 100'000;
   std::chrono::milliseconds restore_timeout{600'000};

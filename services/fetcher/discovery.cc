@@ -9,6 +9,8 @@
 #include <mutex>
 #include <regex>
 
+#include "services/fetcher/xml_text.h"
+
 namespace crawlstream::fetcher {
 namespace {
 
@@ -97,8 +99,16 @@ class Collector {
 // raw '&' in URLs ("?a=1&b=2"); either stops an XML parser. Since documents
 // declaring entities are refused, only the five predefined entities and
 // numeric references can be valid: common HTML entities become numeric
-// references and every other '&' becomes "&amp;". CDATA sections are left
-// alone. Returns false (and leaves `out` empty) when nothing needed fixing.
+// references and every other '&' becomes "&amp;". Sections where '&' is
+// literal (kVerbatimSections) are left alone; an opener inside one of them
+// ("<![CDATA[" in a comment) opens nothing. Linear in the body size.
+// Returns false (and leaves `out` empty) when nothing needed fixing.
+struct VerbatimSection {
+  std::string_view open, close;
+};
+constexpr VerbatimSection kVerbatimSections[] = {
+    {"<!--", "-->"}, {"<![CDATA[", "]]>"}, {"<?", "?>"}};
+
 bool RepairAmpersands(std::string_view body, std::string& out) {
   static constexpr std::pair<std::string_view, std::string_view> kHtml[] = {
       {"nbsp", "#160"},   {"copy", "#169"},   {"reg", "#174"},    {"mdash", "#8212"},
@@ -124,14 +134,34 @@ bool RepairAmpersands(std::string_view body, std::string& out) {
   bool changed = false;
   size_t copied = 0;
   size_t pos = 0;
+  // Next position of each section opener at or after `pos` (npos: none
+  // left), refreshed only once `pos` has passed it.
+  size_t next_open[std::size(kVerbatimSections)];
+  for (size_t i = 0; i < std::size(kVerbatimSections); ++i) {
+    next_open[i] = body.find(kVerbatimSections[i].open);
+  }
+  auto first_section = [&](size_t from) {
+    size_t best = std::string_view::npos, which = 0;
+    for (size_t i = 0; i < std::size(kVerbatimSections); ++i) {
+      if (next_open[i] != std::string_view::npos && next_open[i] < from) {
+        next_open[i] = body.find(kVerbatimSections[i].open, from);
+      }
+      if (next_open[i] < best) {
+        best = next_open[i];
+        which = i;
+      }
+    }
+    return std::pair{best, which};
+  };
   while (true) {
     size_t amp = body.find('&', pos);
-    size_t cdata = body.find("<![CDATA[", pos);
     if (amp == std::string_view::npos) break;
-    if (cdata != std::string_view::npos && cdata < amp) {
-      size_t end = body.find("]]>", cdata);
+    auto [section, which] = first_section(pos);
+    if (section < amp) {
+      const auto& kind = kVerbatimSections[which];
+      size_t end = body.find(kind.close, section + kind.open.size());
       if (end == std::string_view::npos) break;
-      pos = end + 3;
+      pos = end + kind.close.size();
       continue;
     }
     std::string_view rest = body.substr(amp + 1);
@@ -259,8 +289,13 @@ Result<Discovery> ParseDiscoveryDocument(std::string_view body, const Url& docum
                 "document exceeds " + std::to_string(options.max_bytes) + " bytes");
   }
   if (body.size() > static_cast<size_t>(INT_MAX)) return Fail(ErrorCode::kResourceExhausted, "document too large");
+  // Checks and repairs run on the decoded text: libxml2 is then given that
+  // UTF-8 text and told to ignore the declared encoding.
+  auto text = DecodeXmlText(body);
+  if (!text) return Fail(ErrorCode::kParse, text.error().message + ": " + document_url.ToString());
+  body = text->utf8;
+  if (body.size() > static_cast<size_t>(INT_MAX)) return Fail(ErrorCode::kResourceExhausted, "document too large");
   std::string_view head = TrimAll(body.substr(0, 4096));
-  if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);
   if (!head.starts_with("<")) return ParseTextSitemap(body, document_url, options);
   if (body.find("<!ENTITY") != std::string_view::npos) {
     return Fail(ErrorCode::kPermissionDenied, "XML entity declarations are refused: " + document_url.ToString());
@@ -270,10 +305,11 @@ Result<Discovery> ParseDiscoveryDocument(std::string_view body, const Url& docum
   std::string repaired;
   if (RepairAmpersands(body, repaired)) body = repaired;
   const int parse_options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                            XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT;
+                            XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT |
+                            XML_PARSE_IGNORE_ENC;
   std::string base = document_url.ToString();
   std::unique_ptr<xmlTextReader, ReaderDeleter> reader(xmlReaderForMemory(
-      body.data(), static_cast<int>(body.size()), base.c_str(), nullptr, parse_options));
+      body.data(), static_cast<int>(body.size()), base.c_str(), "UTF-8", parse_options));
   if (!reader) return Fail(ErrorCode::kParse, "cannot create XML reader for " + base);
   std::string first_error;
   xmlTextReaderSetErrorHandler(reader.get(), &ReaderError, &first_error);
@@ -365,9 +401,12 @@ Result<Discovery> ParseDiscoveryDocument(std::string_view body, const Url& docum
     }
   }
   if (rc < 0) {
-    out.parse_error = first_error.empty() ? "malformed XML" : first_error;
+    out.parse_error = !text->error.empty() ? text->error
+                      : first_error.empty()  ? "malformed XML"
+                                             : first_error;
     if (out.links.empty()) return Fail(ErrorCode::kParse, base + ": " + out.parse_error);
   }
+  if (out.parse_error.empty()) out.parse_error = text->error;
   if (!root_seen) return Fail(ErrorCode::kParse, "empty XML document: " + base);
   return out;
 }

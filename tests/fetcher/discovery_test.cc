@@ -143,6 +143,94 @@ TEST(DiscoveryTest, RefusesEntityDeclarations) {
   EXPECT_EQ(d.error().code, ErrorCode::kPermissionDenied);
 }
 
+// Issue 14 item 16: the entity check and the '&' repair run on the text
+// libxml2 reads, not on raw bytes.
+std::string Utf16Le(std::string_view ascii) {
+  std::string out;
+  for (char c : ascii) {
+    out.push_back(c);
+    out.push_back('\0');
+  }
+  return out;
+}
+
+std::string Utf16Be(std::string_view ascii) {
+  std::string out;
+  for (char c : ascii) {
+    out.push_back('\0');
+    out.push_back(c);
+  }
+  return out;
+}
+
+TEST(DiscoveryTest, EntityDeclarationsAreRefusedInEveryEncoding) {
+  const std::string doc =
+      "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
+      "<!DOCTYPE rss [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;\">]>\n"
+      "<rss><channel><item><link>http://e.com/&b;</link></item></channel></rss>\n";
+  struct Case {
+    const char* name;
+    std::string body;
+  };
+  const Case cases[] = {
+      {"UTF-16LE without a byte-order mark", Utf16Le(doc)},
+      {"UTF-16BE without a byte-order mark", Utf16Be(doc)},
+      {"UTF-16LE with a byte-order mark", "\xFF\xFE" + Utf16Le(doc)},
+      {"UTF-8 with a byte-order mark", "\xEF\xBB\xBF" + doc},
+  };
+  for (const auto& tc : cases) {
+    auto d = ParseDiscoveryDocument(tc.body, U("http://e.com/rss.xml"));
+    ASSERT_FALSE(d.has_value()) << tc.name << ": " << d->links.size() << " links";
+    EXPECT_EQ(d.error().code, ErrorCode::kPermissionDenied) << tc.name << ": " << d.error().ToString();
+  }
+}
+
+TEST(DiscoveryTest, Utf16FeedWithoutByteOrderMarkIsRead) {
+  const std::string doc =
+      "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"
+      "<rss><channel><item><link>http://e.com/show?id=1&page=2</link></item></channel></rss>";
+  auto d = ParseDiscoveryDocument(Utf16Le(doc), U("http://e.com/rss.xml"));
+  ASSERT_TRUE(d.has_value()) << d.error().ToString();
+  EXPECT_EQ(Urls(*d), std::vector<std::string>{"http://e.com/show?id=1&page=2"}) << d->parse_error;
+}
+
+TEST(DiscoveryTest, CdataOpenerInsideACommentDoesNotStopTheAmpersandRepair) {
+  const std::string doc =
+      "<?xml version=\"1.0\"?><rss><channel><!-- old template: <![CDATA[ -->"
+      "<item><link>http://e.com/show?id=1&page=2</link></item>"
+      "<item><link>http://e.com/show?id=3&amp;page=4&nbsp;</link></item>"
+      "<item><description><![CDATA[a & b <!-- ]]></description>"
+      "<link>http://e.com/show?id=5&page=6</link></item>"
+      "</channel></rss>";
+  auto d = ParseDiscoveryDocument(doc, U("http://e.com/rss.xml"));
+  ASSERT_TRUE(d.has_value()) << d.error().ToString();
+  EXPECT_EQ(Urls(*d), (std::vector<std::string>{"http://e.com/show?id=1&page=2",
+                                                "http://e.com/show?id=3&page=4%C2%A0",
+                                                "http://e.com/show?id=5&page=6"}))
+      << d->parse_error;
+  EXPECT_TRUE(d->parse_error.empty()) << d->parse_error;
+}
+
+TEST(DiscoveryTest, DeclaredLegacyEncodingIsDecodedOnce) {
+  // "caf\xE9" in ISO-8859-1 is "café": one decoding, not two.
+  const std::string doc =
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+      "<rss><channel><item><link>http://e.com/caf\xE9</link></item></channel></rss>";
+  auto d = ParseDiscoveryDocument(doc, U("http://e.com/rss.xml"));
+  ASSERT_TRUE(d.has_value()) << d.error().ToString();
+  EXPECT_EQ(Urls(*d), std::vector<std::string>{"http://e.com/caf%C3%A9"}) << d->parse_error;
+}
+
+TEST(DiscoveryTest, EbcdicAndUnknownEncodingsAreParseErrors) {
+  auto ebcdic = ParseDiscoveryDocument(std::string("\x4C\x6F\xA7\x94\x93\x40", 6), U("http://e.com/s.xml"));
+  ASSERT_FALSE(ebcdic.has_value());
+  EXPECT_EQ(ebcdic.error().code, ErrorCode::kParse);
+  auto unknown = ParseDiscoveryDocument(
+      "<?xml version=\"1.0\" encoding=\"x-no-such-charset\"?><rss/>", U("http://e.com/s.xml"));
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kParse);
+}
+
 TEST(DiscoveryTest, DoesNotLoadExternalDtd) {
   // The DTD URL points at a closed local port; with network access or DTD
   // loading this would fail or hang. The document itself is still read.
