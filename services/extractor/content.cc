@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <string_view>
+#include <unordered_map>
 
 #include "services/extractor/keywords.h"
 #include "services/extractor/metadata.h"
@@ -139,10 +140,15 @@ void ForEachAlnumToken(std::string_view s, Fn fn) {
 }
 
 Strength NegativeToken(std::string_view tok) {
+  if (tok.empty()) return kNone;
   for (std::string_view ok : kNotNegative)
     if (tok == ok) return kNone;
   Strength best = kNone;
   for (const NegativeWord& w : kNegativeWords) {
+    // Every match shares the first or the last letter: most tokens are
+    // ruled out without a string comparison (this runs for every class
+    // token of every element).
+    if (tok.front() != w.word.front() && tok.back() != w.word.back()) continue;
     bool hit = tok == w.word ||
                (tok.size() > w.word.size() &&
                 (((w.match & kPrefix) && tok.starts_with(w.word)) ||
@@ -626,9 +632,22 @@ ElementStats MeasureElements(const Document& doc, const std::vector<TextBlock>& 
     if (node.parent >= 0)
       st.marker_prose[node.parent] = std::max(st.marker_prose[node.parent], st.marker_prose[k - 1]);
   }
+  // Pages repeat a few class lists thousands of times ("card__item"): each
+  // distinct hint is matched against the word tables once.
   st.strength.assign(n, kNone);
-  for (size_t i = 0; i < n; ++i)
-    if (doc.nodes[i].tag != Tag::kText) st.strength[i] = NegativeStrength(doc.nodes[i]);
+  std::unordered_map<std::string_view, Strength> by_hint;
+  for (size_t i = 0; i < n; ++i) {
+    const Node& node = doc.nodes[i];
+    if (node.tag == Tag::kText) continue;
+    if (node.tag == Tag::kNav || node.tag == Tag::kAside || node.tag == Tag::kFooter ||
+        node.hint.empty() || node.article_body) {
+      st.strength[i] = NegativeStrength(node);
+      continue;
+    }
+    auto [it, fresh] = by_hint.try_emplace(node.hint, kNone);
+    if (fresh) it->second = NegativeStrength(node);
+    st.strength[i] = it->second;
+  }
   return st;
 }
 
