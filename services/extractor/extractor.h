@@ -65,7 +65,7 @@ struct ExtractorOptions {
   // Zone for other pages without a configured site zone.
   int default_utc_offset_minutes = 0;
   // Larger inputs fail with kResourceExhausted "oversize". 8 MiB: Kafka's
-  // message cap, and at about 15x the page size in peak memory two workers
+  // message cap, and at under 10x the page size in peak memory two workers
   // stay well inside the pod's limit (BENCHMARKS.md).
   size_t max_input_bytes = 8u << 20;
   // Time budget per page: past it, Extract stops at the next checkpoint

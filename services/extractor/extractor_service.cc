@@ -1,5 +1,7 @@
 #include "services/extractor/extractor_service.h"
 
+#include <fstream>
+
 #include <google/protobuf/util/time_util.h>
 
 #include "crawlstream/v1/fetched_page.pb.h"
@@ -77,6 +79,37 @@ Result<ExtractorOptions> MakeExtractorOptions(const ExtractorServiceOptions& o) 
   }
   out.clock = [] { return std::chrono::system_clock::now(); };
   return out;
+}
+
+std::string MemoryLimitWarning(const ExtractorServiceOptions& o,
+                               std::optional<int64_t> memory_limit_bytes) {
+  if (!memory_limit_bytes) return {};
+  const int64_t need =
+      o.max_input_bytes * kExtractMemoryPerInputByte * o.workers + kExtractorBaselineBytes;
+  if (need <= *memory_limit_bytes) return {};
+  return "extractor.max_input_bytes (" + std::to_string(o.max_input_bytes >> 20) + " MiB) x " +
+         "extractor.workers (" + std::to_string(o.workers) + ") x " +
+         std::to_string(kExtractMemoryPerInputByte) + " + " +
+         std::to_string(kExtractorBaselineBytes >> 20) + " MiB = " + std::to_string(need >> 20) +
+         " MiB of peak memory, above the container's limit of " +
+         std::to_string(*memory_limit_bytes >> 20) +
+         " MiB: lower one of them or raise the limit, or an unlucky page OOM-kills the pod";
+}
+
+std::optional<int64_t> CgroupMemoryLimit() {
+  for (const char* path : {"/sys/fs/cgroup/memory.max",
+                           "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream f(path);
+    std::string text;
+    if (!(f >> text) || text == "max") continue;
+    try {
+      const int64_t v = std::stoll(text);
+      // cgroup v1 reports "no limit" as a huge page-aligned number.
+      if (v > 0 && v < (int64_t{1} << 50)) return v;
+    } catch (const std::exception&) {
+    }
+  }
+  return std::nullopt;
 }
 
 Processor MakeExtractorProcessor(const Extractor* extractor, std::string output_topic) {

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,20 @@ struct ExtractorServiceOptions {
 void BindExtractorKeys(Config* config, ExtractorServiceOptions* options);
 // Validates offsets and builds the Extractor's options.
 Result<ExtractorOptions> MakeExtractorOptions(const ExtractorServiceOptions& options);
+
+// Peak memory of one extraction per input byte (measured: ~7x, BENCHMARKS.md
+// "Extractor speed"; 10x leaves room for unusual pages) and the process's
+// baseline (OpenCC, CLD2, librdkafka buffers).
+inline constexpr int64_t kExtractMemoryPerInputByte = 10;
+inline constexpr int64_t kExtractorBaselineBytes = int64_t{256} << 20;
+
+// A warning when `workers` pages of max_input_bytes at once could exceed
+// `memory_limit_bytes` (the container's limit, when known); empty if not.
+std::string MemoryLimitWarning(const ExtractorServiceOptions& options,
+                               std::optional<int64_t> memory_limit_bytes);
+// The memory limit of this process's cgroup (v2 memory.max, v1
+// memory.limit_in_bytes), if there is one.
+std::optional<int64_t> CgroupMemoryLimit();
 
 // Returns the processor; `extractor` must outlive it.
 Processor MakeExtractorProcessor(const Extractor* extractor, std::string output_topic);

@@ -18,6 +18,10 @@ int main(int argc, char** argv) {
           [&]() -> Status {
             options = extractor::MakeExtractorOptions(eopts);
             if (!options) return std::unexpected(options.error());
+            if (const std::string warning =
+                    extractor::MemoryLimitWarning(eopts, extractor::CgroupMemoryLimit());
+                !warning.empty())
+              spdlog::warn("{}", warning);
             return Ok();
           })) {
     return *code;

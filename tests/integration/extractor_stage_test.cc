@@ -62,6 +62,20 @@ TEST(ExtractorProcessorTest, PastTheTimeBudgetIsDeadLettered) {
   EXPECT_TRUE(r.outputs.empty());
 }
 
+// Issue 15, item 6: --check-config warns when the input cap, the workers
+// and the per-byte peak could exceed the container's memory limit.
+TEST(ExtractorProcessorTest, WarnsWhenTheInputCapCanExceedTheMemoryLimit) {
+  extractor::ExtractorServiceOptions eo;  // 8 MiB, 2 workers: ~416 MiB
+  EXPECT_EQ(extractor::MemoryLimitWarning(eo, int64_t{1536} << 20), "");
+  EXPECT_EQ(extractor::MemoryLimitWarning(eo, std::nullopt), "");  // limit unknown
+  eo.max_input_bytes = 64 << 20;
+  eo.workers = 4;
+  const std::string w = extractor::MemoryLimitWarning(eo, int64_t{1536} << 20);
+  EXPECT_NE(w.find("extractor.max_input_bytes (64 MiB)"), std::string::npos) << w;
+  EXPECT_NE(w.find("extractor.workers (4)"), std::string::npos) << w;
+  EXPECT_NE(w.find("limit of 1536 MiB"), std::string::npos) << w;
+}
+
 TEST(ExtractorStageTest, PoisonPagesAreDeadLetteredAndThePartitionMovesOn) {
   Shutdown::Reset();
   TopicNames topics;
