@@ -19,9 +19,11 @@ namespace {
 void PrintUsage() {
   std::fprintf(stderr,
                "usage: crawlstream extract [--url URL] [--content-type CT] "
-               "[--manifest FILE] [--features] [--keep-non-articles] FILE...\n"
+               "[--manifest FILE] [--features] [--blocks] [--keep-non-articles] FILE...\n"
                "  --features           add page_features ([name, value] pairs in the "
                "model's order) and article_probability\n"
+               "  --blocks             add blocks: [verdict, text] for every text block "
+               "(k kept, d dropped inside the chosen container, o outside it)\n"
                "  --keep-non-articles  publish pages the page-type model rejects\n"
                "  --manifest FILE  more inputs, one per line: PATH<TAB>URL "
                "(URL optional)\n");
@@ -67,6 +69,7 @@ int RunExtractCommand(int argc, char** argv) {
   std::string content_type;
   std::vector<Input> files;
   bool features = false;
+  bool blocks = false;
   bool keep_non_articles = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -85,6 +88,8 @@ int RunExtractCommand(int argc, char** argv) {
       content_type = arg.substr(15);
     } else if (arg == "--features") {
       features = true;
+    } else if (arg == "--blocks") {
+      blocks = true;
     } else if (arg == "--keep-non-articles") {
       keep_non_articles = true;
     } else if (arg == "-h" || arg == "--help") {
@@ -133,7 +138,8 @@ int RunExtractCommand(int argc, char** argv) {
       in.url = "file://" + (ec ? path : abs.string());
     }
     extractor::ExtractDiagnostics diagnostics;
-    auto result = ex.Extract(in, features ? &diagnostics : nullptr);
+    diagnostics.want_blocks = blocks;
+    auto result = ex.Extract(in, features || blocks ? &diagnostics : nullptr);
     if (!result) {
       line["source_path"] = path;
       line["url"] = in.url;
@@ -153,6 +159,12 @@ int RunExtractCommand(int argc, char** argv) {
         f.push_back(nlohmann::json::array({std::string(name), value}));
       line["page_features"] = std::move(f);
       line["article_probability"] = diagnostics.article_probability;
+    }
+    if (blocks) {
+      nlohmann::json b = nlohmann::json::array();
+      for (const auto& [verdict, text] : diagnostics.blocks)
+        b.push_back(nlohmann::json::array({std::string(1, verdict), text}));
+      line["blocks"] = std::move(b);
     }
     std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << '\n';

@@ -215,6 +215,13 @@ constexpr double kWidenProseShare = 0.4;
 constexpr size_t kWidenLevels = 14;
 // Date stamps are looked for among the first kept blocks of the text.
 constexpr size_t kStampZoneBlocks = 6;
+// A promotion marker ("Related", 相关阅读; IsPromoMarker) inside a small
+// box with more of the article after it is an inline promo, not the end: the box goes, the text
+// after it stays. The box is the marker's largest ancestor below the root
+// with at most kMaxInlineBoxTokens; "more of the article" is at least
+// kMinProseAfterBox prose tokens and half the prose before the marker.
+constexpr double kMaxInlineBoxTokens = 150;
+constexpr double kMinProseAfterBox = 100;
 constexpr uint32_t kMaxDateStampTokens = 8;
 // A run of teasers after the text (related or recent posts, each a short
 // summary and a date line): at least this many date lines, at most
@@ -752,6 +759,19 @@ size_t TeaserRunStart(const std::vector<TextBlock>& blocks, const ContentSelecti
   return run < before ? start : none;
 }
 
+// End markers that label a promotion box ("Related", "Read next",
+// 相关阅读): such a box may sit inside the article. Other markers (reader
+// comments, author bios, copyright, editor lines) always end it.
+bool IsPromoMarker(std::string_view line) {
+  std::string lower = AsciiLower(line.substr(0, 60));
+  for (std::string_view w : {"related", "read next", "read more", "more from", "more stories",
+                             "recommended", "you may also like", "you might also like",
+                             "see also", "also read", "相关", "相關", "延伸阅读", "延伸閱讀",
+                             "推荐", "推薦", "猜你喜欢", "猜你喜歡", "热门", "熱門"})
+    if (lower.find(w) != std::string::npos) return true;
+  return false;
+}
+
 // Keeps the article's blocks inside `root`: drops boilerplate elements
 // below it, link lists, furniture, everything after an end-of-article
 // marker, titles and bylines before the first prose paragraph, short
@@ -778,13 +798,52 @@ void FilterBlocks(const Document& doc, const std::vector<TextBlock>& blocks,
   sel->last_block = candidates.back();
 
   const std::string norm_title = NormaliseParagraph(title);
+  // The box around an end marker, when it is an inline promo (see
+  // kMaxInlineBoxTokens); -1 when the marker ends the article.
+  auto inline_box = [&](size_t at, int32_t marker_container) -> int32_t {
+    if (!IsPromoMarker(blocks[candidates[at]].text)) return -1;
+    int32_t box = -1;
+    for (int32_t e = marker_container; e >= 0 && e != root; e = doc.nodes[e].parent) {
+      if (st.tokens[static_cast<size_t>(e)] > kMaxInlineBoxTokens) break;
+      box = e;
+    }
+    if (box < 0) return -1;
+    auto in_box = [&](int32_t e) {
+      for (; e >= 0 && e != root; e = doc.nodes[e].parent)
+        if (e == box) return true;
+      return false;
+    };
+    double before = 0, after = 0;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      const TextBlock& c = blocks[candidates[k]];
+      if (!IsProse(c) || in_box(c.container)) continue;
+      (k < at ? before : after) += c.tokens;
+    }
+    return after >= kMinProseAfterBox && after * 2 >= before ? box : -1;
+  };
+  int32_t skip_box = -1;  // an inline promo being skipped
+  auto inside_box = [&](int32_t e) {
+    for (; skip_box >= 0 && e >= 0 && e != root; e = doc.nodes[e].parent)
+      if (e == skip_box) return true;
+    return false;
+  };
   bool seen_prose = false;
-  for (size_t i : candidates) {
+  for (size_t at = 0; at < candidates.size(); ++at) {
+    const size_t i = candidates[at];
     const TextBlock& b = blocks[i];
+    if (inside_box(b.container)) {
+      sel->dropped.push_back(i);
+      continue;
+    }
     bool drop = boilerplate_below_root(b.container);
     if (!drop && seen_prose && !(b.tokens > 0 && b.link_tokens * 2 > b.tokens &&
                                  (b.tokens < 60 || b.punct < 3)) &&
         IsEndOfArticleLine(b.text, b.stats)) {
+      if (const int32_t box = inline_box(at, b.container); box >= 0) {
+        skip_box = box;
+        sel->dropped.push_back(i);
+        continue;
+      }
       // Everything from here on is boilerplate.
       sel->tail_start = i + 1;
       for (size_t j : candidates)

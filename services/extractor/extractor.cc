@@ -86,6 +86,18 @@ int Extractor::UtcOffsetMinutes(std::string_view site, std::string_view language
                           : options_.default_utc_offset_minutes;
 }
 
+namespace {
+
+void RecordBlocks(const BodyText& body, ExtractDiagnostics* d) {
+  std::vector<char> verdict(body.blocks.size(), 'o');
+  for (size_t i : body.selection.dropped) verdict[i] = 'd';
+  for (size_t i : body.selection.kept) verdict[i] = 'k';
+  d->blocks.clear();
+  for (size_t i = 0; i < body.blocks.size(); ++i) d->blocks.emplace_back(verdict[i], body.blocks[i].text);
+}
+
+}  // namespace
+
 Result<Article> Extractor::Extract(const PageInput& in) const { return Extract(in, nullptr); }
 
 Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diagnostics) const {
@@ -115,6 +127,7 @@ Result<Article> Extractor::Extract(const PageInput& in, ExtractDiagnostics* diag
   // 3. Body: segment, score, select, assemble (body.h).
   BodyText body = ExtractBody(page.html, title.title, ld.article_body,
                               options_.min_body_tokens, &doc);
+  if (diagnostics != nullptr && diagnostics->want_blocks) RecordBlocks(body, diagnostics);
   if (body.paragraphs.empty() && body.selection.root < 0)
     return Fail(ErrorCode::kNotAnArticle, "no_main_content");
   if (body.tokens < options_.min_body_tokens)

@@ -102,6 +102,12 @@ struct ExtractDiagnostics {
   // rejected before the body was known.
   std::vector<std::pair<std::string_view, double>> page_features;
   double article_probability = -1;  // -1: not computed
+  // Every text block of the page in order with the selection's verdict:
+  // 'k' kept, 'd' dropped inside the chosen container (boilerplate,
+  // furniture, after an end marker), 'o' outside it. Filled only when
+  // `want_blocks` is set (crawlstream extract --blocks).
+  bool want_blocks = false;
+  std::vector<std::pair<char, std::string>> blocks;
 };
 
 class ScriptConverter;

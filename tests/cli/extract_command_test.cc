@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -71,6 +72,26 @@ TEST(ExtractCommandTest, ContentTypeFlagSetsCharset) {
   ASSERT_EQ(c.lines.size(), 1u);
   EXPECT_EQ(c.lines[0]["charset_source"], "http");
   EXPECT_EQ(c.lines[0]["source_charset"], "GB18030");
+}
+
+// --blocks: every text block with the selection's verdict, for debugging
+// a page; the kept blocks are the body.
+TEST(ExtractCommandTest, BlocksShowEveryVerdict) {
+  auto c = RunCommand({"extract", "--blocks", Fixture("seed000_gmw.html")});
+  ASSERT_EQ(c.lines.size(), 1u);
+  const auto& blocks = c.lines[0]["blocks"];
+  ASSERT_TRUE(blocks.is_array());
+  std::string kept;
+  std::set<std::string> verdicts;
+  for (const auto& b : blocks) {
+    verdicts.insert(b[0].get<std::string>());
+    if (b[0] == "k") kept += b[1].get<std::string>();
+  }
+  EXPECT_TRUE(verdicts.contains("k") && verdicts.contains("o")) << blocks.dump();
+  for (const auto& v : verdicts) EXPECT_TRUE(v == "k" || v == "d" || v == "o") << v;
+  const std::string body = c.lines[0]["body"];
+  EXPECT_NE(kept.find(body.substr(0, 30)), std::string::npos);
+  EXPECT_FALSE(RunCommand({"extract", Fixture("seed000_gmw.html")}).lines[0].contains("blocks"));
 }
 
 TEST(ExtractCommandTest, UsageErrors) {

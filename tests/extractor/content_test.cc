@@ -256,5 +256,25 @@ TEST(ContentTest, KeepsDatedEntriesWithLongText) {
   EXPECT_NE(got.find("March 22, 2025"), std::string::npos) << got;
 }
 
+// A "Related" promotion box in the middle of the text is dropped, and the
+// text after it stays; an author bio heading still ends the article.
+TEST(ContentTest, InlinePromoBoxDoesNotEndTheArticle) {
+  std::string html = "<article>";
+  for (int i = 0; i < 3; ++i) html += std::string("<p>") + kEnPara + "</p>";
+  html += "<div class=box><p>Related</p><p>Ten ways to save on your bus pass this winter.</p></div>";
+  for (int i = 0; i < 3; ++i) html += "<p>Later paragraph " + std::to_string(i) + ". " + kEnPara + "</p>";
+  html += "</article>";
+  const std::string got = Selected(html);
+  EXPECT_NE(got.find("Later paragraph 2."), std::string::npos) << got;
+  EXPECT_EQ(got.find("Ten ways"), std::string::npos) << got;
+
+  std::string bio = "<article>";
+  for (int i = 0; i < 3; ++i) bio += std::string("<p>") + kEnPara + "</p>";
+  bio += "<div class=box><p>About the author</p><p>Jane writes about transport.</p></div>";
+  for (int i = 0; i < 3; ++i) bio += "<p>Later paragraph " + std::to_string(i) + ". " + kEnPara + "</p>";
+  bio += "</article>";
+  EXPECT_EQ(Selected(bio).find("Later paragraph"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor
