@@ -32,10 +32,20 @@ bool IsAuthorMark(const HtmlToken& t, const TagInfo& info, std::string_view item
   return q != std::string::npos && href.find('&', q) == std::string::npos;
 }
 
+// A collapsed accordion or tab panel (the WAI-ARIA pattern: role region or
+// tabpanel, labelled by its header) is hidden by style or the hidden
+// attribute only until a reader opens it: its text is the page's text.
+// aria-hidden="true" still hides it (kept from screen readers even open).
+bool IsCollapsedPanel(const HtmlToken& t) {
+  const std::string role = AsciiLower(t.Attr("role"));
+  return (role == "region" || role == "tabpanel") && t.HasAttr("aria-labelledby");
+}
+
 bool IsHidden(const HtmlToken& t) {
   if (t.attribute_count == 0) return false;
-  if (t.HasAttr("hidden")) return true;
   if (AsciiLower(t.Attr("aria-hidden")) == "true") return true;
+  if (IsCollapsedPanel(t)) return false;
+  if (t.HasAttr("hidden")) return true;
   const std::string_view style = t.Attr("style");
   if (style.empty()) return false;
   std::string s;

@@ -67,7 +67,8 @@ bool IsVoid(std::string_view n) {
 // aria-*) is cut before the parser tokenises it.
 constexpr std::string_view kKeptAttributes[] = {
     "id", "class", "itemprop", "href", "rel", "hidden", "aria-hidden", "style", "datetime",
-    "content", "name", "property", "type", "lang", "xml:lang", "charset", "http-equiv"};
+    "content", "name", "property", "type", "lang", "xml:lang", "charset", "http-equiv",
+    "role", "aria-labelledby"};
 
 bool KeptAttribute(std::string_view name) {
   for (std::string_view a : kKeptAttributes)

@@ -10,7 +10,8 @@
 //     with their content
 // keeps of each start tag only the attributes a later step reads
 // (id, class, itemprop, href, rel, hidden, aria-hidden, style, datetime,
-// content, name, property, type, lang, charset, http-equiv), at most
+// content, name, property, type, lang, charset, http-equiv, role,
+// aria-labelledby), at most
 // kMaxKeptAttributes per tag and kMaxAttributeBytes of each value,
 // and caps element nesting at kMaxOpenDepth (start tags beyond it are
 // dropped, their text kept) so that pathological nesting cannot blow up

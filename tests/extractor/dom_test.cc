@@ -29,6 +29,21 @@ TEST(DomTest, DropsHiddenContent) {
   }
 }
 
+// Collapsed accordion panels (role=region/tabpanel labelled by a header)
+// are content a reader opens; aria-hidden still hides.
+TEST(DomTest, KeepsCollapsedAccordionPanels) {
+  const std::string text = BodyText(
+      "<h3 id=h1>Step one</h3>"
+      "<div role=region aria-labelledby=h1 style=\"display:none\">open me</div>"
+      "<div role=tabpanel aria-labelledby=t2 hidden>second tab</div>"
+      "<div role=region aria-labelledby=h3 aria-hidden=true>transcript</div>"
+      "<div style=\"display:none\">menu</div>");
+  EXPECT_NE(text.find("open me"), std::string::npos) << text;
+  EXPECT_NE(text.find("second tab"), std::string::npos) << text;
+  EXPECT_EQ(text.find("transcript"), std::string::npos) << text;
+  EXPECT_EQ(text.find("menu"), std::string::npos) << text;
+}
+
 TEST(DomTest, DropsEscapedMarkupSpam) {
   Document doc = ParseDocument(
       "<div>&lt;li id=\"omoqo\"&gt;&lt;/li&gt;</div><p>real text</p>");
