@@ -41,10 +41,21 @@ bool IsCollapsedPanel(const HtmlToken& t) {
   return (role == "region" || role == "tabpanel") && t.HasAttr("aria-labelledby");
 }
 
+// A segment streamed by a server renderer (React 18+: <div hidden
+// id="S:0">, moved into place by an inline script once it arrived) is the
+// page's content, not hidden content.
+bool IsStreamedSegment(const HtmlToken& t) {
+  const std::string_view id = t.Attr("id");
+  if (id.size() < 3 || !id.starts_with("S:")) return false;
+  for (char c : id.substr(2))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 bool IsHidden(const HtmlToken& t) {
   if (t.attribute_count == 0) return false;
   if (AsciiLower(t.Attr("aria-hidden")) == "true") return true;
-  if (IsCollapsedPanel(t)) return false;
+  if (IsCollapsedPanel(t) || IsStreamedSegment(t)) return false;
   if (t.HasAttr("hidden")) return true;
   const std::string_view style = t.Attr("style");
   if (style.empty()) return false;

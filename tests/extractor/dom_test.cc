@@ -44,6 +44,18 @@ TEST(DomTest, KeepsCollapsedAccordionPanels) {
   EXPECT_EQ(text.find("menu"), std::string::npos) << text;
 }
 
+// React's streamed segments (<div hidden id="S:1">) are revealed by a
+// script: their text is content. Other hidden ids stay hidden.
+TEST(DomTest, KeepsStreamedSegments) {
+  const std::string text = BodyText(
+      "<template id=\"B:0\"></template><div hidden id=\"S:0\"><p>streamed text</p></div>"
+      "<div hidden id=\"S:1f\">more</div><div hidden id=\"Signup\">gone</div>"
+      "<div hidden id=\"S:zz\">gone too</div>");
+  EXPECT_NE(text.find("streamed text"), std::string::npos) << text;
+  EXPECT_NE(text.find("more"), std::string::npos) << text;
+  EXPECT_EQ(text.find("gone"), std::string::npos) << text;
+}
+
 TEST(DomTest, DropsEscapedMarkupSpam) {
   Document doc = ParseDocument(
       "<div>&lt;li id=\"omoqo\"&gt;&lt;/li&gt;</div><p>real text</p>");
