@@ -139,8 +139,10 @@ void ForEachAlnumToken(std::string_view s, Fn fn) {
   }
 }
 
-Strength NegativeToken(std::string_view tok) {
-  if (tok.empty()) return kNone;
+// `list_element`: the element is a list (ul, ol, dl), whose class naming
+// it a list ("wp-block-list" on every WordPress list) says nothing.
+Strength NegativeToken(std::string_view tok, bool list_element) {
+  if (tok.empty() || (list_element && tok == "list")) return kNone;
   for (std::string_view ok : kNotNegative)
     if (tok == ok) return kNone;
   Strength best = kNone;
@@ -162,7 +164,7 @@ Strength NegativeToken(std::string_view tok) {
 // editors' tags and categories (WordPress "tag-eastside",
 // "category-social-media") name the article's subject, not its furniture,
 // and are skipped.
-Strength HasNegativeWord(std::string_view hint) {
+Strength HasNegativeWord(std::string_view hint, bool list_element) {
   Strength best = kNone;
   size_t c = 0;
   while (c < hint.size()) {
@@ -176,7 +178,7 @@ Strength HasNegativeWord(std::string_view hint) {
     for (std::string_view neg : kNegativeClasses)
       if (cls == neg) return kStrong;
     ForEachAlnumToken(cls, [&](std::string_view tok) {
-      best = std::max(best, NegativeToken(tok));
+      best = std::max(best, NegativeToken(tok, list_element));
     });
   }
   return best;
@@ -197,12 +199,16 @@ bool HasContentToken(std::string_view hint) {
   return found;
 }
 
+bool IsListElement(const Node& n) {
+  return n.tag == Tag::kUl || n.tag == Tag::kOl || n.tag == Tag::kDl;
+}
+
 Strength NegativeStrength(const Node& n) {
   if (n.tag == Tag::kNav || n.tag == Tag::kAside || n.tag == Tag::kFooter)
     return kStrong;
   if (n.hint.empty() || n.article_body) return kNone;
   if (HasContentToken(n.hint)) return kNone;
-  return HasNegativeWord(n.hint);
+  return HasNegativeWord(n.hint, IsListElement(n));
 }
 
 
@@ -642,7 +648,7 @@ ElementStats MeasureElements(const Document& doc, const std::vector<TextBlock>& 
   // Pages repeat a few class lists thousands of times ("card__item"): each
   // distinct hint is matched against the word tables once.
   st.strength.assign(n, kNone);
-  std::unordered_map<std::string_view, Strength> by_hint;
+  std::unordered_map<std::string_view, Strength> by_hint[2];  // [list element]
   for (size_t i = 0; i < n; ++i) {
     const Node& node = doc.nodes[i];
     if (node.tag == Tag::kText) continue;
@@ -651,7 +657,7 @@ ElementStats MeasureElements(const Document& doc, const std::vector<TextBlock>& 
       st.strength[i] = NegativeStrength(node);
       continue;
     }
-    auto [it, fresh] = by_hint.try_emplace(node.hint, kNone);
+    auto [it, fresh] = by_hint[IsListElement(node)].try_emplace(node.hint, kNone);
     if (fresh) it->second = NegativeStrength(node);
     st.strength[i] = it->second;
   }

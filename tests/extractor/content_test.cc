@@ -276,5 +276,20 @@ TEST(ContentTest, InlinePromoBoxDoesNotEndTheArticle) {
   EXPECT_EQ(Selected(bio).find("Later paragraph"), std::string::npos);
 }
 
+// A list whose class says it is a list ("wp-block-list", WordPress's
+// class for every list in a post) is judged by its content like any list;
+// "related-list" is still boilerplate.
+TEST(ContentTest, ListNamedListIsContent) {
+  std::string html = "<article>";
+  for (int i = 0; i < 3; ++i) html += std::string("<p>") + kEnPara + "</p>";
+  html += "<ul class=wp-block-list><li>Return the rentals</li><li>Collect the certificate</li>"
+          "<li>Send the thank-you notes</li></ul>";
+  html += "<ul class=related-list><li>Ten ways to save on your bus pass</li></ul>";
+  html += std::string("<p>") + kEnPara + "</p></article>";
+  const std::string got = Selected(html);
+  EXPECT_NE(got.find("Collect the certificate"), std::string::npos) << got;
+  EXPECT_EQ(got.find("Ten ways"), std::string::npos) << got;
+}
+
 }  // namespace
 }  // namespace crawlstream::extractor
