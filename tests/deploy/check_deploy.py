@@ -251,8 +251,79 @@ def cmd_compose():
     for n in sorted(names):
         expect(f"### {n}" in readme, f"alerts: {n} is explained in deploy/README.md")
     kinds = " ".join(names).lower()
-    for word in ("lag", "error", "deadletter", "fetchfailure"):
+    for word in ("lag", "error", "deadletter", "fetchfailure", "targetmissing", "kafkaexporterdown",
+                 "restarts", "oomkilled", "noarticles"):
         expect(word in kinds, f"alerts: an alert on {word}")
+    check_alert_rules(al["groups"], jobs)
+
+
+# Every outcome label of crawlstream_fetch_requests_total, by how the
+# fetcher sets it (services/fetcher/crawler.cc, Count(...)), and whether
+# it is a failed fetch for CrawlstreamFetchFailureRatio. Dynamic outcomes
+# are represented by examples: retry_<FetchErrorName>, http_<status>,
+# fetch_failed:<FetchErrorName> (page.cc DeadLetterReason).
+FETCH_OUTCOMES = {
+    "ok": False, "not_modified": False, "robots": False, "robots_denied": False,
+    "ssrf_refused": False, "sitemap_too_deep": False, "sitemap_budget_exhausted": False,
+    "cancelled": False,
+    "robots_error": True, "retry_status": True, "retry_timeout": True, "retry_dns": True,
+    "retry_connect": True, "retry_reset": True, "http_404": True, "http_403": True, "http_410": True,
+    "fetch_failed:tls": True, "fetch_failed:protocol": True, "fetch_failed:internal": True,
+    "oversize": True, "headers_too_large": True, "too_many_redirects": True,
+}
+
+
+def label_matcher(expr, metric, label):
+    """(op, value) of the first `label` matcher on `metric` in expr, or None."""
+    m = re.search(re.escape(metric) + r"\{([^}]*)\}", expr)
+    if not m:
+        return None
+    mm = re.search(label + r'\s*(=~|!~|!=|=)\s*"([^"]*)"', m.group(1))
+    return (mm.group(1), mm.group(2)) if mm else None
+
+
+def matches(op, value, text):
+    full = re.fullmatch(value, text) is not None if op in ("=~", "!~") else value == text
+    return full if op in ("=", "=~") else not full
+
+
+def check_alert_rules(groups, compose_jobs):
+    rules = [r for g in groups for r in g["rules"]]
+    by = {}
+    for r in rules:
+        by.setdefault(r["alert"], []).append(r)
+    # Fetch failures: the numerator counts exactly the failures.
+    ffr = by.get("CrawlstreamFetchFailureRatio", [{}])[0].get("expr", "")
+    num = label_matcher(ffr.split("/")[0], "crawlstream_fetch_requests_total", "outcome")
+    if expect(num is not None, "alerts: CrawlstreamFetchFailureRatio selects fetch outcomes"):
+        wrong = sorted(o for o, failure in FETCH_OUTCOMES.items() if matches(*num, o) != failure)
+        expect(not wrong, f"alerts: CrawlstreamFetchFailureRatio counts failures only as failures (wrong: {wrong})")
+    src = open(os.path.join(ROOT, "services/fetcher/crawler.cc"), encoding="utf-8").read()
+    # String literals in Count(...) calls (prefixes such as "retry_" aside).
+    literal = {w for call in re.findall(r"\bCount\(([^;]*)\);", src)
+               for w in re.findall(r'"([a-z_:]+)"', call) if not w.endswith("_")}
+    unknown = sorted(literal - set(FETCH_OUTCOMES))
+    expect(literal and not unknown,
+           f"alerts: every fetch outcome crawler.cc counts is classified in check_deploy.py FETCH_OUTCOMES (new: {unknown})")
+    # A rule per service for a target that is gone (up == 0 needs a target).
+    absent = " ".join(r["expr"] for r in by.get("CrawlstreamTargetMissing", []))
+    for s in SERVICES:
+        expect(f'absent(up{{job="crawlstream-{s}"}})' in absent and f"crawlstream-{s}" in compose_jobs,
+               f"alerts: CrawlstreamTargetMissing for job crawlstream-{s} (the compose job and the Service name)")
+    exp = " ".join(r["expr"] for r in by.get("CrawlstreamKafkaExporterDown", []))
+    job = re.search(r'up\{job=~"([^"]+)"\}', exp)
+    expect(job is not None and any(re.fullmatch(job.group(1), j) for j in compose_jobs)
+           and "absent(kafka_consumergroup_lag" in exp,
+           "alerts: CrawlstreamKafkaExporterDown on the exporter's up (compose job) and on missing lag series")
+    pods = " ".join(r["expr"] for n in ("CrawlstreamContainerRestarts", "CrawlstreamOOMKilled") for r in by.get(n, []))
+    pod_res = set(re.findall(r'pod=~"([^"]+)"', pods))
+    expect(len(pod_res) == 1 and all(re.fullmatch(next(iter(pod_res)), f"crawlstream-{s}-0") for s in SERVICES)
+           and not re.fullmatch(next(iter(pod_res)), "crawlstream-topics-abcde"),
+           f"alerts: restart/OOM rules select the pods of the three workloads and not the topics Job ({pod_res})")
+    expect('reason="OOMKilled"' in pods, "alerts: CrawlstreamOOMKilled on kube-state-metrics' last terminated reason")
+    noart = " ".join(r["expr"] for r in by.get("CrawlstreamNoArticles", []))
+    expect('topic="articles"' in noart and "or vector(0)" in noart,
+           "alerts: CrawlstreamNoArticles fires also when dedup never produced to articles (or vector(0))")
 
 
 # ------------------------------------------------------------------ dockerfile
