@@ -540,6 +540,7 @@ def cmd_manifests(overlay, rendered):
                f"{w} {name} 1 <= minReplicaCount <= maxReplicaCount")
         expect(so["spec"]["scaleTargetRef"]["name"] == name, f"{w} {name} ScaledObject targets its workload")
         expect(str(md.get("allowIdleConsumers")).lower() == "false", f"{w} {name} no idle consumers beyond partitions")
+    check_kafka_secret(w, by)
     job = by.get("Job", {}).get("crawlstream-topics")
     if expect(job is not None, f"{w} topics Job"):
         jc = job["spec"]["template"]["spec"]["containers"][0]
@@ -577,6 +578,82 @@ def cmd_manifests(overlay, rendered):
     expect(bool(deny), f"{w} default-deny policy")
     egress_ports = {(p.get("protocol"), p.get("port")) for n in others for e in n["spec"].get("egress", []) for p in e.get("ports", [])}
     expect(("UDP", 53) in egress_ports and ("TCP", 9092) in egress_ports, f"{w} DNS and Kafka egress allowed")
+
+
+KAFKA_SECRET = "crawlstream-kafka-client"
+# Property names whose values are credentials (kafka_options.h,
+# IsSecretKafkaProperty), as they would appear in a ConfigMap.
+CREDENTIAL = re.compile(r"(?im)^\s*-?\s*['\"]?([a-z0-9_.]*(sasl\.|password|secret|jaas)[a-z0-9_.]*)\s*[=:]\s*\S")
+
+
+def secret_file(pod, container, path):
+    """(secret name, key) of the Secret volume item mounted at `path`, or None."""
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    for m in container.get("volumeMounts", []):
+        mp = m["mountPath"].rstrip("/") + "/"
+        if not path.startswith(mp):
+            continue
+        sec = vols.get(m["name"], {}).get("secret")
+        if not sec:
+            return None
+        rel = path[len(mp):]
+        for item in sec.get("items", []):
+            if item["path"] == rel:
+                return sec["secretName"], item["key"]
+        return (sec["secretName"], rel) if not sec.get("items") else None
+    return None
+
+
+def check_kafka_secret(w, by):
+    """Kafka credentials come from one Secret: the services' kafka.extra_file,
+    KEDA's TriggerAuthentication, the topics Job's --command-config; none is
+    in a ConfigMap; a rendered Secret (dev) holds no password."""
+    for s in SERVICES:
+        name = f"crawlstream-{s}"
+        dep = by.get("Deployment", {}).get(name) or by.get("StatefulSet", {}).get(name)
+        if dep is None:
+            continue
+        pod = dep["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        envs = {e["name"]: e.get("value") for e in c.get("env", [])}
+        path = envs.get("CRAWLSTREAM_KAFKA_EXTRA_FILE")
+        ref = secret_file(pod, c, path) if path else None
+        expect(ref == (KAFKA_SECRET, "librdkafka.properties"),
+               f"{w} {name} reads kafka.extra_file {path} from Secret {KAFKA_SECRET} key librdkafka.properties ({ref})")
+        expect("CRAWLSTREAM_KAFKA_EXTRA" not in envs or envs["CRAWLSTREAM_KAFKA_EXTRA"] is None,
+               f"{w} {name} has no literal CRAWLSTREAM_KAFKA_EXTRA (credentials belong in the Secret)")
+        so = by.get("ScaledObject", {}).get(name)
+        if so is not None:
+            trig = so["spec"]["triggers"][0]
+            auth = by.get("TriggerAuthentication", {}).get(trig.get("authenticationRef", {}).get("name"))
+            refs = {r["parameter"]: (r["name"], r["key"]) for r in (auth or {}).get("spec", {}).get("secretTargetRef", [])}
+            expect(auth is not None and {"sasl", "tls", "username", "password"} <= set(refs)
+                   and {n for n, _ in refs.values()} == {KAFKA_SECRET},
+                   f"{w} {name} ScaledObject authenticates with a TriggerAuthentication on Secret {KAFKA_SECRET}")
+    job = by.get("Job", {}).get("crawlstream-topics")
+    if job is not None:
+        pod = job["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        envs = {e["name"]: e.get("value") for e in c.get("env", [])}
+        path = envs.get("COMMAND_CONFIG")
+        ref = secret_file(pod, c, path) if path else None
+        expect(ref == (KAFKA_SECRET, "client.properties"),
+               f"{w} topics Job's COMMAND_CONFIG {path} is client.properties of Secret {KAFKA_SECRET} ({ref})")
+    for cm_name, cm in by.get("ConfigMap", {}).items():
+        found = sorted({m.group(1) for v in (cm.get("data") or {}).values() for m in CREDENTIAL.finditer(str(v))})
+        found += [k for k in (cm.get("data") or {}) if k == "CRAWLSTREAM_KAFKA_EXTRA"]
+        expect(not found, f"{w} ConfigMap {cm_name} holds no Kafka credential ({found})")
+    import base64
+    for sec_name, sec in by.get("Secret", {}).items():
+        data = {k: base64.b64decode(v).decode() for k, v in (sec.get("data") or {}).items()}
+        data.update(sec.get("stringData") or {})
+        leaked = [k for k, v in data.items() if (k == "password" and v) or CREDENTIAL.search(v)]
+        expect(not leaked, f"{w} Secret {sec_name} rendered from git holds no credential ({leaked}); "
+                           "production creates it outside git")
+    if KAFKA_SECRET in by.get("Secret", {}):
+        keys = set((by["Secret"][KAFKA_SECRET].get("data") or {}))
+        need = {"librdkafka.properties", "client.properties", "sasl", "tls", "username", "password"}
+        expect(need <= keys, f"{w} Secret {KAFKA_SECRET} has the keys {sorted(need)} ({sorted(keys)})")
 
 
 def main():
