@@ -338,9 +338,24 @@ def dockerfile_packages(text, section):
 def cmd_dockerfile(build_dir):
     text = open(os.path.join(ROOT, "docker/Dockerfile"), encoding="utf-8").read()
     froms = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.M)
-    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.M))
-    images = [args.get(f[0][2:-1], f[0]) if f[0].startswith("${") else f[0] for f in froms]
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S*)", text, re.M))
+    # FROM debian:${TAG}${DIGEST:+@}${DIGEST}: the tag, pinned by digest when given.
+    pinned = [re.fullmatch(r"debian:\$\{(\w+)\}\$\{(\w+):\+@\}\$\{(\w+)\}", f[0]) for f in froms]
+    images = [f"debian:{args.get(m.group(1))}" if m else f[0] for m, f in zip(pinned, froms)]
     expect(images == ["debian:12", "debian:12-slim"], f"Dockerfile: debian:12 build stage, debian:12-slim runtime ({images})")
+    digest_args = [m.group(2) for m in pinned if m and m.group(2) == m.group(3)]
+    expect(len(digest_args) == len(froms) == 2,
+           f"Dockerfile: every FROM takes its base image's digest from an ARG ({[f[0] for f in froms]})")
+    for a in digest_args:
+        v = args.get(a, "")
+        expect(v == "" or re.fullmatch(r"sha256:[0-9a-f]{64}", v) is not None,
+               f"Dockerfile: ARG {a} is empty or a sha256 digest ({v!r})")
+        if os.environ.get("REQUIRE_IMAGE_DIGESTS") == "1":
+            expect(v != "", f"Dockerfile: ARG {a} pins the base image (REQUIRE_IMAGE_DIGESTS=1)")
+        elif not v:
+            print(f"skip: Dockerfile ARG {a} has no default digest: base images resolve by tag unless "
+                  f"--build-arg {a}=sha256:... is given (docker/README.md, \"Base image digests\"; "
+                  "REQUIRE_IMAGE_DIGESTS=1 makes this a failure)")
     expect("-DCRAWLSTREAM_BUILD_TESTS=OFF" in text and "-DCRAWLSTREAM_BUILD_BENCH=OFF" in text,
            "Dockerfile: builds without tests and benchmarks")
     runtime = text.split("AS runtime", 1)[1]
@@ -492,6 +507,13 @@ def cmd_manifests(overlay, rendered):
         res = c.get("resources", {})
         expect(all(k in res.get("requests", {}) for k in ("cpu", "memory")) and "memory" in res.get("limits", {}),
                f"{w} {name} resource requests and memory limit")
+        img = c.get("image", "")
+        if overlay != "dev":  # dev loads the local crawlstream:dev into kind/minikube
+            first = img.split("/", 1)[0] if "/" in img else ""
+            expect(("." in first or ":" in first or first == "localhost") and not first.startswith("docker.io")
+                   and re.search(r"(:[\w.-]+|@sha256:[0-9a-f]{64})$", img.split("/")[-1]) is not None
+                   and not img.endswith(":latest"),
+                   f"{w} {name} image {img} names its registry (not docker.io/library) and a tag or digest")
         expect(c.get("command") == [f"/usr/local/bin/crawlstream-{s}"] and c.get("args") == ["--config", f"/etc/crawlstream/{s}.yaml"],
                f"{w} {name} runs crawlstream-{s} --config /etc/crawlstream/{s}.yaml")
         vols = {v["name"]: v for v in pod.get("volumes", [])}
