@@ -63,9 +63,19 @@ std::string Shown(const std::string& raw) {
 }
 
 Error KeyError(const std::string& key, const std::string& raw,
-               const std::string& origin, const std::string& reason) {
+               const std::string& origin, const std::string& reason, bool secret = false) {
   return Error(ErrorCode::kInvalidArgument,
-               origin + ": " + key + "=\"" + Shown(raw) + "\": " + reason);
+               origin + ": " + key + (secret ? "=<redacted>" : "=\"" + Shown(raw) + "\"") +
+                   ": " + reason);
+}
+
+// Parts of a variable name whose value is never shown, even when the
+// variable is not one of our keys (CRAWLSTREAM_KAFKA_EXTRAS, a typo).
+constexpr std::string_view kSecretNameParts[] = {"EXTRA", "PASSWORD", "SECRET", "SASL", "TOKEN"};
+
+bool LooksSecret(const std::string& env_name) {
+  return std::any_of(std::begin(kSecretNameParts), std::end(kSecretNameParts),
+                     [&](std::string_view part) { return env_name.find(part) != std::string::npos; });
 }
 
 // Edit distance (insertions, deletions, substitutions), for "did you mean".
@@ -338,6 +348,17 @@ void Config::Bind(const std::string& key, std::vector<std::string>* field,
   Add(key, std::move(k));
 }
 
+void Config::MarkSecret(const std::string& key) { keys_.at(key).secret = true; }
+
+void Config::SetListSplitter(const std::string& key, ListSplitter split) {
+  Key& k = keys_.at(key);
+  k.set = [field = k.list, rule = k.rule, split = std::move(split)](const std::string& raw) -> Status {
+    if (auto st = CheckText(raw, rule); !st) return st;
+    *field = split(raw);
+    return Ok();
+  };
+}
+
 std::string Config::EnvName(const std::string& key) {
   std::string out = "CRAWLSTREAM_";
   for (char c : key) {
@@ -353,7 +374,7 @@ Status Config::SetFromText(const std::string& key, const std::string& raw,
     return std::unexpected(KeyError(key, raw, origin, "unknown key (see --help for the list)"));
   }
   if (auto st = it->second.set(raw); !st) {
-    return std::unexpected(KeyError(key, raw, origin, st.error().message));
+    return std::unexpected(KeyError(key, raw, origin, st.error().message, it->second.secret));
   }
   return Ok();
 }
@@ -411,7 +432,8 @@ Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
           auto it = keys_.find(key);
           if (it == keys_.end()) {
             errors.push_back(KeyError(key, node.IsScalar() ? node.Scalar() : "...", origin,
-                                      "unknown key (see --help for the list)").message);
+                                      "unknown key (see --help for the list)",
+                                      LooksSecret(EnvName(key))).message);
             continue;
           }
           if (node.IsSequence()) {
@@ -459,8 +481,9 @@ Status Config::LoadText(const std::string& yaml_text, const std::string& origin,
     bool own_section = std::any_of(section_prefixes.begin(), section_prefixes.end(),
                                    [&](const std::string& p) { return name.starts_with(p); });
     if (own_section) {
-      errors.push_back("environment " + name + "=\"" + Shown(value) +
-                       "\": unknown key (see --help for the list)");
+      errors.push_back("environment " + name +
+                       (LooksSecret(name) ? "=<redacted>" : "=\"" + Shown(value) + "\"") +
+                       ": unknown key (see --help for the list)");
     } else {
       WarnAboutStrayVariable(name);
     }
@@ -486,7 +509,7 @@ Status Config::SetListFromYaml(const std::string& key, const Key& k, const YAML:
                                           (item.IsMap() ? "a mapping" : item.IsSequence() ? "a list" : "nothing")));
     }
     if (auto st = CheckText(item.Scalar(), k.rule); !st) {
-      return std::unexpected(KeyError(where, item.Scalar(), origin, st.error().message));
+      return std::unexpected(KeyError(where, item.Scalar(), origin, st.error().message, k.secret));
     }
     items.push_back(item.Scalar());
   }

@@ -81,6 +81,14 @@ class Config {
   // Restrict a string key to a set of values.
   void BindEnum(const std::string& key, std::string* field, std::string help,
                 std::vector<std::string> allowed);
+  // After Bind: the key's values may hold credentials. Errors name the
+  // key and the reason, never the value ("key=<redacted>").
+  void MarkSecret(const std::string& key);
+  // After Bind of a list key: its environment and flag text is split by
+  // `split` instead of at every comma (kafka.extra keeps commas inside
+  // values, kafka_options.h).
+  using ListSplitter = std::function<std::vector<std::string>(const std::string& raw)>;
+  void SetListSplitter(const std::string& key, ListSplitter split);
 
   // Apply YAML file (may be empty: no file), environment and flags.
   // `environ` is injected for tests; pass ::environ in production.
@@ -111,6 +119,7 @@ class Config {
     bool is_list = false;
     std::vector<std::string>* list = nullptr;
     TextRule rule = TextRule::kSingleLine;
+    bool secret = false;
   };
   void Add(const std::string& key, Key k);
   Status SetFromText(const std::string& key, const std::string& raw,

@@ -11,15 +11,8 @@
 namespace crawlstream {
 namespace {
 
-// Parts of property names whose values are never echoed.
-constexpr std::string_view kSecretParts[] = {"password", "secret", "pem", "key", "token"};
-
-std::string Shown(const KafkaProperty& p) {
-  for (std::string_view part : kSecretParts) {
-    if (p.name.find(part) != std::string::npos) return p.name + "=<hidden>";
-  }
-  return p.name + "=\"" + p.value + "\"";
-}
+// Never echoes a credential (kafka_options.h, IsSecretKafkaProperty).
+std::string Shown(const KafkaProperty& p) { return ShowKafkaProperty(p); }
 
 // Line breaks belong only in PEM blocks; elsewhere they would end up in
 // a request or a log line.
@@ -30,7 +23,7 @@ Status CheckExtraText(const KafkaProperty& p) {
     bool line_break = c == '\n' || c == '\r' || c == '\t';
     if (line_break && !pem) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "kafka.extra: " + p.name + ": line breaks are allowed only in *.pem values");
+                  p.key + ": " + p.name + ": line breaks are allowed only in *.pem values");
     }
   }
   return Ok();
@@ -55,9 +48,12 @@ std::string Blame(std::string_view message, const std::vector<KafkaProperty>& pr
   std::vector<std::string> keys, shown;
   for (const auto& name : QuotedProperties(message)) {
     std::string key(KeyOfKafkaProperty(name));
+    for (const auto& p : props) {
+      if (p.name == name && p.key.starts_with("kafka.extra")) key = p.key;  // or extra_file
+    }
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
     for (const auto& p : props) {
-      if (p.name == name || (p.key == key && key != "kafka.extra")) {
+      if (p.name == name || (p.key == key && !key.starts_with("kafka.extra"))) {
         std::string s = Shown(p);
         if (std::find(shown.begin(), shown.end(), s) == shown.end()) shown.push_back(s);
       }
@@ -89,7 +85,8 @@ void CheckClient(rd_kafka_type_t type, std::vector<KafkaProperty> props,
     if (p.name == "bootstrap.servers") continue;  // no connection
     if (rd_kafka_conf_set(conf, p.name.c_str(), p.value.c_str(), err, sizeof err) !=
         RD_KAFKA_CONF_OK) {
-      errors->push_back(p.key + ": librdkafka property " + Shown(p) + ": " + err);
+      errors->push_back(p.key + ": librdkafka property " + Shown(p) + ": " +
+                        RedactKafkaSecrets(err, props));
       ok = false;
     }
   }
@@ -100,7 +97,7 @@ void CheckClient(rd_kafka_type_t type, std::vector<KafkaProperty> props,
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
-    errors->push_back(Blame(err, props));
+    errors->push_back(RedactKafkaSecrets(Blame(err, props), props));
     return;
   }
   rd_kafka_destroy(rk);
@@ -149,7 +146,7 @@ Status CheckKafkaOptions(const KafkaOptions& options) {
   if (!base) return std::unexpected(base.error());
   std::vector<std::string> errors;
   for (const auto& p : *base) {
-    if (p.key != "kafka.extra") continue;
+    if (!p.key.starts_with("kafka.extra")) continue;  // kafka.extra, kafka.extra_file
     if (auto st = CheckExtraText(p); !st) errors.push_back(st.error().message);
   }
   if (!errors.empty()) return Collected(errors);

@@ -1,6 +1,9 @@
 #include "services/common/kafka_options.h"
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
 
 #include "services/common/config.h"
 
@@ -27,7 +30,122 @@ KafkaProperty Derived(std::string name, std::string value) {
   return {std::move(name), std::move(value), std::move(key)};
 }
 
+// A kafka.extra_file larger than this is refused (a properties file is a
+// few hundred bytes; PEM blocks belong in ssl.*.location files).
+constexpr size_t kMaxExtraFileBytes = 1 << 20;
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+}
+
+// Whether `s` from `pos` is optional spaces, a property name and '='.
+bool StartsProperty(const std::string& s, size_t pos) {
+  while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
+  if (pos >= s.size() || !std::isalpha(static_cast<unsigned char>(s[pos]))) return false;
+  while (pos < s.size() && IsNameChar(s[pos])) ++pos;
+  return pos < s.size() && s[pos] == '=';
+}
+
+// Whether `s` from `pos` holds only commas and spaces: trailing commas
+// separate (as they did before), they do not end a value.
+bool OnlySeparators(const std::string& s, size_t pos) {
+  return s.find_first_not_of(", \t", pos) == std::string::npos;
+}
+
+Status AddItems(const std::vector<std::string>& items, const std::string& key,
+                std::vector<KafkaProperty>* props) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string& e = items[i];
+    auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  key + "[" + std::to_string(i) +
+                      "]: expected name=value (e.g. security.protocol=ssl); the item is not shown");
+    }
+    props->push_back({e.substr(0, eq), e.substr(eq + 1), key});
+  }
+  return Ok();
+}
+
 }  // namespace
+
+std::vector<std::string> SplitKafkaExtra(const std::string& raw) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= raw.size(); ++i) {
+    if (i < raw.size() && (raw[i] != ',' || !(StartsProperty(raw, i + 1) || OnlySeparators(raw, i)))) {
+      continue;
+    }
+    std::string item = Trim(std::string_view(raw).substr(start, i - start));
+    if (!item.empty()) out.push_back(std::move(item));
+    start = i + 1;
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ParseKafkaExtraFile(const std::string& text,
+                                                     const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::string t = Trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    auto eq = t.find('=');
+    std::string name = eq == std::string::npos ? "" : Trim(std::string_view(t).substr(0, eq));
+    bool good_name = !name.empty() && std::all_of(name.begin(), name.end(), IsNameChar);
+    if (!good_name) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "kafka.extra_file " + path + ":" + std::to_string(n) +
+                      ": expected name=value; the line is not shown");
+    }
+    for (char ch : t) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c < 0x20 || c == 0x7f) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "kafka.extra_file " + path + ":" + std::to_string(n) + ": " + name +
+                        ": control character in the value (PEM blocks belong in files named by "
+                        "ssl.*.location)");
+      }
+    }
+    out.push_back(name + "=" + Trim(std::string_view(t).substr(eq + 1)));
+  }
+  return out;
+}
+
+bool IsSecretKafkaProperty(std::string_view name) {
+  std::string n(name);
+  for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (n.starts_with("sasl.") || n.starts_with("sasl_")) return true;
+  // "pass", "word": misspellings of password too ("pasword", "passwd").
+  for (std::string_view part : {"pass", "word", "pwd", "secret", "token", "key", "cred"}) {
+    if (n.find(part) != std::string::npos) return true;
+  }
+  return n.ends_with(".pem");
+}
+
+std::string ShowKafkaProperty(const KafkaProperty& p) {
+  if (IsSecretKafkaProperty(p.name)) return p.name + "=<redacted>";
+  return p.name + "=\"" + p.value + "\"";
+}
+
+std::string RedactKafkaSecrets(std::string text, const std::vector<KafkaProperty>& props) {
+  for (const auto& p : props) {
+    if (p.value.empty() || !IsSecretKafkaProperty(p.name)) continue;
+    for (size_t pos = 0; (pos = text.find(p.value, pos)) != std::string::npos;) {
+      text.replace(pos, p.value.size(), "<redacted>");
+      pos += std::string_view("<redacted>").size();
+    }
+  }
+  return text;
+}
 
 std::string_view KeyOfKafkaProperty(std::string_view property) {
   for (const auto& [name, key] : kPropertyKeys) {
@@ -39,14 +157,23 @@ std::string_view KeyOfKafkaProperty(std::string_view property) {
 Result<std::vector<KafkaProperty>> BaseKafkaProperties(const KafkaOptions& o) {
   std::vector<KafkaProperty> props = {Derived("bootstrap.servers", o.brokers),
                                       Derived("client.id", o.client_id)};
-  for (const auto& e : o.extra) {
-    auto eq = e.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "kafka.extra=\"" + e + "\": expected name=value (e.g. security.protocol=ssl)");
+  if (!o.extra_file.empty()) {
+    std::ifstream in(o.extra_file, std::ios::binary);
+    if (!in) {
+      return Fail(ErrorCode::kNotFound, "kafka.extra_file " + o.extra_file + ": cannot be read");
     }
-    props.push_back({e.substr(0, eq), e.substr(eq + 1), "kafka.extra"});
+    std::string text(kMaxExtraFileBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxExtraFileBytes) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "kafka.extra_file " + o.extra_file + ": larger than 1 MiB");
+    }
+    auto items = ParseKafkaExtraFile(text, o.extra_file);
+    if (!items) return std::unexpected(items.error());
+    if (auto st = AddItems(*items, "kafka.extra_file", &props); !st) return std::unexpected(st.error());
   }
+  if (auto st = AddItems(o.extra, "kafka.extra", &props); !st) return std::unexpected(st.error());
   return props;
 }
 
@@ -96,8 +223,13 @@ void BindKafkaOptions(Config* c, KafkaOptions* o) {
           milliseconds(1'000), milliseconds(3'600'000));
   c->Bind("kafka.extra", &o->extra,
           "extra librdkafka properties as name=value (security.protocol, sasl.*, ssl.*; "
-          "line breaks only in *.pem values)",
+          "line breaks only in *.pem values; a comma separates items only before name=)",
           TextRule::kMultiLine);
+  c->MarkSecret("kafka.extra");
+  c->SetListSplitter("kafka.extra", SplitKafkaExtra);
+  c->Bind("kafka.extra_file", &o->extra_file,
+          "file of librdkafka properties, one name=value per line (# comments), applied "
+          "before kafka.extra: credentials mounted from a Secret");
 }
 
 void BindTopics(Config* c, TopicNames* t) {

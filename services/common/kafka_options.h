@@ -37,8 +37,16 @@ struct KafkaOptions {
   // How long a delivery may take before the producer reports it failed.
   std::chrono::milliseconds delivery_timeout{120'000};
   // Extra librdkafka properties as "name=value" (security.protocol,
-  // sasl.*, ssl.*, ...). Applied to producers and consumers.
+  // sasl.*, ssl.*, ...). Applied to producers and consumers, after those
+  // of extra_file (so they win). In the environment or a flag the items
+  // are separated by commas, but a comma starts a new item only when
+  // "name=" follows it (SplitKafkaExtra): a password may hold commas.
   std::vector<std::string> extra;
+  // A file of librdkafka properties, one "name=value" per line (blank
+  // lines and lines starting with # skipped; name and value trimmed), read
+  // when a client is created: credentials mounted from a Kubernetes
+  // Secret stay out of the environment and of every ConfigMap.
+  std::string extra_file;
 };
 
 struct TopicNames {
@@ -77,9 +85,34 @@ struct KafkaProperty {
   std::string key;  // "kafka.linger" for linger.ms; "kafka.extra" for extras
 };
 
-// bootstrap.servers, client.id and kafka.extra: what every client gets.
-// Fails naming kafka.extra when an item is not name=value.
+// bootstrap.servers, client.id, kafka.extra_file and kafka.extra: what
+// every client gets. Fails naming the key (and the file's line) when an
+// item is not name=value, or the file cannot be read; the item itself is
+// not shown (it may be the piece of a password).
 Result<std::vector<KafkaProperty>> BaseKafkaProperties(const KafkaOptions& options);
+
+// kafka.extra from the environment or a flag: split at the commas that
+// are followed by "name=" (optional spaces, then a property name:
+// letters, digits, '.', '_', '-') or only commas and spaces, items
+// trimmed, empty ones dropped. "sasl.password=a,b,security.protocol=ssl"
+// is two items. A value that itself holds ",name=" or ends in a comma must
+// come from kafka.extra_file or a YAML list.
+std::vector<std::string> SplitKafkaExtra(const std::string& raw);
+// The lines of a kafka.extra_file as "name=value" items; `path` names the
+// file in errors (by line number, without the line's text).
+Result<std::vector<std::string>> ParseKafkaExtraFile(const std::string& text,
+                                                     const std::string& path);
+
+// Whether a property's value is a credential, never logged nor put in an
+// error: every sasl.* property, ssl.*password*, and any name with
+// "pass", "word", "pwd", "secret", "token", "key", "cred" or ending in
+// ".pem" (case-insensitive; misspellings such as "pasword" included).
+bool IsSecretKafkaProperty(std::string_view name);
+// name="value", or name=<redacted> for a secret property.
+std::string ShowKafkaProperty(const KafkaProperty& property);
+// `text` (e.g. librdkafka's error message) with every value of a secret
+// property in `properties` replaced by <redacted>.
+std::string RedactKafkaSecrets(std::string text, const std::vector<KafkaProperty>& properties);
 // What Producer::Create and Consumer::Create add to the base.
 std::vector<KafkaProperty> ProducerProperties(const KafkaOptions& options);
 std::vector<KafkaProperty> ConsumerProperties(const KafkaOptions& options);

@@ -49,8 +49,9 @@ Result<void*> MakeKafkaConf(const KafkaOptions& options,
   for (const auto& p : *props) {
     if (rd_kafka_conf_set(conf, p.name.c_str(), p.value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return Fail(ErrorCode::kInvalidArgument,
-                  p.key + ": librdkafka property " + p.name + "=\"" + p.value + "\": " + err);
+      return Fail(ErrorCode::kInvalidArgument, p.key + ": librdkafka property " +
+                                                   ShowKafkaProperty(p) + ": " +
+                                                   RedactKafkaSecrets(err, *props));
     }
   }
   return static_cast<void*>(conf);

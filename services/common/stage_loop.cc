@@ -20,12 +20,24 @@
 
 namespace crawlstream {
 
+StageRecords::StageRecords(std::string stage, prometheus::Registry& registry)
+    : stage_(std::move(stage)),
+      family_(&prometheus::BuildCounter()
+                   .Name("crawlstream_stage_records_total")
+                   .Help("Input records by stage, outcome and reason")
+                   .Register(registry)) {}
+
+void StageRecords::Count(const std::string& outcome, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  auto& c = counters_[{outcome, reason}];
+  if (!c) c = &family_->Add({{"stage", stage_}, {"outcome", outcome}, {"reason", reason}});
+  c->Increment();
+}
+
 struct StageLoop::State {
-  std::string stage;
-  prometheus::Family<prometheus::Counter>* records = nullptr;
+  std::unique_ptr<StageRecords> records;
   prometheus::Histogram* latency = nullptr;
   std::mutex mu;
-  std::map<std::pair<std::string, std::string>, prometheus::Counter*> counters;
   std::atomic<bool> failed{false};
   std::atomic<int64_t> done{0};
   std::map<std::string, int64_t> acked;  // guarded by mu
@@ -36,10 +48,7 @@ struct StageLoop::State {
   }
 
   void Count(const std::string& outcome, const std::string& reason) {
-    std::lock_guard lock(mu);
-    auto& c = counters[{outcome, reason}];
-    if (!c) c = &records->Add({{"stage", stage}, {"outcome", outcome}, {"reason", reason}});
-    c->Increment();
+    records->Count(outcome, reason);
   }
 };
 
@@ -170,11 +179,7 @@ StageLoop::StageLoop(StageLoopOptions options, Consumer* consumer, Producer* pro
                      Health* health, std::shared_ptr<prometheus::Registry> registry)
     : state_(std::make_shared<State>()), options_(std::move(options)),
       consumer_(consumer), producer_(producer), health_(health) {
-  state_->stage = options_.stage;
-  state_->records = &prometheus::BuildCounter()
-                         .Name("crawlstream_stage_records_total")
-                         .Help("Input records by stage, outcome and reason")
-                         .Register(*registry);
+  state_->records = std::make_unique<StageRecords>(options_.stage, *registry);
   state_->latency = &prometheus::BuildHistogram()
                          .Name("crawlstream_stage_process_seconds")
                          .Help("Time to process one input record (excluding delivery)")

@@ -28,7 +28,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,8 +39,11 @@
 #include "services/common/kafka_producer.h"
 
 namespace prometheus {
+class Counter;
+template <typename T>
+class Family;
 class Registry;
-}
+}  // namespace prometheus
 
 namespace crawlstream {
 
@@ -91,6 +96,25 @@ struct StageLoopOptions {
   // reprocesses it); an exception from the Processor dead-letters the
   // record ("processor_exception").
   int workers = 1;
+};
+
+// crawlstream_stage_records_total{stage,outcome,reason}: input records of
+// one stage by how they ended, counted once the outputs (or the dead
+// letter) are acknowledged. Outcomes: "processed" (reason empty),
+// "skipped" (reason: why nothing went out, e.g. "duplicate"),
+// "dead_letter" (reason: the dead letter's). The extractor and dedup
+// count through StageLoop, the fetcher through its own loop; the
+// dead-letter alert divides by the sum of all outcomes. Thread-safe.
+class StageRecords {
+ public:
+  StageRecords(std::string stage, prometheus::Registry& registry);
+  void Count(const std::string& outcome, const std::string& reason);
+
+ private:
+  std::string stage_;
+  prometheus::Family<prometheus::Counter>* family_;
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> counters_;
 };
 
 // Builds the serialized crawlstream.v1.DeadLetter for `input`.

@@ -28,10 +28,14 @@ namespace {
 
 // Counts the emissions of one request; runs `done` when the last one is
 // acknowledged and the crawler has released its own token.
+// The outcome is written by the crawler's thread while it holds its own
+// token, so the thread that releases the last one reads it complete.
 struct Tracker {
   std::atomic<int> pending{1};
   std::atomic<bool> failed{false};
-  std::function<void()> done;
+  CrawlOutcome outcome;
+  int emitted = 0;  // emissions held; crawler thread only
+  CrawlDone done;
   CrawlerStats* stats = nullptr;
   std::atomic<int64_t>* outstanding = nullptr;
 
@@ -43,10 +47,11 @@ struct Tracker {
       t->stats->failed_emissions.fetch_add(1);
       return;  // not acknowledged: the input must not be committed
     }
-    if (t->done) t->done();
+    if (t->done) t->done(t->outcome);
   }
   static CrawlOutput::Acked Hold(const std::shared_ptr<Tracker>& t) {
     t->pending.fetch_add(1);
+    ++t->emitted;
     return [t](bool ok) {
       if (!ok) t->failed.store(true);
       Release(t);
@@ -238,11 +243,21 @@ struct Crawler::Impl {
     if (it == work.end()) return;
     auto tracker = it->second.tracker;
     work.erase(it);
+    if (tracker->outcome.outcome == "processed" && tracker->emitted == 0) {
+      tracker->outcome = {"skipped", "no_output"};  // e.g. an empty feed
+    }
     Tracker::Release(tracker);
+  }
+
+  // Finishes a request that emits nothing, for `reason`.
+  void Skip(uint64_t id, const std::string& reason) {
+    work.at(id).tracker->outcome = {"skipped", reason};
+    Finish(id);
   }
 
   void DeadLetter(uint64_t id, const std::string& reason, const std::string& detail) {
     auto& w = work.at(id);
+    w.tracker->outcome = {"dead_letter", reason};
     stats.dead_letters.fetch_add(1);
     spdlog::info("fetcher: giving up on {}: {}: {}", w.req.url(), reason, detail);
     output->EmitDeadLetter(w.req, reason, detail, std::max(1, w.attempts), Tracker::Hold(w.tracker));
@@ -262,7 +277,7 @@ struct Crawler::Impl {
     politeness->Enqueue(w.origin, id);
   }
 
-  void Submit(CrawlRequest req, std::function<void()> done) {
+  void Submit(CrawlRequest req, CrawlDone done) {
     stats.submitted.fetch_add(1);
     outstanding.fetch_add(1);
     auto tracker = std::make_shared<Tracker>();
@@ -289,7 +304,7 @@ struct Crawler::Impl {
     w.host = w.url.host;
     if (!w.req.refetch() && !seen->Insert(w.host, w.req.url())) {
       stats.duplicates.fetch_add(1);
-      Finish(id);
+      Skip(id, "duplicate");
       return;
     }
     if (w.req.kind() == CrawlRequest::KIND_UNSPECIFIED) w.req.set_kind(GuessKind(w.req.url()));
@@ -452,7 +467,7 @@ struct Crawler::Impl {
         Count("not_modified", r.status);
         not_modified->Increment();
         stats.not_modified.fetch_add(1);
-        Finish(id);
+        Skip(id, "not_modified");
         return;
       case FetchDisposition::kRetry: {
         Count(r.ok() ? "retry_status" : std::string("retry_") + std::string(FetchErrorName(r.error)), r.status);
@@ -549,7 +564,8 @@ struct Crawler::Impl {
       }
     }
     stats.pages.fetch_add(1);
-    output->EmitPage(page, Tracker::Hold(w.tracker));
+    std::string diverted = output->EmitPage(page, Tracker::Hold(w.tracker));
+    if (!diverted.empty()) w.tracker->outcome = {"dead_letter", diverted};
     Finish(id);
   }
 
@@ -634,7 +650,7 @@ Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOu
   return std::unique_ptr<Crawler>(new Crawler(std::move(impl)));
 }
 
-void Crawler::Submit(CrawlRequest request, std::function<void()> done) {
+void Crawler::Submit(CrawlRequest request, CrawlDone done) {
   impl_->Submit(std::move(request), std::move(done));
 }
 

@@ -28,7 +28,9 @@
 // Every bound hit (http_client.h, sitemap_limits.h) is counted in
 // crawlstream_fetch_limit_hits_total{limit="<config key>"}.
 // A request is finished when all its emissions are acknowledged; then its
-// `done` callback runs (the Kafka adapter commits the input offset there).
+// `done` callback runs with the request's CrawlOutcome (the Kafka adapter
+// counts it in crawlstream_stage_records_total and commits the input
+// offset there).
 //
 // Threading: a Crawler belongs to one thread, which calls Submit() and
 // Tick(). CrawlOutput callbacks may complete on any thread; `done`
@@ -65,12 +67,25 @@ class CrawlOutput {
  public:
   using Acked = std::function<void(bool ok)>;
   virtual ~CrawlOutput() = default;
-  virtual void EmitPage(const crawlstream::v1::FetchedPage& page, Acked acked) = 0;
+  // Returns the dead-letter reason when the page went to the dead-letter
+  // topic instead (e.g. "oversize": too large for Kafka), else empty.
+  virtual std::string EmitPage(const crawlstream::v1::FetchedPage& page, Acked acked) = 0;
   virtual void EmitRequest(const crawlstream::v1::CrawlRequest& request, Acked acked) = 0;
   virtual void EmitDeadLetter(const crawlstream::v1::CrawlRequest& request,
                               const std::string& reason, const std::string& detail,
                               int attempts, Acked acked) = 0;
 };
+
+// How a submitted request ended, in the terms of
+// crawlstream_stage_records_total (stage_loop.h): "processed" (a page or
+// discovered requests went out; reason empty), "skipped" (nothing went
+// out: "duplicate", "not_modified", "no_output"), "dead_letter" (reason as
+// in the dead letter: "robots_denied", "max_retries", "http_404", ...).
+struct CrawlOutcome {
+  std::string outcome = "processed";
+  std::string reason;
+};
+using CrawlDone = std::function<void(const CrawlOutcome&)>;
 
 struct CrawlerOptions {
   HttpClientOptions http;
@@ -110,7 +125,7 @@ class Crawler {
   ~Crawler();
 
   // Accepts a request; `done` runs once it is finished (see above).
-  void Submit(crawlstream::v1::CrawlRequest request, std::function<void()> done);
+  void Submit(crawlstream::v1::CrawlRequest request, CrawlDone done);
   // Runs the event loop once (waits at most `max_wait`).
   void Tick(std::chrono::milliseconds max_wait);
   // Nothing queued, waiting for a retry, fetching or awaiting acks.

@@ -42,7 +42,7 @@ class KafkaCrawlOutput final : public CrawlOutput {
                    std::shared_ptr<FetcherService::Acked> acked)
       : producer_(producer), topics_(topics), acked_(std::move(acked)) {}
 
-  void EmitPage(const FetchedPage& page, Acked acked) override {
+  std::string EmitPage(const FetchedPage& page, Acked acked) override {
     std::string value = page.SerializeAsString();
     auto st = producer_->Produce({topics_.pages, page.final_url(), std::move(value),
                                   Headers("crawlstream.v1.FetchedPage")},
@@ -50,17 +50,18 @@ class KafkaCrawlOutput final : public CrawlOutput {
                                    if (r.ok()) counts->pages.fetch_add(1);
                                    acked(r.ok());
                                  });
-    if (st) return;
+    if (st) return "";
     if (st.error().code == ErrorCode::kResourceExhausted) {
       // Too large for Kafka: keep everything but the body.
       EmitDeadLetter(page.request(), "oversize",
                      "page of " + std::to_string(page.body().size()) + " bytes from " +
                          page.final_url() + " exceeds kafka.max_message_bytes",
                      1, std::move(acked));
-      return;
+      return "oversize";
     }
     spdlog::error("fetcher: produce page: {}", st.error().message);
     acked(false);
+    return "";
   }
 
   void EmitRequest(const CrawlRequest& request, Acked acked) override {
@@ -307,6 +308,7 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     return 2;
   }
   Consumer* c = consumer->get();
+  auto records = std::make_shared<StageRecords>("fetcher", *registry_);
   auto stopping = [&] { return Shutdown::Requested() || (stop && stop->load()); };
   int exit_code = 0;
   while (!stopping()) {
@@ -335,15 +337,19 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
                                           rec);
           auto st = (*producer)->Produce({topics_.deadletter, rec.key, std::move(dl),
                                           Headers("crawlstream.v1.DeadLetter")},
-                                         [c, rec, counts = acked_](const DeliveryReport& r) {
+                                         [c, rec, records, counts = acked_](const DeliveryReport& r) {
                                            if (r.ok()) {
                                              counts->dead_letters.fetch_add(1);
+                                             records->Count("dead_letter", "undecodable");
                                              c->Done(rec);
                                            }
                                          });
           if (!st) spdlog::error("fetcher: dead letter: {}", st.error().message);
         } else {
-          (*crawler)->Submit(std::move(req), [c, rec] { c->Done(rec); });
+          (*crawler)->Submit(std::move(req), [c, rec, records](const CrawlOutcome& outcome) {
+            records->Count(outcome.outcome, outcome.reason);
+            c->Done(rec);
+          });
         }
         idle_.store(false);
         continue;  // take more input before waiting on the network

@@ -3,7 +3,9 @@
 // key = final URL), discovered crawl.requests and crawl.deadletter out.
 //
 // An input offset is committed only when its request is finished: page,
-// discovered requests or dead letter acknowledged. Garbage records on
+// discovered requests or dead letter acknowledged. Finished inputs are
+// counted in crawlstream_stage_records_total{stage="fetcher"} as StageLoop
+// counts the other stages' (crawler.h, CrawlOutcome). Garbage records on
 // crawl.requests are dead-lettered ("undecodable"). Seeds from
 // fetcher.seeds_file and fetcher.feeds are produced to crawl.requests at
 // start (feeds and sitemaps are re-polled every fetcher.repoll_interval

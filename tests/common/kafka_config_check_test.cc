@@ -32,7 +32,7 @@ TEST(KafkaConfigCheckTest, RefusesWhatStartWouldRefuseNamingOurKey) {
   };
   const Case cases[] = {
       {"extra without '='", [](KafkaOptions* o) { o->extra = {"garbage"}; },
-       "kafka.extra=\"garbage\": expected name=value"},
+       "kafka.extra[0]: expected name=value"},
       {"extra unknown property", [](KafkaOptions* o) { o->extra = {"no.such.property=1"}; },
        "kafka.extra: librdkafka property no.such.property=\"1\": No such configuration property"},
       {"extra bad value", [](KafkaOptions* o) { o->extra = {"security.protocol=carrier_pigeon"}; },

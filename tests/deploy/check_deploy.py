@@ -251,8 +251,79 @@ def cmd_compose():
     for n in sorted(names):
         expect(f"### {n}" in readme, f"alerts: {n} is explained in deploy/README.md")
     kinds = " ".join(names).lower()
-    for word in ("lag", "error", "deadletter", "fetchfailure"):
+    for word in ("lag", "error", "deadletter", "fetchfailure", "targetmissing", "kafkaexporterdown",
+                 "restarts", "oomkilled", "noarticles"):
         expect(word in kinds, f"alerts: an alert on {word}")
+    check_alert_rules(al["groups"], jobs)
+
+
+# Every outcome label of crawlstream_fetch_requests_total, by how the
+# fetcher sets it (services/fetcher/crawler.cc, Count(...)), and whether
+# it is a failed fetch for CrawlstreamFetchFailureRatio. Dynamic outcomes
+# are represented by examples: retry_<FetchErrorName>, http_<status>,
+# fetch_failed:<FetchErrorName> (page.cc DeadLetterReason).
+FETCH_OUTCOMES = {
+    "ok": False, "not_modified": False, "robots": False, "robots_denied": False,
+    "ssrf_refused": False, "sitemap_too_deep": False, "sitemap_budget_exhausted": False,
+    "cancelled": False,
+    "robots_error": True, "retry_status": True, "retry_timeout": True, "retry_dns": True,
+    "retry_connect": True, "retry_reset": True, "http_404": True, "http_403": True, "http_410": True,
+    "fetch_failed:tls": True, "fetch_failed:protocol": True, "fetch_failed:internal": True,
+    "oversize": True, "headers_too_large": True, "too_many_redirects": True,
+}
+
+
+def label_matcher(expr, metric, label):
+    """(op, value) of the first `label` matcher on `metric` in expr, or None."""
+    m = re.search(re.escape(metric) + r"\{([^}]*)\}", expr)
+    if not m:
+        return None
+    mm = re.search(label + r'\s*(=~|!~|!=|=)\s*"([^"]*)"', m.group(1))
+    return (mm.group(1), mm.group(2)) if mm else None
+
+
+def matches(op, value, text):
+    full = re.fullmatch(value, text) is not None if op in ("=~", "!~") else value == text
+    return full if op in ("=", "=~") else not full
+
+
+def check_alert_rules(groups, compose_jobs):
+    rules = [r for g in groups for r in g["rules"]]
+    by = {}
+    for r in rules:
+        by.setdefault(r["alert"], []).append(r)
+    # Fetch failures: the numerator counts exactly the failures.
+    ffr = by.get("CrawlstreamFetchFailureRatio", [{}])[0].get("expr", "")
+    num = label_matcher(ffr.split("/")[0], "crawlstream_fetch_requests_total", "outcome")
+    if expect(num is not None, "alerts: CrawlstreamFetchFailureRatio selects fetch outcomes"):
+        wrong = sorted(o for o, failure in FETCH_OUTCOMES.items() if matches(*num, o) != failure)
+        expect(not wrong, f"alerts: CrawlstreamFetchFailureRatio counts failures only as failures (wrong: {wrong})")
+    src = open(os.path.join(ROOT, "services/fetcher/crawler.cc"), encoding="utf-8").read()
+    # String literals in Count(...) calls (prefixes such as "retry_" aside).
+    literal = {w for call in re.findall(r"\bCount\(([^;]*)\);", src)
+               for w in re.findall(r'"([a-z_:]+)"', call) if not w.endswith("_")}
+    unknown = sorted(literal - set(FETCH_OUTCOMES))
+    expect(literal and not unknown,
+           f"alerts: every fetch outcome crawler.cc counts is classified in check_deploy.py FETCH_OUTCOMES (new: {unknown})")
+    # A rule per service for a target that is gone (up == 0 needs a target).
+    absent = " ".join(r["expr"] for r in by.get("CrawlstreamTargetMissing", []))
+    for s in SERVICES:
+        expect(f'absent(up{{job="crawlstream-{s}"}})' in absent and f"crawlstream-{s}" in compose_jobs,
+               f"alerts: CrawlstreamTargetMissing for job crawlstream-{s} (the compose job and the Service name)")
+    exp = " ".join(r["expr"] for r in by.get("CrawlstreamKafkaExporterDown", []))
+    job = re.search(r'up\{job=~"([^"]+)"\}', exp)
+    expect(job is not None and any(re.fullmatch(job.group(1), j) for j in compose_jobs)
+           and "absent(kafka_consumergroup_lag" in exp,
+           "alerts: CrawlstreamKafkaExporterDown on the exporter's up (compose job) and on missing lag series")
+    pods = " ".join(r["expr"] for n in ("CrawlstreamContainerRestarts", "CrawlstreamOOMKilled") for r in by.get(n, []))
+    pod_res = set(re.findall(r'pod=~"([^"]+)"', pods))
+    expect(len(pod_res) == 1 and all(re.fullmatch(next(iter(pod_res)), f"crawlstream-{s}-0") for s in SERVICES)
+           and not re.fullmatch(next(iter(pod_res)), "crawlstream-topics-abcde"),
+           f"alerts: restart/OOM rules select the pods of the three workloads and not the topics Job ({pod_res})")
+    expect('reason="OOMKilled"' in pods, "alerts: CrawlstreamOOMKilled on kube-state-metrics' last terminated reason")
+    noart = " ".join(r["expr"] for r in by.get("CrawlstreamNoArticles", []))
+    expect('topic="articles"' in noart and "or vector(0)" in noart,
+           "alerts: CrawlstreamNoArticles fires also when dedup never produced to articles (or vector(0))")
 
 
 # ------------------------------------------------------------------ dockerfile
@@ -267,9 +338,24 @@ def dockerfile_packages(text, section):
 def cmd_dockerfile(build_dir):
     text = open(os.path.join(ROOT, "docker/Dockerfile"), encoding="utf-8").read()
     froms = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.M)
-    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.M))
-    images = [args.get(f[0][2:-1], f[0]) if f[0].startswith("${") else f[0] for f in froms]
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S*)", text, re.M))
+    # FROM debian:${TAG}${DIGEST:+@}${DIGEST}: the tag, pinned by digest when given.
+    pinned = [re.fullmatch(r"debian:\$\{(\w+)\}\$\{(\w+):\+@\}\$\{(\w+)\}", f[0]) for f in froms]
+    images = [f"debian:{args.get(m.group(1))}" if m else f[0] for m, f in zip(pinned, froms)]
     expect(images == ["debian:12", "debian:12-slim"], f"Dockerfile: debian:12 build stage, debian:12-slim runtime ({images})")
+    digest_args = [m.group(2) for m in pinned if m and m.group(2) == m.group(3)]
+    expect(len(digest_args) == len(froms) == 2,
+           f"Dockerfile: every FROM takes its base image's digest from an ARG ({[f[0] for f in froms]})")
+    for a in digest_args:
+        v = args.get(a, "")
+        expect(v == "" or re.fullmatch(r"sha256:[0-9a-f]{64}", v) is not None,
+               f"Dockerfile: ARG {a} is empty or a sha256 digest ({v!r})")
+        if os.environ.get("REQUIRE_IMAGE_DIGESTS") == "1":
+            expect(v != "", f"Dockerfile: ARG {a} pins the base image (REQUIRE_IMAGE_DIGESTS=1)")
+        elif not v:
+            print(f"skip: Dockerfile ARG {a} has no default digest: base images resolve by tag unless "
+                  f"--build-arg {a}=sha256:... is given (docker/README.md, \"Base image digests\"; "
+                  "REQUIRE_IMAGE_DIGESTS=1 makes this a failure)")
     expect("-DCRAWLSTREAM_BUILD_TESTS=OFF" in text and "-DCRAWLSTREAM_BUILD_BENCH=OFF" in text,
            "Dockerfile: builds without tests and benchmarks")
     runtime = text.split("AS runtime", 1)[1]
@@ -421,6 +507,13 @@ def cmd_manifests(overlay, rendered):
         res = c.get("resources", {})
         expect(all(k in res.get("requests", {}) for k in ("cpu", "memory")) and "memory" in res.get("limits", {}),
                f"{w} {name} resource requests and memory limit")
+        img = c.get("image", "")
+        if overlay != "dev":  # dev loads the local crawlstream:dev into kind/minikube
+            first = img.split("/", 1)[0] if "/" in img else ""
+            expect(("." in first or ":" in first or first == "localhost") and not first.startswith("docker.io")
+                   and re.search(r"(:[\w.-]+|@sha256:[0-9a-f]{64})$", img.split("/")[-1]) is not None
+                   and not img.endswith(":latest"),
+                   f"{w} {name} image {img} names its registry (not docker.io/library) and a tag or digest")
         expect(c.get("command") == [f"/usr/local/bin/crawlstream-{s}"] and c.get("args") == ["--config", f"/etc/crawlstream/{s}.yaml"],
                f"{w} {name} runs crawlstream-{s} --config /etc/crawlstream/{s}.yaml")
         vols = {v["name"]: v for v in pod.get("volumes", [])}
@@ -469,6 +562,7 @@ def cmd_manifests(overlay, rendered):
                f"{w} {name} 1 <= minReplicaCount <= maxReplicaCount")
         expect(so["spec"]["scaleTargetRef"]["name"] == name, f"{w} {name} ScaledObject targets its workload")
         expect(str(md.get("allowIdleConsumers")).lower() == "false", f"{w} {name} no idle consumers beyond partitions")
+    check_kafka_secret(w, by)
     job = by.get("Job", {}).get("crawlstream-topics")
     if expect(job is not None, f"{w} topics Job"):
         jc = job["spec"]["template"]["spec"]["containers"][0]
@@ -506,6 +600,82 @@ def cmd_manifests(overlay, rendered):
     expect(bool(deny), f"{w} default-deny policy")
     egress_ports = {(p.get("protocol"), p.get("port")) for n in others for e in n["spec"].get("egress", []) for p in e.get("ports", [])}
     expect(("UDP", 53) in egress_ports and ("TCP", 9092) in egress_ports, f"{w} DNS and Kafka egress allowed")
+
+
+KAFKA_SECRET = "crawlstream-kafka-client"
+# Property names whose values are credentials (kafka_options.h,
+# IsSecretKafkaProperty), as they would appear in a ConfigMap.
+CREDENTIAL = re.compile(r"(?im)^\s*-?\s*['\"]?([a-z0-9_.]*(sasl\.|password|secret|jaas)[a-z0-9_.]*)\s*[=:]\s*\S")
+
+
+def secret_file(pod, container, path):
+    """(secret name, key) of the Secret volume item mounted at `path`, or None."""
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    for m in container.get("volumeMounts", []):
+        mp = m["mountPath"].rstrip("/") + "/"
+        if not path.startswith(mp):
+            continue
+        sec = vols.get(m["name"], {}).get("secret")
+        if not sec:
+            return None
+        rel = path[len(mp):]
+        for item in sec.get("items", []):
+            if item["path"] == rel:
+                return sec["secretName"], item["key"]
+        return (sec["secretName"], rel) if not sec.get("items") else None
+    return None
+
+
+def check_kafka_secret(w, by):
+    """Kafka credentials come from one Secret: the services' kafka.extra_file,
+    KEDA's TriggerAuthentication, the topics Job's --command-config; none is
+    in a ConfigMap; a rendered Secret (dev) holds no password."""
+    for s in SERVICES:
+        name = f"crawlstream-{s}"
+        dep = by.get("Deployment", {}).get(name) or by.get("StatefulSet", {}).get(name)
+        if dep is None:
+            continue
+        pod = dep["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        envs = {e["name"]: e.get("value") for e in c.get("env", [])}
+        path = envs.get("CRAWLSTREAM_KAFKA_EXTRA_FILE")
+        ref = secret_file(pod, c, path) if path else None
+        expect(ref == (KAFKA_SECRET, "librdkafka.properties"),
+               f"{w} {name} reads kafka.extra_file {path} from Secret {KAFKA_SECRET} key librdkafka.properties ({ref})")
+        expect("CRAWLSTREAM_KAFKA_EXTRA" not in envs or envs["CRAWLSTREAM_KAFKA_EXTRA"] is None,
+               f"{w} {name} has no literal CRAWLSTREAM_KAFKA_EXTRA (credentials belong in the Secret)")
+        so = by.get("ScaledObject", {}).get(name)
+        if so is not None:
+            trig = so["spec"]["triggers"][0]
+            auth = by.get("TriggerAuthentication", {}).get(trig.get("authenticationRef", {}).get("name"))
+            refs = {r["parameter"]: (r["name"], r["key"]) for r in (auth or {}).get("spec", {}).get("secretTargetRef", [])}
+            expect(auth is not None and {"sasl", "tls", "username", "password"} <= set(refs)
+                   and {n for n, _ in refs.values()} == {KAFKA_SECRET},
+                   f"{w} {name} ScaledObject authenticates with a TriggerAuthentication on Secret {KAFKA_SECRET}")
+    job = by.get("Job", {}).get("crawlstream-topics")
+    if job is not None:
+        pod = job["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        envs = {e["name"]: e.get("value") for e in c.get("env", [])}
+        path = envs.get("COMMAND_CONFIG")
+        ref = secret_file(pod, c, path) if path else None
+        expect(ref == (KAFKA_SECRET, "client.properties"),
+               f"{w} topics Job's COMMAND_CONFIG {path} is client.properties of Secret {KAFKA_SECRET} ({ref})")
+    for cm_name, cm in by.get("ConfigMap", {}).items():
+        found = sorted({m.group(1) for v in (cm.get("data") or {}).values() for m in CREDENTIAL.finditer(str(v))})
+        found += [k for k in (cm.get("data") or {}) if k == "CRAWLSTREAM_KAFKA_EXTRA"]
+        expect(not found, f"{w} ConfigMap {cm_name} holds no Kafka credential ({found})")
+    import base64
+    for sec_name, sec in by.get("Secret", {}).items():
+        data = {k: base64.b64decode(v).decode() for k, v in (sec.get("data") or {}).items()}
+        data.update(sec.get("stringData") or {})
+        leaked = [k for k, v in data.items() if (k == "password" and v) or CREDENTIAL.search(v)]
+        expect(not leaked, f"{w} Secret {sec_name} rendered from git holds no credential ({leaked}); "
+                           "production creates it outside git")
+    if KAFKA_SECRET in by.get("Secret", {}):
+        keys = set((by["Secret"][KAFKA_SECRET].get("data") or {}))
+        need = {"librdkafka.properties", "client.properties", "sasl", "tls", "username", "password"}
+        expect(need <= keys, f"{w} Secret {KAFKA_SECRET} has the keys {sorted(need)} ({sorted(keys)})")
 
 
 def main():

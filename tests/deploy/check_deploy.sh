@@ -10,7 +10,9 @@
 #     fields are errors) -- validate_k8s.mjs;
 #  3. the rendered objects follow the deploy rules (probes, securityContext,
 #     resources, grace period > drain, PDB, KEDA max = partitions, network
-#     policy, topic settings) -- check_deploy.py manifests;
+#     policy, topic settings, Kafka credentials only from the Secret: the
+#     services' kafka.extra_file, KEDA's TriggerAuthentication, the topics
+#     Job's --command-config; none in a ConfigMap) -- check_deploy.py manifests;
 #  4. docker/compose.yaml: services, images, health checks, depends_on
 #     conditions, topic settings (by running the topic script against stub
 #     Kafka tools), Prometheus and Grafana wiring, alert rules equal;
@@ -97,6 +99,13 @@ for o in overlays:
         continue
     docs = [d for d in yaml.safe_load_all(open(path)) if d]
     cms = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+    # kafka.extra_file comes from the Secret: the rendered one (dev), else
+    # an empty stand-in (prod creates its Secret outside git).
+    import base64
+    secrets = {d["metadata"]["name"]: d.get("data") or {} for d in docs if d["kind"] == "Secret"}
+    props = secrets.get("crawlstream-kafka-client", {}).get("librdkafka.properties")
+    extra_file = f"{tmp}/{o}-librdkafka.properties"
+    open(extra_file, "w").write(base64.b64decode(props).decode() if props else "# stand-in for the Secret\n")
     for d in docs:
         if d["kind"] not in ("Deployment", "StatefulSet"):
             continue
@@ -107,6 +116,8 @@ for o in overlays:
         for e in c0.get("env", []):
             if "value" in e:
                 env[e["name"]] = e["value"].replace("$(POD_NAME)", "pod-0")
+        if "CRAWLSTREAM_KAFKA_EXTRA_FILE" in env:
+            env["CRAWLSTREAM_KAFKA_EXTRA_FILE"] = extra_file
         s = d["metadata"]["name"].replace("crawlstream-", "")
         open(f"{tmp}/env-{o}-{s}", "w").write("".join(f"{k}={v}\n" for k, v in env.items()))
 PY

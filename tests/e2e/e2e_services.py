@@ -177,6 +177,10 @@ def check_admin_endpoints(services):
         for metric in ("crawlstream_build_info", "crawlstream_kafka_produced_total", want[name]):
             if metric not in text:
                 fail("%s does not export %s" % (name, metric))
+        # Issue 15: every stage counts its inputs, so the dead-letter alert
+        # sees the fetcher's dead letters too.
+        if 'crawlstream_stage_records_total{' not in text or 'stage="%s"' % name not in text:
+            fail("%s does not count its inputs in crawlstream_stage_records_total" % name)
         if save:
             os.makedirs(save, exist_ok=True)
             open(os.path.join(save, name + ".txt"), "w").write(text)

@@ -22,10 +22,11 @@ using crawlstream::v1::CrawlRequest;
 // Records everything the crawler emits; acknowledges at once.
 class RecordingOutput final : public CrawlOutput {
  public:
-  void EmitPage(const crawlstream::v1::FetchedPage& page, Acked acked) override {
+  std::string EmitPage(const crawlstream::v1::FetchedPage& page, Acked acked) override {
     std::lock_guard lock(mu);
     pages.push_back(page);
     acked(true);
+    return "";
   }
   void EmitRequest(const CrawlRequest& request, Acked acked) override {
     std::lock_guard lock(mu);
@@ -80,14 +81,23 @@ class CrawlerTest : public ::testing::Test {
     }
     return sum;
   }
-  // Submits a URL; returns a flag set when its request is finished.
+  // Submits a URL; returns a flag set when its request is finished. Its
+  // outcome goes to outcomes_[url] ("outcome/reason").
   std::shared_ptr<bool> Submit(const std::string& url, bool refetch = false) {
     auto done = std::make_shared<bool>(false);
     CrawlRequest req;
     req.set_url(url);
     req.set_refetch(refetch);
-    crawler_->Submit(req, [done] { *done = true; });
+    crawler_->Submit(req, [this, done, url](const CrawlOutcome& o) {
+      std::lock_guard lock(outcomes_mu_);
+      outcomes_[url].push_back(o.outcome + "/" + o.reason);
+      *done = true;
+    });
     return done;
+  }
+  std::vector<std::string> Outcomes(const std::string& url) {
+    std::lock_guard lock(outcomes_mu_);
+    return outcomes_[url];
   }
   // Runs the loop until idle, advancing the fake clock so that delays and
   // retries pass; the real-time bound only guards against a hang.
@@ -103,6 +113,8 @@ class CrawlerTest : public ::testing::Test {
   FakeClock clock_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   RecordingOutput out_;
+  std::mutex outcomes_mu_;
+  std::map<std::string, std::vector<std::string>> outcomes_;
   std::unique_ptr<HostileServer> server_;
   std::unique_ptr<Crawler> crawler_;
 };
@@ -143,6 +155,14 @@ TEST_F(CrawlerTest, HostileCasesEndWithTheRightOutcome) {
     const auto& c = cases[i];
     std::string url = server_->Url(c.path);
     EXPECT_TRUE(*done[i]) << c.path << " never finished";
+    // Issue 15: the outcome the fetcher counts in
+    // crawlstream_stage_records_total, so the dead-letter alert sees it.
+    ASSERT_EQ(Outcomes(url).size(), 1u) << c.path;
+    if (c.dead_reason.empty()) {
+      EXPECT_EQ(Outcomes(url)[0], "processed/") << c.path;
+    } else {
+      EXPECT_EQ(Outcomes(url)[0], "dead_letter/" + out_.dead[url]) << c.path;
+    }
     if (c.dead_reason.empty()) {
       bool found = false;
       for (const auto& p : out_.pages) found |= p.requested_url() == url;
@@ -195,6 +215,7 @@ TEST_F(CrawlerTest, RobotsRulesAreAppliedAfterARedirect) {
   EXPECT_TRUE(*allowed && *denied);
   ASSERT_EQ(out_.pages.size(), 1u);
   EXPECT_EQ(out_.dead[server_->Url("/private/x")], "robots_denied");
+  EXPECT_EQ(Outcomes(server_->Url("/private/x")), std::vector<std::string>{"dead_letter/robots_denied"});
 }
 
 TEST_F(CrawlerTest, BigRobotsFileIsParsedUpToTheCap) {
@@ -214,6 +235,8 @@ TEST_F(CrawlerTest, SeenUrlIsFetchedOnceUnlessRefetchAsked) {
   RunUntilIdle();
   EXPECT_TRUE(*a && *b);
   EXPECT_EQ(out_.pages.size(), 1u);
+  EXPECT_EQ(Outcomes(server_->Url("/ok?utm_source=x")), std::vector<std::string>{"processed/"});
+  EXPECT_EQ(Outcomes(server_->Url("/ok")), std::vector<std::string>{"skipped/duplicate"});
   auto c = Submit(server_->Url("/ok"), /*refetch=*/true);
   RunUntilIdle();
   EXPECT_TRUE(*c);
