@@ -101,7 +101,7 @@ TEST(RunCommandTest, CheckConfigRefusesWhatStartWouldRefuse) {
       {{"--kafka.linger=60s", "--kafka.delivery_timeout=1s"}, {}, 2,
        "kafka.delivery_timeout, kafka.linger: librdkafka refuses"},
       {{"--topics.pages="}, {}, 2, "topics.pages=\"\": a topic name must not be empty"},
-      {{"--kafka.extra=garbage"}, {}, 2, "kafka.extra=\"garbage\": expected name=value"},
+      {{"--kafka.extra=garbage"}, {}, 2, "kafka.extra[0]: expected name=value"},
       {{"--kafka.max_message_bytes=1GiB"}, {}, 2, "kafka.max_message_bytes=\"1GiB\": out of range"},
       {{"--service.http_host=not-an-address"}, {}, 2, "service.http_host=\"not-an-address\""},
       {{"--kafka.session_timeout=1s"}, {}, 2, "kafka.session_timeout=\"1s\": out of range"},
