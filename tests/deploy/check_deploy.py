@@ -184,6 +184,9 @@ def cmd_compose():
     cid = str(env.get("CLUSTER_ID", ""))
     expect(re.fullmatch(r"[A-Za-z0-9_-]{22}", cid) is not None, "compose: CLUSTER_ID is a base64 UUID")
     expect(bool(k.get("healthcheck", {}).get("test")), "compose: kafka has a healthcheck")
+    ktest = " ".join(k.get("healthcheck", {}).get("test", []))
+    expect("KAFKA_HEAP_OPTS=" in ktest,
+           "compose: kafka's health-check JVM sets its own heap (not the broker's -Xms256m)")
     for name, s in svcs.items():
         img = str(s.get("image", ""))
         if name in SERVICES:
@@ -216,6 +219,11 @@ def cmd_compose():
                f"{where} depends on topics-init completed_successfully")
         hc = s.get("healthcheck", {}).get("test", [])
         expect(hc[:3] == ["CMD", "/usr/local/bin/crawlstream", "healthcheck"], f"{where} healthcheck is `crawlstream healthcheck` (no shell)")
+        if name == "dedup":
+            restore = duration_seconds(config_value("dedup", "dedup.restore_timeout") or "10m")
+            start = duration_seconds(s.get("healthcheck", {}).get("start_period", "0s"))
+            expect(start is not None and restore is not None and start > restore,
+                   f"{where} healthcheck start_period {start}s > dedup.restore_timeout {restore}s")
         expect(s.get("read_only") is True and "ALL" in s.get("cap_drop", []), f"{where} read-only root, capabilities dropped")
         grace = duration_seconds(s.get("stop_grace_period", "10s"))
         drain = duration_seconds(e.get("CRAWLSTREAM_SERVICE_DRAIN_TIMEOUT") or config_value(name, "service.drain_timeout") or "10s")
