@@ -7,8 +7,10 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <functional>
 #include <iterator>
+#include <thread>
 
 #include "crawlstream/v1/article.pb.h"
 #include "crawlstream/v1/duplicate.pb.h"
@@ -215,6 +217,25 @@ Result<int> PartitionCount(rd_kafka_t* rk, const std::string& topic) {
   return partitions;
 }
 
+// The low and high watermarks of topic/partition. A transient error (a
+// partition without a leader yet, a leader moving while a broker restarts)
+// is retried every 500 ms until `deadline`; returns the last error.
+rd_kafka_resp_err_t QueryWatermarks(rd_kafka_t* rk, const std::string& topic, int partition,
+                                    std::chrono::steady_clock::time_point deadline, int64_t* lo,
+                                    int64_t* hi) {
+  constexpr auto kBackoff = std::chrono::milliseconds(500);
+  for (;;) {
+    auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, lo, hi, 10000);
+    if (!e || ClassifyKafkaError(e) != KafkaErrorClass::kRetry ||
+        std::chrono::steady_clock::now() + kBackoff > deadline) {
+      return e;
+    }
+    spdlog::warn("dedup: restore: watermarks of {}/{}: {}; retrying", topic, partition,
+                 rd_kafka_err2str(e));
+    std::this_thread::sleep_for(kBackoff);
+  }
+}
+
 // Reads every partition of `topic` from its low watermark to the high
 // watermark seen now, calling apply(key, value) per record. Returns the end
 // offsets (where a tail would continue).
@@ -232,7 +253,7 @@ Result<std::vector<int64_t>> ReadToEnd(
   int remaining = 0;
   for (int p = 0; p < partitions; ++p) {
     int64_t lo = 0, hi = 0;
-    auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10000);
+    auto e = QueryWatermarks(rk, topic, p, deadline, &lo, &hi);
     if (e) {
       rd_kafka_topic_partition_list_destroy(list);
       return Fail(ErrorCode::kUnavailable, "restore: watermarks of " + topic + "/" +

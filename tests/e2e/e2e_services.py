@@ -7,7 +7,12 @@ downstream sees on `articles`, `articles.duplicates` and
 its offsets committed. Finally `crawlstream run` over the same site must
 publish the same articles.
 
-    e2e_services.py BUILD_DIR
+    e2e_services.py BUILD_DIR [--kafka]
+
+With --kafka the broker is a real Apache Kafka 3.9.1 (one node started by
+scripts/kafka.sh, topics created by the test with 3 partitions, `articles`
+compacted) instead of the development broker, and `crawlstream run
+--brokers` runs on it too, over its own topics (run.*) and groups.
 """
 import json
 import os
@@ -20,13 +25,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests/support"))
 import harness  # noqa: E402
-BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
+ARGS = [a for a in sys.argv[1:] if a != "--kafka"]
+REAL_KAFKA = "--kafka" in sys.argv[1:]
+BUILD = os.path.abspath(ARGS[0] if ARGS else os.path.join(ROOT, "build"))
 CLI = os.path.join(BUILD, "services/cli/crawlstream")
 SERVICES = {
     "fetcher": os.path.join(BUILD, "services/fetcher/crawlstream-fetcher"),
     "extractor": os.path.join(BUILD, "services/extractor/crawlstream-extractor"),
     "dedup": os.path.join(BUILD, "services/dedup/crawlstream-dedup"),
 }
+# Topic names by their topics.* config key.
+TOPICS = {"requests": "crawl.requests", "pages": "crawl.pages", "extracted": "articles.extracted",
+          "articles": "articles", "duplicates": "articles.duplicates", "deadletter": "crawl.deadletter"}
 INPUT_TOPIC = {"fetcher": "crawl.requests", "extractor": "crawl.pages", "dedup": "articles.extracted"}
 EXPECTED = json.load(open(os.path.join(ROOT, "tests/e2e/expected_example.json"), encoding="utf-8"))
 
@@ -50,6 +60,7 @@ def cleanup():
         if p.poll() is None:
             p.kill()
             p.wait()
+    harness.stop_kafka(os.path.join(work, "kafka"), timeout_s=5)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -212,8 +223,13 @@ def main():
     procs.append(nginx)
     seeds = harness.write_seeds(open(os.path.join(ROOT, "examples/seeds.txt"), encoding="utf-8"), base, work)
     print("site at " + base)
-    broker, bootstrap = harness.start_broker(CLI, work, brokers=3, partitions=3)
-    procs.append(broker)
+    if REAL_KAFKA:
+        _, bootstrap = harness.start_kafka(work, nodes=1)
+        harness.create_topics(bootstrap, {t: 3 for t in TOPICS.values()}, compacted=("articles",))
+        print("real Kafka at " + bootstrap)
+    else:
+        broker, bootstrap = harness.start_broker(CLI, work, brokers=3, partitions=3)
+        procs.append(broker)
     env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
                CRAWLSTREAM_SERVICE_LOG_FORMAT="json", CRAWLSTREAM_KAFKA_COMMIT_INTERVAL="200ms")
     services = {}
@@ -222,6 +238,8 @@ def main():
         if name == "fetcher":
             args += ["--fetcher.seeds_file=" + seeds, "--fetcher.allow_cidrs=127.0.0.1/32",
                      "--fetcher.min_delay=50ms"]
+        else:  # its own crash journal, not the shared /tmp default
+            args += ["--service.inflight_journal=" + os.path.join(work, name + ".inflight")]
         services[name] = start(name, args, env)
 
     want_live = len(EXPECTED["articles"])
@@ -236,8 +254,13 @@ def main():
 
     out = os.path.join(work, "run.jsonl")
     dups = os.path.join(work, "run-dups.jsonl")
+    run_args = []
+    if REAL_KAFKA:  # the same cluster, fresh topics and groups
+        harness.create_topics(bootstrap, {"run." + t: 3 for t in TOPICS.values()}, compacted=("run.articles",))
+        run_args = ["--brokers", bootstrap, "--kafka.group_id=run"] + [
+            "--topics.%s=run.%s" % (key, t) for key, t in TOPICS.items()]
     r = subprocess.run([CLI, "run", "--seeds", seeds, "--allow-cidr", "127.0.0.1/32", "--out", out,
-                        "--duplicates-out", dups, "--fetcher.min_delay=50ms"],
+                        "--duplicates-out", dups, "--fetcher.min_delay=50ms"] + run_args,
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         print(r.stderr[-3000:])

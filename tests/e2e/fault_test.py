@@ -5,7 +5,10 @@ times and restarted, a development broker is taken down and brought back,
 and produce / fetch / offset-commit requests fail by injection. After
 draining, every expected article appears in `articles` exactly once,
 counted in the topic log (the development broker never compacts), and
-none is missing.
+none is missing. It stays on the development broker for the injected
+request errors (specific error codes no real broker produces on demand);
+kafka_fault_test.py runs a crawl under real broker faults on a real
+3-node Kafka.
 
     fault_test.py BUILD_DIR [--pages N] [--seed S]
 

@@ -1,8 +1,10 @@
-// The dedup stage against the development broker: one article per story
-// on `articles`, duplicates on `articles.duplicates`, and effectively-once
-// output: a restarted stage restores its index from `articles` and does
-// not publish a replayed input again (counted in the topic log, which the
-// development broker never compacts).
+// The dedup stage: one article per story on `articles`, duplicates on
+// `articles.duplicates`, and effectively-once output: a restarted stage
+// restores its index from `articles` and does not publish a replayed input
+// again (counted in the topic log: the development broker never compacts,
+// and the test's topics on the real one are not compacted). Runs on the
+// development broker (dedup_stage_test) and on a real Apache Kafka
+// (real_kafka_test); see test_broker.h.
 #include "services/dedup/dedup_service.h"
 
 #include <gtest/gtest.h>
@@ -16,9 +18,9 @@
 #include "crawlstream/v1/article.pb.h"
 #include "crawlstream/v1/duplicate.pb.h"
 #include "services/common/article_json.h"
-#include "services/common/dev_broker.h"
 #include "services/common/health.h"
 #include "services/common/shutdown.h"
+#include "tests/integration/test_broker.h"
 #include "tests/integration/test_util.h"
 
 namespace crawlstream {
@@ -49,12 +51,16 @@ class DedupStageTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Shutdown::Reset();
-    auto b = DevBroker::Start(1, {{topics_.extracted, 2}, {topics_.articles, 2},
-                                  {topics_.duplicates, 2}, {topics_.deadletter, 1}});
-    ASSERT_TRUE(b);
+    auto b = testing_util::TestBroker::Start({{topics_.extracted, 2}, {topics_.articles, 2},
+                                              {topics_.duplicates, 2}, {topics_.deadletter, 1}});
+    ASSERT_TRUE(b) << b.error().message;
     broker_ = std::move(*b);
+    for (std::string* name :
+         {&topics_.extracted, &topics_.articles, &topics_.duplicates, &topics_.deadletter}) {
+      *name = broker_->Name(*name);
+    }
     kafka_.brokers = broker_->bootstrap();
-    kafka_.group_id = "dedup-test";
+    kafka_.group_id = broker_->Name("dedup-test");
     kafka_.commit_interval = 20ms;
     articles_ = LoadLabelledArticles(&story_);
     ASSERT_GT(articles_.size(), 50u);
@@ -92,7 +98,7 @@ class DedupStageTest : public ::testing::Test {
 
   TopicNames topics_;
   KafkaOptions kafka_;
-  std::unique_ptr<DevBroker> broker_;
+  std::unique_ptr<testing_util::TestBroker> broker_;
   std::vector<crawlstream::v1::Article> articles_;
   std::map<std::string, std::string> story_;
   int64_t restored_ = 0;

@@ -1,7 +1,8 @@
-// The extractor stage against the development broker: garbage bytes and an
-// oversize page on crawl.pages go to crawl.deadletter with the stage, the
-// reason and the original bytes; the partition keeps moving and the next
-// page becomes an article.
+// The extractor stage: garbage bytes and an oversize page on crawl.pages
+// go to crawl.deadletter with the stage, the reason and the original bytes;
+// the partition keeps moving and the next page becomes an article. Runs on
+// the development broker (extractor_stage_test) and on a real Apache Kafka
+// (real_kafka_test); see test_broker.h.
 #include "services/extractor/extractor_service.h"
 
 #include <gtest/gtest.h>
@@ -13,9 +14,9 @@
 #include "crawlstream/v1/article.pb.h"
 #include "crawlstream/v1/dead_letter.pb.h"
 #include "crawlstream/v1/fetched_page.pb.h"
-#include "services/common/dev_broker.h"
 #include "services/common/health.h"
 #include "services/common/shutdown.h"
+#include "tests/integration/test_broker.h"
 #include "tests/integration/test_util.h"
 
 namespace crawlstream {
@@ -79,11 +80,15 @@ TEST(ExtractorProcessorTest, WarnsWhenTheInputCapCanExceedTheMemoryLimit) {
 TEST(ExtractorStageTest, PoisonPagesAreDeadLetteredAndThePartitionMovesOn) {
   Shutdown::Reset();
   TopicNames topics;
-  auto broker = DevBroker::Start(1, {{topics.pages, 1}, {topics.extracted, 1}, {topics.deadletter, 1}});
-  ASSERT_TRUE(broker);
+  auto broker = testing_util::TestBroker::Start(
+      {{topics.pages, 1}, {topics.extracted, 1}, {topics.deadletter, 1}});
+  ASSERT_TRUE(broker) << broker.error().message;
+  for (std::string* name : {&topics.pages, &topics.extracted, &topics.deadletter}) {
+    *name = (*broker)->Name(*name);
+  }
   KafkaOptions kafka;
   kafka.brokers = (*broker)->bootstrap();
-  kafka.group_id = "extractor-test";
+  kafka.group_id = (*broker)->Name("extractor-test");
   kafka.commit_interval = 20ms;
 
   const std::string garbage("\x0a\xff\xff\xff\xff\x0f garbage", 14);
@@ -131,7 +136,7 @@ TEST(ExtractorStageTest, PoisonPagesAreDeadLetteredAndThePartitionMovesOn) {
   crawlstream::v1::Article a;
   ASSERT_TRUE(a.ParseFromString(out[0].value));
   EXPECT_EQ(a.publisher(), "光明网");
-  EXPECT_EQ(testing_util::CommittedOffsets(kafka.brokers, "extractor-test", topics.pages, 1)[0], 3);
+  EXPECT_EQ(testing_util::CommittedOffsets(kafka.brokers, kafka.group_id, topics.pages, 1)[0], 3);
 }
 
 }  // namespace

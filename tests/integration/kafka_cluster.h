@@ -111,12 +111,35 @@ class KafkaCluster {
   // The cluster's directory ("" for a cluster given by the environment).
   const std::string& dir() const { return dir_; }
 
+  // Node faults (nodes are 1..N), through scripts/kafka.sh: KillNode is a
+  // crash (SIGKILL), StopNode a clean shutdown (SIGTERM, waits for the
+  // exit), StartNode restarts a stopped node with its data and ports and
+  // returns once the cluster lists every running node again. Not
+  // available for a cluster given by CRAWLSTREAM_KAFKA_BOOTSTRAP.
+  Status KillNode(int node) { return NodeCommand("kill-node", node); }
+  Status StopNode(int node) { return NodeCommand("stop-node", node); }
+  Status StartNode(int node) { return NodeCommand("start-node", node); }
+
  private:
   KafkaCluster() = default;
 
   std::string Script(const std::string& verb) const {
     return "bash " + ShellQuote(SourceDir() + "/scripts/kafka.sh") + " " + verb + " --dir " +
            ShellQuote(dir_);
+  }
+
+  Status NodeCommand(const std::string& verb, int node) {
+    if (dir_.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  verb + ": the cluster was given by CRAWLSTREAM_KAFKA_BOOTSTRAP");
+    }
+    CommandOutput out = RunCommand(Script(verb) + " --node " + std::to_string(node));
+    if (out.exit_code != 0) {
+      return Fail(ErrorCode::kUnavailable, "scripts/kafka.sh " + verb + " --node " +
+                                               std::to_string(node) + " exited " +
+                                               std::to_string(out.exit_code));
+    }
+    return {};
   }
 
   static Result<std::string> MakeTempDir() {
@@ -158,14 +181,20 @@ class RealKafkaEnvironment : public ::testing::Environment {
     cluster_ = std::move(*cluster);
     bootstrap_ = cluster_->bootstrap();
   }
-  void TearDown() override { cluster_.reset(); }
+  void TearDown() override {
+    cluster_.reset();
+    bootstrap_.clear();
+  }
 
-  // The running cluster's bootstrap list.
+  // The running cluster's bootstrap list; "" when no RealKafkaEnvironment
+  // was set up (the binary runs on the development broker).
   static const std::string& Bootstrap() { return bootstrap_; }
+  // The running cluster, for node faults; nullptr when there is none.
+  static KafkaCluster* Cluster() { return cluster_.get(); }
 
  private:
   int nodes_;
-  std::unique_ptr<KafkaCluster> cluster_;
+  static inline std::unique_ptr<KafkaCluster> cluster_;
   static inline std::string bootstrap_;
 };
 

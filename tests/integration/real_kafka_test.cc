@@ -2,16 +2,21 @@
 // by scripts/kafka.sh for this binary, stopped at its end): the producer /
 // consumer round trips of roundtrip_cases.h, and kcat, an outside client,
 // reading back the exact key, value and header bytes our producer wrote.
+// The binary also links stage_loop_test.cc, extractor_stage_test.cc and
+// dedup_stage_test.cc, which run here on this cluster (test_broker.h gives
+// each test its own topics and groups) and on the development broker in
+// their own binaries.
 //
-// Still on the development broker (librdkafka's mock cluster), because they
-// inject a specific error code no real broker produces on demand:
+// Still on the development broker only (librdkafka's mock cluster),
+// because they inject a specific error code no real broker produces on
+// demand:
 //   StageLoopTest.InjectedProduceErrorsLoseNothing  (NOT_LEADER_FOR_PARTITION,
-//                                                    REQUEST_TIMED_OUT on Produce)
+//                                                    REQUEST_TIMED_OUT on Produce;
+//                                                    skipped here)
 // and, needing no broker at all (client-side checks):
 //   KafkaRoundTripTest.OversizeRecordIsRefusedBeforeSending,
 //   KafkaRoundTripTest.InvalidKafkaPropertyIsAClearError.
-// Not moved yet (issue 12, item 2): the other stage-loop tests, the dedup and
-// extractor stage tests, the e2e and fault tests.
+// Broker faults on a real 3-node cluster: tests/e2e/kafka_fault_test.py.
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 

@@ -1,7 +1,9 @@
 """Shared pieces of the Python end-to-end tests and load benchmarks: the
 protobuf classes generated from proto/, a fixture site served by nginx on
-127.0.0.1, and `crawlstream broker` as a separate process. Everything
-listens on 127.0.0.1 on ports the OS picks and stops with its test."""
+127.0.0.1, `crawlstream broker` as a separate process, and a real Apache
+Kafka cluster from scripts/kafka.sh. Everything listens on 127.0.0.1 on
+ports the OS picks and stops with its test."""
+import json
 import os
 import shutil
 import subprocess
@@ -102,3 +104,110 @@ def run_main(main, fail):
         import traceback
         traceback.print_exc()
         fail(repr(e))
+
+
+# --- a real Apache Kafka (scripts/kafka.sh) -------------------------------
+
+KAFKA_SH = os.path.join(ROOT, "scripts/kafka.sh")
+
+
+def start_kafka(work, nodes=1):
+    """Starts a real Apache Kafka 3.9.1 cluster of `nodes` combined
+    broker+controller nodes with its data under work/kafka; returns
+    (dir, bootstrap). The cluster also stops, and its directory goes, when
+    this process exits however it exits (kafka.sh --owner); stop_kafka()
+    stops it at once."""
+    d = os.path.join(work, "kafka")
+    r = subprocess.run(["bash", KAFKA_SH, "start", "--nodes", str(nodes), "--dir", d,
+                        "--owner", str(os.getpid())], stdout=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("scripts/kafka.sh start exited %d (its stderr is above)" % r.returncode)
+    bootstrap = r.stdout.strip().splitlines()[-1]
+    if not all(e.startswith("127.0.0.1:") for e in bootstrap.split(",")):
+        stop_kafka(d)
+        raise RuntimeError("bootstrap %r is not 127.0.0.1 only" % bootstrap)
+    return d, bootstrap
+
+
+def stop_kafka(d, timeout_s=15):
+    """Stops the cluster in `d` (SIGKILL after timeout_s); no-op if none."""
+    if os.path.exists(os.path.join(d, "cluster.env")):
+        subprocess.run(["bash", KAFKA_SH, "stop", "--dir", d, "--timeout", str(timeout_s)],
+                       stdout=subprocess.DEVNULL)
+
+
+def kafka_node(d, verb, node):
+    """kill-node (SIGKILL), stop-node (clean) or start-node (returns once
+    the cluster lists it again) for node 1..N of the cluster in `d`."""
+    subprocess.run(["bash", KAFKA_SH, verb, "--dir", d, "--node", str(node)],
+                   stdout=subprocess.DEVNULL, check=True)
+
+
+def create_topics(bootstrap, partitions, replication=1, configs=None, compacted=()):
+    """Creates topics {name: partitions} with the admin API, each with
+    `configs` ({name: value}); those in `compacted` get
+    cleanup.policy=compact."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=30000)
+    topics = []
+    for name, n in partitions.items():
+        c = dict(configs or {})
+        if name in compacted:
+            c["cleanup.policy"] = "compact"
+        topics.append(NewTopic(name, n, replication, topic_configs=c))
+    try:
+        result = admin.create_topics(topics, timeout_ms=30000)
+        for name, code, message in result.topic_errors:
+            if code != 0:
+                raise RuntimeError("creating topic %s: error %d %s" % (name, code, message))
+    finally:
+        admin.close()
+    # Created is not ready: each partition needs its leader elected first.
+    deadline = time.time() + 60
+    while True:
+        meta = kafka_metadata(bootstrap) or {}
+        if all(name in meta and len(meta[name]) == n and all(p[1] > 0 for p in meta[name])
+               for name, n in partitions.items()):
+            return
+        if time.time() > deadline:
+            raise RuntimeError("topics %s have no leaders after 60 s" % sorted(partitions))
+        time.sleep(0.2)
+
+
+def kafka_metadata(bootstrap, timeout_s=10):
+    """{topic: [(partition, leader, replicas, isrs)]} from kcat -L -J (an
+    outside client), or None when the cluster does not answer."""
+    try:
+        r = subprocess.run(["kcat", "-L", "-J", "-b", bootstrap, "-m", str(timeout_s)],
+                           capture_output=True, text=True, timeout=timeout_s + 5)
+    except subprocess.TimeoutExpired:
+        return None
+    if r.returncode != 0:
+        return None
+    out = {}
+    for t in json.loads(r.stdout).get("topics", []):
+        out[t["topic"]] = [(p["partition"], p["leader"], sorted(i["id"] for i in p["replicas"]),
+                            sorted(i["id"] for i in p["isrs"])) for p in t["partitions"]]
+    return out
+
+
+def read_kcat(bootstrap, topic, timeout_s=300):
+    """Every record of `topic` from the beginning to its end, read by kcat
+    with isolation.level=read_committed: [(partition, offset, key, value)],
+    value None for a tombstone. Keys and values are bytes."""
+    r = subprocess.run(["kcat", "-q", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
+                        "-X", "isolation.level=read_committed", "-f", "%p %o %K %S\n%k%s\n"],
+                       capture_output=True, timeout=timeout_s)
+    if r.returncode != 0:
+        raise RuntimeError("kcat exited %d: %s" % (r.returncode, r.stderr[-500:]))
+    out, data, pos = [], r.stdout, 0
+    while pos < len(data):
+        nl = data.index(b"\n", pos)
+        part, offset, klen, vlen = (int(x) for x in data[pos:nl].split())
+        pos = nl + 1
+        key = data[pos:pos + max(klen, 0)]
+        pos += max(klen, 0)
+        value = data[pos:pos + vlen] if vlen >= 0 else None
+        pos += max(vlen, 0) + 1
+        out.append((part, offset, key, value))
+    return out
