@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -30,6 +31,12 @@ namespace {
 // acknowledged and the crawler has released its own token.
 // The outcome is written by the crawler's thread while it holds its own
 // token, so the thread that releases the last one reads it complete.
+//
+// A duplicate of a request still in flight (the same URL delivered again,
+// e.g. after a rebalance handed the partition back) follows the first one:
+// it is done only when the first one's pages are acknowledged, so that
+// committing the duplicate's offset never commits past work that a crash
+// would lose.
 struct Tracker {
   std::atomic<int> pending{1};
   std::atomic<bool> failed{false};
@@ -38,16 +45,49 @@ struct Tracker {
   CrawlDone done;
   CrawlerStats* stats = nullptr;
   std::atomic<int64_t>* outstanding = nullptr;
+  std::mutex mu;
+  bool completed = false;     // guarded by mu
+  bool completed_ok = false;  // guarded by mu
+  std::vector<std::shared_ptr<Tracker>> followers;  // guarded by mu
 
   static void Release(const std::shared_ptr<Tracker>& t) {
     if (t->pending.fetch_sub(1) != 1) return;
     t->stats->finished.fetch_add(1);
     t->outstanding->fetch_sub(1);
-    if (t->failed.load()) {
-      t->stats->failed_emissions.fetch_add(1);
-      return;  // not acknowledged: the input must not be committed
+    const bool ok = !t->failed.load();
+    std::vector<std::shared_ptr<Tracker>> followers;
+    {
+      std::lock_guard lock(t->mu);
+      t->completed = true;
+      t->completed_ok = ok;
+      followers.swap(t->followers);
     }
-    if (t->done) t->done(t->outcome);
+    if (!ok) {
+      t->stats->failed_emissions.fetch_add(1);  // not acknowledged: not committed
+    } else if (t->done) {
+      t->done(t->outcome);
+    }
+    for (const auto& f : followers) {
+      if (!ok) f->failed.store(true);
+      Release(f);
+    }
+  }
+  // `follower` is done no sooner than `leader` (released with it).
+  static void Follow(const std::shared_ptr<Tracker>& leader,
+                     const std::shared_ptr<Tracker>& follower) {
+    follower->pending.fetch_add(1);
+    bool now = false;
+    bool ok = true;
+    {
+      std::lock_guard lock(leader->mu);
+      now = leader->completed;
+      ok = leader->completed_ok;
+      if (!now) leader->followers.push_back(follower);
+    }
+    if (now) {
+      if (!ok) follower->failed.store(true);
+      Release(follower);
+    }
   }
   static CrawlOutput::Acked Hold(const std::shared_ptr<Tracker>& t) {
     t->pending.fetch_add(1);
@@ -145,6 +185,10 @@ struct Crawler::Impl {
   std::unique_ptr<RetryPolicy> retry;
   std::unique_ptr<ValidatorCache> validators;
   std::unique_ptr<SeenUrls> seen;
+  // The tracker of each URL's first instance while it may be in flight
+  // (Tracker: duplicates follow it).
+  std::unordered_map<std::string, std::weak_ptr<Tracker>> first_instance;
+  size_t prune_at = 1024;
   std::unique_ptr<SitemapLimits> sitemap_limits;
   std::optional<Scope> scope;
   std::mt19937_64 rng{0x5eed};
@@ -304,9 +348,13 @@ struct Crawler::Impl {
     w.host = w.url.host;
     if (!w.req.refetch() && !seen->Insert(w.host, w.req.url())) {
       stats.duplicates.fetch_add(1);
+      if (auto it = first_instance.find(w.req.url()); it != first_instance.end())
+        if (auto leader = it->second.lock()) Tracker::Follow(leader, w.tracker);
       Skip(id, "duplicate");
       return;
     }
+    first_instance[w.req.url()] = w.tracker;
+    PruneFirstInstances();
     if (w.req.kind() == CrawlRequest::KIND_UNSPECIFIED) w.req.set_kind(GuessKind(w.req.url()));
     if (IsListing(w.req)) {
       if (auto refusal = sitemap_limits->Admit(w.host, w.req.index_depth())) {
@@ -315,6 +363,19 @@ struct Crawler::Impl {
       }
     }
     Enqueue(id);
+  }
+
+  // Drops the entries of first_instance whose request is done (expired or
+  // completed), now and then: the map holds only requests in flight.
+  void PruneFirstInstances() {
+    if (first_instance.size() < prune_at) return;
+    std::erase_if(first_instance, [](const auto& kv) {
+      auto t = kv.second.lock();
+      if (!t) return true;
+      std::lock_guard lock(t->mu);
+      return t->completed;
+    });
+    prune_at = std::max<size_t>(1024, 2 * first_instance.size());
   }
 
   void StartRobots(const std::string& origin) {

@@ -25,7 +25,7 @@ class RecordingOutput final : public CrawlOutput {
   std::string EmitPage(const crawlstream::v1::FetchedPage& page, Acked acked) override {
     std::lock_guard lock(mu);
     pages.push_back(page);
-    acked(true);
+    acked(ack_pages);
     return "";
   }
   void EmitRequest(const CrawlRequest& request, Acked acked) override {
@@ -42,6 +42,7 @@ class RecordingOutput final : public CrawlOutput {
     acked(true);
   }
   std::mutex mu;
+  bool ack_pages = true;  // false: the broker "refuses" every page
   std::vector<crawlstream::v1::FetchedPage> pages;
   std::vector<CrawlRequest> requests;
   std::map<std::string, std::string> dead, details;
@@ -241,6 +242,36 @@ TEST_F(CrawlerTest, SeenUrlIsFetchedOnceUnlessRefetchAsked) {
   RunUntilIdle();
   EXPECT_TRUE(*c);
   EXPECT_EQ(out_.pages.size(), 2u);
+}
+
+// A duplicate of a request still in flight (the same URL redelivered after
+// a rebalance) is done only after the first one's page is acknowledged:
+// committing its offset must not commit past work a crash would lose.
+TEST_F(CrawlerTest, DuplicateOfARequestInFlightWaitsForIt) {
+  Start("404");
+  auto first = Submit(server_->Url("/ok"));
+  auto dup = Submit(server_->Url("/ok"));
+  EXPECT_FALSE(*first);
+  EXPECT_FALSE(*dup) << "the duplicate must wait for the first instance";
+  RunUntilIdle();
+  EXPECT_TRUE(*first && *dup);
+  EXPECT_EQ(out_.pages.size(), 1u);
+  EXPECT_EQ(Outcomes(server_->Url("/ok")),
+            (std::vector<std::string>{"processed/", "skipped/duplicate"}));
+  // Once the first is done, a later duplicate is done at once.
+  auto late = Submit(server_->Url("/ok"));
+  EXPECT_TRUE(*late);
+}
+
+TEST_F(CrawlerTest, DuplicateOfAFailedRequestIsNotDone) {
+  Start("404");
+  out_.ack_pages = false;
+  auto first = Submit(server_->Url("/ok"));
+  auto dup = Submit(server_->Url("/ok"));
+  RunUntilIdle();
+  EXPECT_FALSE(*first);
+  EXPECT_FALSE(*dup) << "the first page was never acknowledged";
+  EXPECT_EQ(crawler_->stats().failed_emissions.load(), 2);
 }
 
 TEST_F(CrawlerTest, UnsupportedSchemeAndPrivateLiteralAreRefused) {
