@@ -33,7 +33,24 @@ double Counter(const std::string& metrics, const std::string& labels) {
   return std::regex_search(metrics, m, re) ? std::stod(m[1]) : 0;
 }
 
-std::string RunStage(DevBroker* broker, const KafkaOptions& opts, int inputs) {
+KafkaOptions Options(const DevBroker& broker, const std::string& group) {
+  KafkaOptions opts;
+  opts.brokers = broker.bootstrap();
+  opts.group_id = group;
+  opts.commit_interval = 10ms;
+  return opts;
+}
+
+// Writes `count` records to cm.in.
+void Feed(const KafkaOptions& opts, int count) {
+  auto p = Producer::Create(opts, std::make_shared<prometheus::Registry>(), nullptr);
+  ASSERT_TRUE(p);
+  for (int i = 0; i < count; ++i)
+    ASSERT_TRUE((*p)->Produce({"cm.in", "k" + std::to_string(i), "v", {}}, nullptr));
+  ASSERT_TRUE((*p)->Flush(10s));
+}
+
+std::string RunStage(const KafkaOptions& opts, int inputs) {
   auto registry = std::make_shared<prometheus::Registry>();
   Health health;
   auto producer = Producer::Create(opts, registry, &health);
@@ -41,7 +58,6 @@ std::string RunStage(DevBroker* broker, const KafkaOptions& opts, int inputs) {
   EXPECT_TRUE(producer && consumer);
   StageLoop loop({.stage = "test", .deadletter_topic = "cm.dlq", .stop_after = inputs},
                  consumer->get(), producer->get(), &health, registry);
-  (void)broker;
   // A little work per record, so that several routine (asynchronous)
   // commits happen during the run.
   EXPECT_EQ(loop.Run([](const InRecord&) {
@@ -56,21 +72,12 @@ TEST(CommitMetricsTest, FailedAsynchronousCommitsAreCounted) {
   Shutdown::Reset();
   auto broker = DevBroker::Start(1, {{"cm.in", 1}, {"cm.dlq", 1}});
   ASSERT_TRUE(broker);
-  KafkaOptions opts;
-  opts.brokers = (*broker)->bootstrap();
-  opts.group_id = "cm-group";
-  opts.commit_interval = 10ms;
-  {
-    auto p = Producer::Create(opts, std::make_shared<prometheus::Registry>(), nullptr);
-    ASSERT_TRUE(p);
-    for (int i = 0; i < 200; ++i)
-      ASSERT_TRUE((*p)->Produce({"cm.in", "k" + std::to_string(i), "v", {}}, nullptr));
-    ASSERT_TRUE((*p)->Flush(10s));
-  }
+  const KafkaOptions opts = Options(**broker, "cm-group");
+  Feed(opts, 200);
   // The next OffsetCommit requests fail.
   (*broker)->PushRequestErrors(kOffsetCommitApiKey,
                                std::vector<int>(3, kOffsetMetadataTooLarge));
-  const std::string metrics = RunStage(broker->get(), opts, 200);
+  const std::string metrics = RunStage(opts, 200);
   EXPECT_GT(Counter(metrics, "outcome=\"error\""), 0) << metrics;
   EXPECT_GT(Counter(metrics, "outcome=\"ok\""), 0) << metrics;
 }
@@ -79,18 +86,9 @@ TEST(CommitMetricsTest, HealthyCommitsAreAllOk) {
   Shutdown::Reset();
   auto broker = DevBroker::Start(1, {{"cm.in", 1}, {"cm.dlq", 1}});
   ASSERT_TRUE(broker);
-  KafkaOptions opts;
-  opts.brokers = (*broker)->bootstrap();
-  opts.group_id = "cm-group-2";
-  opts.commit_interval = 10ms;
-  {
-    auto p = Producer::Create(opts, std::make_shared<prometheus::Registry>(), nullptr);
-    ASSERT_TRUE(p);
-    for (int i = 0; i < 50; ++i)
-      ASSERT_TRUE((*p)->Produce({"cm.in", "k" + std::to_string(i), "v", {}}, nullptr));
-    ASSERT_TRUE((*p)->Flush(10s));
-  }
-  const std::string metrics = RunStage(broker->get(), opts, 50);
+  const KafkaOptions opts = Options(**broker, "cm-group-2");
+  Feed(opts, 50);
+  const std::string metrics = RunStage(opts, 50);
   EXPECT_EQ(Counter(metrics, "outcome=\"error\""), 0) << metrics;
   EXPECT_GT(Counter(metrics, "outcome=\"ok\""), 0) << metrics;
 }
