@@ -229,16 +229,17 @@ int RunRunCommand(int argc, char** argv) {
   std::atomic<int> failures{0};
 
   // Dedup: restore, then consume articles.extracted.
-  dedup::DedupOptions dedup_options;
-  dedup_options.expected_articles = static_cast<size_t>(dopts.expected_articles);
-  dedup_options.index.lsh_tables = static_cast<int>(dopts.lsh_tables);
   auto converter = dedup::MakeOpenccConverter();
   if (!converter) {
     std::cerr << "crawlstream run: " << converter.error().message << "\n";
     return 2;
   }
-  dedup::Deduplicator deduplicator(dedup_options, converter->get());
-  dedup::DedupStage dedup_stage(&deduplicator, topics, registry);
+  auto deduplicator = dedup::MakeDeduplicator(dopts, converter->get());
+  if (!deduplicator) {
+    std::cerr << "crawlstream run: " << deduplicator.error().message << "\n";
+    return 2;
+  }
+  dedup::DedupStage dedup_stage(deduplicator->get(), topics, registry);
   if (auto st = dedup_stage.Restore(kafka, dopts.restore_timeout); !st) {
     std::cerr << "crawlstream run: " << st.error().message << "\n";
     return 1;

@@ -49,6 +49,20 @@ void BindDedupKeys(Config* c, DedupServiceOptions* o) {
   c->Bind("dedup.lsh_tables", &o->lsh_tables,
           "MinHash tables each article is filed in: 3 = 64 bytes per article; "
           "2 = 59 bytes, more misses at moderate similarity; 4 = 68 bytes", 1, 4);
+  c->Bind("dedup.url_dir", &o->url_dir,
+          "directory for an unnamed file of the indexed articles' URLs, so that "
+          "duplicate records name both copies (about 90 bytes per article on "
+          "disk, 8 in RAM); empty = keep them in RAM");
+}
+
+Result<std::unique_ptr<Deduplicator>> MakeDeduplicator(const DedupServiceOptions& options,
+                                                       const ScriptConverter* converter) {
+  auto urls = UrlStore::Open(options.url_dir);
+  if (!urls) return std::unexpected(urls.error());
+  DedupOptions dedup;
+  dedup.expected_articles = static_cast<size_t>(options.expected_articles);
+  dedup.index.lsh_tables = static_cast<int>(options.lsh_tables);
+  return std::make_unique<Deduplicator>(dedup, converter, std::move(*urls));
 }
 
 DedupStage::DedupStage(Deduplicator* dedup, TopicNames topics,
@@ -63,6 +77,12 @@ DedupStage::DedupStage(Deduplicator* dedup, TopicNames topics,
                      .Help("Canonical articles in the dedup index")
                      .Register(*registry_)
                      .Add({});
+  url_bytes_ = &prometheus::BuildGauge()
+                    .Name("crawlstream_dedup_url_store_bytes")
+                    .Help("Bytes of indexed articles' URLs kept for duplicate records "
+                          "(on disk under dedup.url_dir, or in RAM when it is empty)")
+                    .Register(*registry_)
+                    .Add({});
   restore_seconds_ = &prometheus::BuildGauge()
                           .Name("crawlstream_dedup_restore_seconds")
                           .Help("Time the last start took to rebuild the index from articles")
@@ -71,6 +91,11 @@ DedupStage::DedupStage(Deduplicator* dedup, TopicNames topics,
 }
 
 DedupStage::~DedupStage() = default;
+
+void DedupStage::UpdateSizeGauges() {
+  index_size_->Set(static_cast<double>(dedup_->index().size()));
+  url_bytes_->Set(static_cast<double>(dedup_->urls().url_bytes()));
+}
 
 void DedupStage::CountDecision(std::string_view level, std::string_view decision) {
   decisions_->Add({{"level", std::string(level)}, {"decision", std::string(decision)}}).Increment();
@@ -384,7 +409,7 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
   stats.conflicts = static_cast<int64_t>(unresolved_.size());
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   restore_seconds_->Set(stats.seconds);
-  index_size_->Set(static_cast<double>(dedup_->index().size()));
+  UpdateSizeGauges();
   spdlog::info(
       "dedup: restored {} articles ({} tombstones, {} undecodable, {} live duplicate pairs to "
       "resolve) from {} and {} decided copies from {} in {:.2f}s",
@@ -475,7 +500,7 @@ std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const st
       emit();
       break;
   }
-  index_size_->Set(static_cast<double>(dedup_->index().size()));
+  UpdateSizeGauges();
   return out;
 }
 
@@ -524,7 +549,7 @@ StageResult DedupStage::Process(const InRecord& in) {
       r.outputs.push_back({topics_.articles, decision->other_id, "", Headers("tombstone")});
       break;
   }
-  index_size_->Set(static_cast<double>(dedup_->index().size()));
+  UpdateSizeGauges();
   return r;
 }
 

@@ -76,7 +76,13 @@ struct DedupServiceOptions {
   int64_t expected_articles = 100'000;
   std::chrono::milliseconds restore_timeout{600'000};
   int64_t lsh_tables = 3;  // IndexOptions::lsh_tables
+  // Where the index's URLs are kept (url_store.h); "" = in RAM.
+  std::string url_dir = "/tmp";
 };
+
+// The Deduplicator the options describe (index sizing, URL store).
+Result<std::unique_ptr<Deduplicator>> MakeDeduplicator(const DedupServiceOptions& options,
+                                                       const ScriptConverter* converter);
 
 void BindDedupKeys(Config* config, DedupServiceOptions* options);
 
@@ -135,12 +141,14 @@ class DedupStage {
                                            const crawlstream::v1::Article& article,
                                            uint64_t content);
   void CountDecision(std::string_view level, std::string_view decision);
+  void UpdateSizeGauges();
 
   Deduplicator* dedup_;
   TopicNames topics_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* decisions_ = nullptr;
   prometheus::Gauge* index_size_ = nullptr;
+  prometheus::Gauge* url_bytes_ = nullptr;
   prometheus::Gauge* restore_seconds_ = nullptr;
   // Content last decided per id, canonical or duplicate (replay and
   // unchanged re-fetch detection).

@@ -4,6 +4,13 @@
 #include "crawlstream/v1/duplicate.pb.h"
 
 namespace crawlstream::dedup {
+namespace {
+
+const std::string& UrlOf(const crawlstream::v1::Article& article) {
+  return article.canonical_url().empty() ? article.url() : article.canonical_url();
+}
+
+}  // namespace
 
 std::string_view DecisionKindName(DecisionKind kind) {
   switch (kind) {
@@ -42,15 +49,16 @@ bool MakeDuplicateRecord(const Decision& decision,
     return false;
   }
   out->Clear();
-  const std::string& url =
-      article.canonical_url().empty() ? article.url() : article.canonical_url();
+  const std::string& url = UrlOf(article);
   if (decision.kind == DecisionKind::kDuplicateOf) {
     out->set_id(article.id());
     out->set_duplicate_of(decision.other_id);
     out->set_url(url);
+    out->set_duplicate_of_url(decision.other_url);
   } else {
     out->set_id(decision.other_id);
     out->set_duplicate_of(article.id());
+    out->set_url(decision.other_url);
     out->set_duplicate_of_url(url);
   }
   out->set_similarity(decision.similarity);
@@ -72,8 +80,12 @@ bool MakeDuplicateRecord(const Decision& decision,
 }
 
 Deduplicator::Deduplicator(const DedupOptions& options,
-                           const ScriptConverter* converter)
-    : options_(options), converter_(converter), index_(options.index) {
+                           const ScriptConverter* converter,
+                           std::unique_ptr<UrlStore> urls)
+    : options_(options),
+      converter_(converter),
+      index_(options.index),
+      urls_(urls ? std::move(urls) : std::make_unique<UrlStore>()) {
   if (options_.expected_articles > 0) {
     index_.Reserve(options_.expected_articles);
   }
@@ -90,13 +102,23 @@ CanonicalKey Deduplicator::KeyOf(
   return MakeCanonicalKey(article, converter_);
 }
 
+Result<uint32_t> Deduplicator::Index(const crawlstream::v1::Article& article,
+                                     const CanonicalKey& key,
+                                     const Fingerprint& fp) {
+  auto record = index_.Upsert(article.id(), key, fp);
+  if (!record) return record;
+  // A URL the store cannot write only leaves a later Duplicate without it.
+  (void)urls_->Set(*record, UrlOf(article));
+  return record;
+}
+
 Result<Decision> Deduplicator::Decide(
     const crawlstream::v1::Article& article) {
   const Fingerprint fp = FingerprintOf(article);
   const CanonicalKey key = KeyOf(article);
   Decision decision;
   if (index_.FindId(article.id())) {
-    if (auto r = index_.Upsert(article.id(), key, fp); !r) {
+    if (auto r = Index(article, key, fp); !r) {
       return std::unexpected(r.error());
     }
     decision.kind = DecisionKind::kUpdateSameId;
@@ -106,7 +128,7 @@ Result<Decision> Deduplicator::Decide(
   }
   const std::optional<Candidate> match = index_.FindDuplicate(fp, &key);
   if (!match) {
-    if (auto r = index_.Upsert(article.id(), key, fp); !r) {
+    if (auto r = Index(article, key, fp); !r) {
       return std::unexpected(r.error());
     }
     return decision;
@@ -114,12 +136,13 @@ Result<Decision> Deduplicator::Decide(
   decision.level = match->exact ? MatchLevel::kExact : MatchLevel::kNear;
   decision.similarity = match->similarity;
   decision.other_id = index_.Id(match->record);
+  decision.other_url = urls_->Get(match->record);
   if (!PreferAsCanonical(key, article.id(), index_.Key(match->record),
                          decision.other_id)) {
     decision.kind = DecisionKind::kDuplicateOf;
     return decision;
   }
-  if (auto r = index_.Upsert(article.id(), key, fp); !r) {
+  if (auto r = Index(article, key, fp); !r) {
     return std::unexpected(r.error());
   }
   index_.Remove(match->record);
@@ -135,7 +158,10 @@ bool Deduplicator::Revive(uint32_t record) {
 }
 
 Status Deduplicator::Restore(const crawlstream::v1::Article& article) {
-  return Restore(article.id(), KeyOf(article), FingerprintOf(article));
+  if (auto r = Index(article, KeyOf(article), FingerprintOf(article)); !r) {
+    return std::unexpected(r.error());
+  }
+  return Ok();
 }
 
 Status Deduplicator::Restore(std::string_view id, const CanonicalKey& key,

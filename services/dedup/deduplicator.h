@@ -11,6 +11,9 @@
 //     (canonical.h): publish it to `articles`, publish Duplicate{other_id ->
 //     this id} and a tombstone for other_id; the index now holds this one.
 //   - kPublishNew: no duplicate: publish it; it is now indexed.
+// The index keeps each canonical's URL in a UrlStore (url_store.h), so a
+// Duplicate names both copies even when the other one was decided long ago
+// or restored from `articles`.
 // Restore() loads an article read back from `articles` at start (trusted to
 // be canonical: no near-duplicate check) and is idempotent; the Kafka stage
 // restores through Decide() instead, to find pairs left live by a crash
@@ -19,6 +22,7 @@
 // Not thread-safe (one consumer thread). The converter must outlive it.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "services/common/result.h"
@@ -26,6 +30,7 @@
 #include "services/dedup/fingerprint.h"
 #include "services/dedup/index.h"
 #include "services/dedup/normalize.h"
+#include "services/dedup/url_store.h"
 
 namespace crawlstream::v1 {
 class Article;
@@ -48,6 +53,7 @@ struct Decision {
   DecisionKind kind = DecisionKind::kPublishNew;
   MatchLevel level = MatchLevel::kNone;
   std::string other_id;   // kDuplicateOf, kReplaces; empty otherwise
+  std::string other_url;  // other_id's URL when the index knows it
   // kReplaces: the index record of other_id, now dead (see Revive).
   uint32_t other_record = UINT32_MAX;
   double similarity = 0;  // of the two normalised bodies; 1 for exact/url
@@ -58,9 +64,9 @@ std::string_view MatchLevelName(MatchLevel level);
 
 // The `articles.duplicates` record for a kDuplicateOf or kReplaces decision
 // on `article` (false for the other kinds). kDuplicateOf: {article ->
-// other_id}, url = article's; kReplaces: {other_id -> article},
-// duplicate_of_url = article's. The index keeps no URLs, so the URL of the
-// copy that is not `article` stays empty; decided_at is left to the caller
+// other_id}; kReplaces: {other_id -> article}. url and duplicate_of_url
+// are the two copies' URLs (the canonical URL, else the fetched one; the
+// other copy's from decision.other_url). decided_at is left to the caller
 // (it owns the clock).
 bool MakeDuplicateRecord(const Decision& decision,
                          const crawlstream::v1::Article& article,
@@ -69,8 +75,10 @@ bool MakeDuplicateRecord(const Decision& decision,
 class Deduplicator {
  public:
   // `converter` may be null (no Traditional->Simplified conversion of bodies
-  // without body_simplified); it must outlive the Deduplicator.
-  Deduplicator(const DedupOptions& options, const ScriptConverter* converter);
+  // without body_simplified); it must outlive the Deduplicator. `urls` null
+  // = the URLs are kept in RAM.
+  Deduplicator(const DedupOptions& options, const ScriptConverter* converter,
+               std::unique_ptr<UrlStore> urls = nullptr);
 
   // Decides and updates the index. Fails only when the index is full.
   Result<Decision> Decide(const crawlstream::v1::Article& article);
@@ -92,11 +100,17 @@ class Deduplicator {
   CanonicalKey KeyOf(const crawlstream::v1::Article& article) const;
 
   const DedupIndex& index() const { return index_; }
+  const UrlStore& urls() const { return *urls_; }
 
  private:
+  // Upserts and remembers the article's URL for the record.
+  Result<uint32_t> Index(const crawlstream::v1::Article& article,
+                         const CanonicalKey& key, const Fingerprint& fp);
+
   DedupOptions options_;
   const ScriptConverter* converter_;
   DedupIndex index_;
+  std::unique_ptr<UrlStore> urls_;
 };
 
 }  // namespace crawlstream::dedup

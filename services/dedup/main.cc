@@ -25,11 +25,12 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", converter.error().message);
     return 2;
   }
-  dedup::DedupOptions options;
-  options.expected_articles = static_cast<size_t>(dopts.expected_articles);
-  options.index.lsh_tables = static_cast<int>(dopts.lsh_tables);
-  dedup::Deduplicator deduplicator(options, converter->get());
-  dedup::DedupStage stage(&deduplicator, rt.topics(), rt.registry());
+  auto deduplicator = dedup::MakeDeduplicator(dopts, converter->get());
+  if (!deduplicator) {
+    spdlog::critical("{}", deduplicator.error().message);
+    return 2;
+  }
+  dedup::DedupStage stage(deduplicator->get(), rt.topics(), rt.registry());
   rt.health().Set("restored", false);
   auto restored = stage.Restore(rt.kafka(), dopts.restore_timeout);
   if (!restored) {

@@ -204,6 +204,8 @@ TEST_F(DeduplicatorTest, DuplicateRecordsPointFromLoserToCanonical) {
   ASSERT_TRUE(MakeDuplicateRecord(replaces, original_, &record));
   EXPECT_EQ(record.id(), kRepostId);
   EXPECT_EQ(record.duplicate_of(), kOriginalId);
+  // A later copy won the election: the loser's URL comes from the index.
+  EXPECT_EQ(record.url(), repost.canonical_url());
   EXPECT_EQ(record.duplicate_of_url(), original_.canonical_url());
   EXPECT_EQ(record.method(), crawlstream::v1::Duplicate::METHOD_EXACT);
 
@@ -212,8 +214,79 @@ TEST_F(DeduplicatorTest, DuplicateRecordsPointFromLoserToCanonical) {
   EXPECT_EQ(record.id(), kRepostId);
   EXPECT_EQ(record.duplicate_of(), kOriginalId);
   EXPECT_EQ(record.url(), repost.canonical_url());
+  EXPECT_EQ(record.duplicate_of_url(), original_.canonical_url());
 
   EXPECT_FALSE(MakeDuplicateRecord(Decision{}, repost, &record));
+}
+
+TEST_F(DeduplicatorTest, DuplicateOfARestoredCanonicalNamesItsUrl) {
+  ASSERT_TRUE(dedup_.Restore(original_).has_value());
+  Article repost = original_;
+  repost.set_id(kRepostId);
+  repost.set_url("https://news.example.com/r/2?utm_source=x");
+  repost.clear_canonical_url();  // falls back to the fetched URL
+  repost.set_published_at("2024-07-06T00:00:00+08:00");
+  const Decision d = *dedup_.Decide(repost);
+  ASSERT_EQ(d.kind, DecisionKind::kDuplicateOf);
+  crawlstream::v1::Duplicate record;
+  ASSERT_TRUE(MakeDuplicateRecord(d, repost, &record));
+  EXPECT_EQ(record.url(), repost.url());
+  EXPECT_EQ(record.duplicate_of_url(), original_.canonical_url());
+}
+
+TEST(DeduplicatorUrlFileTest, UrlsOnDiskNameBothCopies) {
+  auto urls = UrlStore::Open(::testing::TempDir());
+  ASSERT_TRUE(urls.has_value()) << urls.error().message;
+  ASSERT_TRUE((*urls)->on_disk());
+  Deduplicator dedup(DedupOptions{}, nullptr, std::move(*urls));
+  // Enough stories to push the first URLs out of the write buffer.
+  for (int i = 0; i < 2000; ++i) {
+    Article a = MakeArticle("s" + std::to_string(i), "https://d.example/" + std::to_string(i) +
+                                                         std::string(60, 'x'),
+                            "story " + std::to_string(i) + " " + Body({i % 4}),
+                            "2024-01-01T00:00:00Z");
+    ASSERT_TRUE(dedup.Restore(a).has_value());
+  }
+  ASSERT_GT(dedup.urls().url_bytes(), 64u * 1024);
+  Article copy = MakeArticle("copy", "https://copy.example/1", "story 0 " + Body({0}),
+                             "2030-01-01T00:00:00Z");
+  const Decision d = *dedup.Decide(copy);
+  ASSERT_EQ(d.kind, DecisionKind::kDuplicateOf);
+  ASSERT_EQ(d.other_id, "s0");
+  EXPECT_EQ(d.other_url, "https://d.example/0" + std::string(60, 'x'));
+}
+
+TEST(UrlStoreTest, KeepsTheFirstUrlOfEachRecordOnDiskAndInRam) {
+  for (const std::string& dir : {std::string(), ::testing::TempDir()}) {
+    auto store = UrlStore::Open(dir);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    UrlStore& urls = **store;
+    EXPECT_EQ(urls.on_disk(), !dir.empty());
+    EXPECT_EQ(urls.Get(0), "");
+    std::vector<std::string> expected;
+    for (uint32_t r = 0; r < 5000; ++r) {  // ~390 KB: several flushes
+      expected.push_back("https://site" + std::to_string(r % 7) + ".example/story/" +
+                         std::to_string(r) + std::string(r % 50, 'p'));
+      ASSERT_TRUE(urls.Set(r, expected.back()).has_value());
+    }
+    ASSERT_TRUE(urls.Set(3, "https://other.example/").has_value());  // first URL stays
+    ASSERT_TRUE(urls.Set(9000, "https://sparse.example/").has_value());
+    for (uint32_t r = 0; r < 5000; r += 97) EXPECT_EQ(urls.Get(r), expected[r]) << dir << r;
+    EXPECT_EQ(urls.Get(4999), expected[4999]);  // still in the write buffer
+    EXPECT_EQ(urls.Get(8999), "");
+    EXPECT_EQ(urls.Get(9000), "https://sparse.example/");
+    EXPECT_EQ(urls.Get(123456), "");
+    const std::string longest(UrlStore::kMaxUrlBytes + 10, 'u');
+    ASSERT_TRUE(urls.Set(9001, longest).has_value());
+    EXPECT_EQ(urls.Get(9001).size(), UrlStore::kMaxUrlBytes);
+  }
+}
+
+TEST(UrlStoreTest, AnUnwritableDirectoryIsAClearError) {
+  auto store = UrlStore::Open("/nonexistent/crawlstream-test-dir");
+  ASSERT_FALSE(store.has_value());
+  EXPECT_NE(store.error().message.find("dedup.url_dir"), std::string::npos);
+  EXPECT_NE(store.error().message.find("/nonexistent/crawlstream-test-dir"), std::string::npos);
 }
 
 TEST(DedupIndexTest, IdsRoundTripWhetherHexOrNot) {

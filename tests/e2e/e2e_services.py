@@ -146,6 +146,11 @@ def check_expected(records, label):
     canonical_ids = {by_title[d["title_of_canonical"]].id for d in EXPECTED["duplicates"]}
     if len(dups) != len(EXPECTED["duplicates"]) or {d.duplicate_of for d in dups} != canonical_ids:
         fail("%s: duplicates %s, expected one per %s" % (label, [(d.id, d.duplicate_of) for d in dups], canonical_ids))
+    # Every Duplicate names both pages (duplicate.proto), whichever copy won.
+    for d in dups:
+        if not d.url or d.url == d.duplicate_of_url or d.duplicate_of_url != live[d.duplicate_of].canonical_url:
+            fail("%s: duplicate %s names url=%r duplicate_of_url=%r, canonical is %r" %
+                 (label, d.id, d.url, d.duplicate_of_url, live[d.duplicate_of].canonical_url))
     dls = []
     for m in records:
         if m.topic == "crawl.deadletter":

@@ -96,6 +96,14 @@ class DedupStageTest : public ::testing::Test {
     ASSERT_EQ(loop.Run(stage.processor()), 0);
   }
 
+  // The URL a Duplicate must carry for the labelled article `id`.
+  std::string UrlOf(const std::string& id) const {
+    for (const auto& a : articles_) {
+      if (a.id() == id) return a.canonical_url().empty() ? a.url() : a.canonical_url();
+    }
+    return "(not a labelled article)";
+  }
+
   TopicNames topics_;
   KafkaOptions kafka_;
   std::unique_ptr<testing_util::TestBroker> broker_;
@@ -137,6 +145,10 @@ TEST_F(DedupStageTest, OneArticlePerStoryAndReplayIsNotPublishedTwice) {
     crawlstream::v1::Duplicate d;
     ASSERT_TRUE(d.ParseFromString(r.value));
     EXPECT_EQ(story_[d.id()], story_[d.duplicate_of()]) << d.id() << " vs " << d.duplicate_of();
+    // Both copies named, whichever won the election and whenever the
+    // canonical was decided.
+    EXPECT_EQ(d.url(), UrlOf(d.id()));
+    EXPECT_EQ(d.duplicate_of_url(), UrlOf(d.duplicate_of()));
   }
   auto dlq = testing_util::ReadAll(kafka_.brokers, topics_.deadletter, 1);
   EXPECT_EQ(dlq.size(), 1u);
@@ -235,6 +247,8 @@ TEST_F(DedupStageTest, TwoInstancesResolveARaceTheSameWay) {
     ASSERT_TRUE(d.ParseFromString(o.value));
     EXPECT_EQ(d.id(), loser_a);
     EXPECT_EQ(d.duplicate_of(), loser_a == first->id() ? second->id() : first->id());
+    EXPECT_EQ(d.url(), UrlOf(d.id()));
+    EXPECT_EQ(d.duplicate_of_url(), UrlOf(d.duplicate_of()));
   }
 }
 
@@ -288,6 +302,10 @@ TEST_F(DedupStageTest, LiveDuplicatePairIsResolvedAtRestore) {
     EXPECT_EQ(d.id(), loser);
     EXPECT_EQ(d.duplicate_of(), winner);
     EXPECT_NE(d.content_hash(), 0u);
+    // Both copies came from the restore: both URLs from the index.
+    const std::string& first_url = first->canonical_url();
+    EXPECT_EQ(d.url(), loser == first->id() ? first_url : mirror.url());
+    EXPECT_EQ(d.duplicate_of_url(), loser == first->id() ? mirror.url() : first_url);
   }
   EXPECT_TRUE(stage.PollTail(100).empty());
 
