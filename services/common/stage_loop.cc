@@ -19,6 +19,22 @@
 #include "services/common/shutdown.h"
 
 namespace crawlstream {
+namespace {
+
+// A processor that throws dead-letters the record (reason
+// processor_exception) instead of ending the process through
+// std::terminate, on the worker threads and on the loop's own thread alike.
+StageResult ProcessGuarded(const Processor& process, const InRecord& record) {
+  try {
+    return process(record);
+  } catch (const std::exception& e) {
+    return StageResult::DeadLetter("processor_exception", e.what());
+  } catch (...) {
+    return StageResult::DeadLetter("processor_exception", "unknown exception");
+  }
+}
+
+}  // namespace
 
 StageRecords::StageRecords(std::string stage, prometheus::Registry& registry)
     : stage_(std::move(stage)),
@@ -153,14 +169,7 @@ class StageLoop::WorkerPool {
         w->queue.pop_front();
       }
       const auto start = std::chrono::steady_clock::now();
-      StageResult result;
-      try {
-        result = process_(record);
-      } catch (const std::exception& e) {
-        result = StageResult::DeadLetter("processor_exception", e.what());
-      } catch (...) {
-        result = StageResult::DeadLetter("processor_exception", "unknown exception");
-      }
+      StageResult result = ProcessGuarded(process_, record);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::lock_guard lock(done_mu_);
@@ -194,7 +203,7 @@ StageLoop::~StageLoop() = default;
 
 void StageLoop::Handle(const InRecord& record, const Processor& process) {
   auto start = std::chrono::steady_clock::now();
-  StageResult result = process(record);
+  StageResult result = ProcessGuarded(process, record);
   state_->latency->Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   Finish(record, std::move(result));

@@ -138,6 +138,40 @@ TEST_F(StageLoopTest, PoisonRecordsAreDeadLetteredAndPartitionMovesOn) {
             std::string::npos) << metrics;
 }
 
+// A processor that throws is a poison record, not a crash: the record is
+// dead-lettered as processor_exception with the exception's message and the
+// partition moves on, whether the stage runs single-threaded (dedup) or on
+// workers (extractor).
+TEST_F(StageLoopTest, ProcessorExceptionIsDeadLetteredOnEveryThreadingMode) {
+  Processor throwing = [out = out_](const InRecord& in) -> StageResult {
+    if (in.value == "throw") throw std::runtime_error("index corrupted at record 7");
+    if (in.value == "throw-int") throw 42;
+    return Process(out, in);
+  };
+  Feed({"ok:a", "throw", "ok:b", "throw-int", "ok:c"});
+  ASSERT_EQ(RunUntil(5, nullptr, 1, throwing), 0);
+  Feed({"ok:d", "throw", "ok:e"});
+  ASSERT_EQ(RunUntil(3, nullptr, 3, throwing), 0);
+
+  std::vector<std::string> values;
+  for (const auto& r : testing_util::ReadAll(opts_.brokers, out_, 1)) values.push_back(r.value);
+  EXPECT_EQ(values, (std::vector<std::string>{"A", "B", "C", "D", "E"}));
+  auto dlq = testing_util::ReadAll(opts_.brokers, dlq_, 1);
+  ASSERT_EQ(dlq.size(), 3u);
+  const std::pair<std::string, std::string> want[] = {
+      {"throw", "index corrupted at record 7"},
+      {"throw-int", "unknown exception"},
+      {"throw", "index corrupted at record 7"}};
+  for (size_t i = 0; i < dlq.size(); ++i) {
+    crawlstream::v1::DeadLetter d;
+    ASSERT_TRUE(d.ParseFromString(dlq[i].value));
+    EXPECT_EQ(d.reason(), "processor_exception");
+    EXPECT_EQ(d.original_value(), want[i].first);
+    EXPECT_NE(d.detail().find(want[i].second), std::string::npos) << d.detail();
+  }
+  EXPECT_EQ(testing_util::CommittedOffsets(opts_.brokers, group_, in_, 1)[0], 8);
+}
+
 TEST_F(StageLoopTest, InjectedProduceErrorsLoseNothing) {
   if (!broker_->dev()) GTEST_SKIP() << "injects error codes: development broker only";
   std::vector<std::string> inputs;
