@@ -1,7 +1,5 @@
 #include "services/cli/run_collector.h"
 
-#include <librdkafka/rdkafka.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -10,7 +8,7 @@
 #include "crawlstream/v1/article.pb.h"
 #include "crawlstream/v1/duplicate.pb.h"
 #include "services/common/article_json.h"
-#include "services/common/kafka_producer.h"
+#include "services/common/kafka_reader.h"
 
 namespace crawlstream {
 
@@ -23,37 +21,14 @@ RunCollector::~RunCollector() { Stop(); }
 
 Status RunCollector::Start(const KafkaOptions& kafka, const TopicNames& topics) {
   topics_ = topics;
-  auto conf = MakeKafkaConf(kafka, {{"group.id", "crawlstream-run-collector"},
-                                    {"enable.auto.commit", "false"},
-                                    {"fetch.message.max.bytes",
-                                     std::to_string(kafka.max_message_bytes + kKafkaFramingBytes)}});
-  if (!conf) return std::unexpected(conf.error());
-  char err[512];
-  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, static_cast<rd_kafka_conf_t*>(*conf), err, sizeof err);
-  if (!rk_) {
-    rd_kafka_conf_destroy(static_cast<rd_kafka_conf_t*>(*conf));
-    return Fail(ErrorCode::kInvalidArgument, std::string("collector: ") + err);
+  auto reader = TopicReader::Create(kafka, "crawlstream-run-collector");
+  if (!reader) return Fail(reader.error().code, "collector: " + reader.error().message);
+  if (auto st = (*reader)->AssignAtEnd({topics.articles, topics.duplicates, topics.deadletter},
+                                       std::chrono::steady_clock::now() + 30s);
+      !st) {
+    return Fail(st.error().code, "collector: " + st.error().message);
   }
-  auto* list = rd_kafka_topic_partition_list_new(16);
-  for (const auto& topic : {topics.articles, topics.duplicates, topics.deadletter}) {
-    const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
-    auto e = rd_kafka_metadata(rk_, 0, rkt, &md, 10000);
-    rd_kafka_topic_destroy(rkt);
-    if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
-      if (md) rd_kafka_metadata_destroy(md);
-      rd_kafka_topic_partition_list_destroy(list);
-      return Fail(ErrorCode::kUnavailable, "collector: no metadata for " + topic);
-    }
-    for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
-      int64_t lo = 0, hi = 0;
-      rd_kafka_query_watermark_offsets(rk_, topic.c_str(), p, &lo, &hi, 10000);
-      rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = hi;
-    }
-    rd_kafka_metadata_destroy(md);
-  }
-  rd_kafka_assign(rk_, list);
-  rd_kafka_topic_partition_list_destroy(list);
+  reader_ = std::move(*reader);
   thread_ = std::thread([this] { Loop(); });
   return Ok();
 }
@@ -61,11 +36,7 @@ Status RunCollector::Start(const KafkaOptions& kafka, const TopicNames& topics) 
 void RunCollector::Stop() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
-  if (rk_) {
-    rd_kafka_consumer_close(rk_);
-    rd_kafka_destroy(rk_);
-    rk_ = nullptr;
-  }
+  reader_.reset();
   Write();
 }
 
@@ -77,11 +48,7 @@ size_t RunCollector::canonical() const {
 void RunCollector::Loop() {
   auto next_write = std::chrono::steady_clock::now() + 1s;
   while (!stop_.load()) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 100);
-    if (m) {
-      if (!m->err) Handle(m);
-      rd_kafka_message_destroy(m);
-    }
+    reader_->Poll(256, 100ms, [this](const ReadRecord& r) { Handle(r); });
     if (std::chrono::steady_clock::now() > next_write) {
       Write();
       next_write = std::chrono::steady_clock::now() + 1s;
@@ -89,11 +56,10 @@ void RunCollector::Loop() {
   }
 }
 
-void RunCollector::Handle(rd_kafka_message_t* m) {
-  std::string topic = rd_kafka_topic_name(m->rkt);
-  std::string key = m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "";
-  std::string_view value = m->payload ? std::string_view(static_cast<char*>(m->payload), m->len)
-                                      : std::string_view();
+void RunCollector::Handle(const ReadRecord& r) {
+  const std::string_view topic = r.topic;
+  const std::string key(r.key);
+  const std::string_view value = r.value;
   std::lock_guard lock(mu_);
   if (topic == topics_.articles) {
     if (value.empty()) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,10 +23,10 @@
 #include "services/common/kafka_options.h"
 #include "services/common/result.h"
 
-struct rd_kafka_s;
-struct rd_kafka_message_s;
-
 namespace crawlstream {
+
+class TopicReader;
+struct ReadRecord;
 
 class RunCollector {
  public:
@@ -47,12 +48,12 @@ class RunCollector {
 
  private:
   void Loop();
-  void Handle(rd_kafka_message_s* m);
+  void Handle(const ReadRecord& r);
   void Write();
 
   std::string out_path_, dup_path_;
   TopicNames topics_;
-  rd_kafka_s* rk_ = nullptr;
+  std::unique_ptr<TopicReader> reader_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;

@@ -160,7 +160,10 @@ Status Producer::Produce(OutRecord record, DeliveryCallback done) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk, RD_KAFKA_V_TOPIC(record.topic.c_str()),
         RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-        RD_KAFKA_V_VALUE(record.value.data(), record.value.size()),
+        // An empty value is a tombstone: a null payload, which compaction
+        // deletes (an empty non-null value would be kept as a record).
+        RD_KAFKA_V_VALUE(record.value.empty() ? nullptr : record.value.data(),
+                         record.value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
         RD_KAFKA_V_OPAQUE(pending), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Ok();

@@ -42,7 +42,7 @@ using KafkaHeaders = std::vector<std::pair<std::string, std::string>>;
 struct OutRecord {
   std::string topic;
   std::string key;
-  std::string value;
+  std::string value;  // empty = a tombstone (sent as a null value)
   KafkaHeaders headers;
 };
 

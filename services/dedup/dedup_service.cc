@@ -1,7 +1,6 @@
 #include "services/dedup/dedup_service.h"
 
 #include <google/protobuf/util/time_util.h>
-#include <librdkafka/rdkafka.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
@@ -10,12 +9,12 @@
 #include <chrono>
 #include <functional>
 #include <iterator>
-#include <thread>
 
 #include "crawlstream/v1/article.pb.h"
 #include "crawlstream/v1/duplicate.pb.h"
 #include "services/common/config.h"
 #include "services/common/kafka_producer.h"
+#include "services/common/kafka_reader.h"
 #include "services/common/service_runtime.h"
 
 namespace crawlstream::dedup {
@@ -223,170 +222,28 @@ void DedupStage::ApplyDuplicate(const std::string& value, RestoreStats* stats) {
   if (stats) ++stats->duplicates;
 }
 
-namespace {
-
-// Number of partitions of `topic`, from the broker's metadata.
-Result<int> PartitionCount(rd_kafka_t* rk, const std::string& topic) {
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  auto merr = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
-  rd_kafka_topic_destroy(rkt);
-  if (merr || !md || md->topic_cnt != 1 || md->topics[0].err) {
-    if (md) rd_kafka_metadata_destroy(md);
-    return Fail(ErrorCode::kUnavailable,
-                "restore: no metadata for topic " + topic + ": " +
-                    rd_kafka_err2str(merr ? merr : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
-  }
-  const int partitions = md->topics[0].partition_cnt;
-  rd_kafka_metadata_destroy(md);
-  return partitions;
-}
-
-// The low and high watermarks of topic/partition. A transient error (a
-// partition without a leader yet, a leader moving while a broker restarts)
-// is retried every 500 ms until `deadline`; returns the last error.
-rd_kafka_resp_err_t QueryWatermarks(rd_kafka_t* rk, const std::string& topic, int partition,
-                                    std::chrono::steady_clock::time_point deadline, int64_t* lo,
-                                    int64_t* hi) {
-  constexpr auto kBackoff = std::chrono::milliseconds(500);
-  for (;;) {
-    auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, lo, hi, 10000);
-    if (!e || ClassifyKafkaError(e) != KafkaErrorClass::kRetry ||
-        std::chrono::steady_clock::now() + kBackoff > deadline) {
-      return e;
-    }
-    spdlog::warn("dedup: restore: watermarks of {}/{}: {}; retrying", topic, partition,
-                 rd_kafka_err2str(e));
-    std::this_thread::sleep_for(kBackoff);
-  }
-}
-
-// Reads every partition of `topic` from its low watermark to the high
-// watermark seen now, calling apply(key, value) per record. Returns the end
-// offsets (where a tail would continue).
-Result<std::vector<int64_t>> ReadToEnd(
-    rd_kafka_t* rk, const std::string& topic, int partitions,
-    std::chrono::steady_clock::time_point deadline,
-    const std::function<void(const std::string&, const std::string&)>& apply) {
-  if (partitions < 0) {
-    auto n = PartitionCount(rk, topic);
-    if (!n) return std::unexpected(n.error());
-    partitions = *n;
-  }
-  std::vector<int64_t> end(static_cast<size_t>(partitions), 0);
-  auto* list = rd_kafka_topic_partition_list_new(partitions);
-  int remaining = 0;
-  for (int p = 0; p < partitions; ++p) {
-    int64_t lo = 0, hi = 0;
-    auto e = QueryWatermarks(rk, topic, p, deadline, &lo, &hi);
-    if (e) {
-      rd_kafka_topic_partition_list_destroy(list);
-      return Fail(ErrorCode::kUnavailable, "restore: watermarks of " + topic + "/" +
-                                               std::to_string(p) + ": " + rd_kafka_err2str(e));
-    }
-    end[static_cast<size_t>(p)] = hi;
-    if (hi > lo) {
-      rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = lo;
-      ++remaining;
-    }
-  }
-  if (remaining == 0) {
-    rd_kafka_topic_partition_list_destroy(list);
-    return end;
-  }
-  rd_kafka_assign(rk, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  auto record = [&](const rd_kafka_message_t* m) {
-    apply(m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "",
-          m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : "");
-  };
-  int64_t read = 0;
-  std::vector<bool> finished(static_cast<size_t>(partitions), false);
-  while (remaining > 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      rd_kafka_assign(rk, nullptr);
-      return Fail(ErrorCode::kUnavailable, "restore: timed out reading " + topic + " after " +
-                                               std::to_string(read) +
-                                               " records (dedup.restore_timeout)");
-    }
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
-    if (!m) continue;
-    if (!m->rkt) {  // a consumer-level error, no partition
-      if (m->err && ClassifyKafkaError(m->err) == KafkaErrorClass::kFatal) {
-        std::string msg = rd_kafka_message_errstr(m);
-        rd_kafka_message_destroy(m);
-        rd_kafka_assign(rk, nullptr);
-        return Fail(ErrorCode::kInternal, "restore: " + msg);
-      }
-      rd_kafka_message_destroy(m);
-      continue;
-    }
-    if (m->partition < 0 || static_cast<size_t>(m->partition) >= end.size() ||
-        topic != rd_kafka_topic_name(m->rkt)) {
-      rd_kafka_message_destroy(m);  // a late message of an earlier assignment
-      continue;
-    }
-    const auto p = static_cast<size_t>(m->partition);
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (!m->err && m->offset + 1 >= end[p])) {
-      if (!m->err) {
-        record(m);
-        ++read;
-      }
-      if (p < finished.size() && !finished[p]) {
-        finished[p] = true;
-        --remaining;
-      }
-    } else if (!m->err) {
-      record(m);
-      ++read;
-    } else if (ClassifyKafkaError(m->err) == KafkaErrorClass::kFatal) {
-      std::string msg = rd_kafka_message_errstr(m);
-      rd_kafka_message_destroy(m);
-      rd_kafka_assign(rk, nullptr);
-      return Fail(ErrorCode::kInternal, "restore: " + msg);
-    }
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_assign(rk, nullptr);
-  return end;
-}
-
-}  // namespace
-
 Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
                                          std::chrono::milliseconds timeout) {
   auto start = std::chrono::steady_clock::now();
   conflict_cutoff_ = std::chrono::system_clock::now() - kRestoreConflictWindow;
-  KafkaOptions opts = kafka;
-  auto conf_or = MakeKafkaConf(opts, {{"group.id", "crawlstream-dedup-restore"},
-                                      {"enable.auto.commit", "false"},
-                                      {"enable.partition.eof", "true"},
-                                      {"fetch.message.max.bytes",
-                                       std::to_string(kafka.max_message_bytes + kKafkaFramingBytes)}});
-  if (!conf_or) return std::unexpected(conf_or.error());
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, static_cast<rd_kafka_conf_t*>(*conf_or), err,
-                                sizeof err);
-  if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("restore consumer: ") + err);
-  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> guard(rk, rd_kafka_destroy);
-
-  auto partition_count = PartitionCount(rk, topics_.articles);
-  if (!partition_count) return std::unexpected(partition_count.error());
-  const int partitions = *partition_count;
+  auto reader = TopicReader::Create(kafka, "crawlstream-dedup-restore");
+  if (!reader) return Fail(reader.error().code, "restore: " + reader.error().message);
 
   RestoreStats stats;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto end = ReadToEnd(rk, topics_.articles, partitions, deadline,
-                       [&](const std::string& key, const std::string& value) {
-                         Apply(key, value, &stats);
-                       });
-  if (!end) return std::unexpected(end.error());
+  auto end = (*reader)->ReadToEnd(topics_.articles, deadline, [&](const ReadRecord& r) {
+    Apply(std::string(r.key), std::string(r.value), &stats);
+  });
+  if (!end) {
+    // Both the watermark retries and the read stop at the deadline.
+    return Fail(end.error().code, "restore: " + end.error().message +
+                                      " (within dedup.restore_timeout)");
+  }
   // Then the decisions on copies (after the articles: a copy replaced after
   // being canonical has a tombstone there and its content here).
-  auto dup_end = ReadToEnd(rk, topics_.duplicates, -1, deadline,
-                           [&](const std::string&, const std::string& value) {
-                             ApplyDuplicate(value, &stats);
-                           });
+  auto dup_end = (*reader)->ReadToEnd(topics_.duplicates, deadline, [&](const ReadRecord& r) {
+    ApplyDuplicate(std::string(r.value), &stats);
+  });
   if (!dup_end) {
     // Without it replays of copies are decided again (at worst published
     // twice); the service still works.
@@ -394,18 +251,10 @@ Result<RestoreStats> DedupStage::Restore(const KafkaOptions& kafka,
                  dup_end.error().message);
   }
   // Keep reading from where the restore ended: the global table.
-  auto* from = rd_kafka_topic_partition_list_new(partitions);
-  for (int p = 0; p < partitions; ++p) {
-    rd_kafka_topic_partition_list_add(from, topics_.articles.c_str(), p)->offset =
-        (*end)[static_cast<size_t>(p)];
+  if (auto st = (*reader)->Assign(StartAt(topics_.articles, *end)); !st) {
+    return Fail(st.error().code, "restore: " + st.error().message);
   }
-  rd_kafka_assign(rk, from);
-  rd_kafka_topic_partition_list_destroy(from);
-  tail_ = std::shared_ptr<void>(guard.release(), [](void* h) {
-    auto* k = static_cast<rd_kafka_t*>(h);
-    rd_kafka_consumer_close(k);
-    rd_kafka_destroy(k);
-  });
+  tail_ = std::move(*reader);
   stats.conflicts = static_cast<int64_t>(unresolved_.size());
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   restore_seconds_->Set(stats.seconds);
@@ -440,17 +289,10 @@ std::vector<OutRecord> DedupStage::PollTail(int max_records) {
     unresolved_winners_.clear();
   }
   if (!tail_) return out;
-  auto* rk = static_cast<rd_kafka_t*>(tail_.get());
-  for (int i = 0; i < max_records; ++i) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 0);
-    if (!m) break;
-    if (!m->err) {
-      auto more = ApplyForeign(m->key ? std::string(static_cast<char*>(m->key), m->key_len) : "",
-                               m->payload ? std::string(static_cast<char*>(m->payload), m->len) : "");
-      std::move(more.begin(), more.end(), std::back_inserter(out));
-    }
-    rd_kafka_message_destroy(m);
-  }
+  tail_->Poll(max_records, std::chrono::milliseconds(0), [&](const ReadRecord& r) {
+    auto more = ApplyForeign(std::string(r.key), std::string(r.value));
+    std::move(more.begin(), more.end(), std::back_inserter(out));
+  });
   return out;
 }
 

@@ -57,6 +57,7 @@ class Gauge;
 
 namespace crawlstream {
 class Config;
+class TopicReader;
 }
 
 namespace crawlstream::dedup {
@@ -172,8 +173,8 @@ class DedupStage {
   // restored as they are: only recent pairs (the race window of a crash)
   // are resolved, so that a restart never re-judges the whole history.
   std::chrono::system_clock::time_point conflict_cutoff_{};
-  // Consumer of `articles` kept after Restore() (rd_kafka_t*).
-  std::shared_ptr<void> tail_;
+  // The restore's reader, kept after Restore() to tail `articles`.
+  std::unique_ptr<TopicReader> tail_;
 };
 
 }  // namespace crawlstream::dedup
