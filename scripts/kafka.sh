@@ -185,6 +185,9 @@ replica.fetch.max.bytes=10485760
 num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
+# The cleaner looks for compactable logs every second (default 15 s), so a
+# test of compaction does not wait for it.
+log.cleaner.backoff.ms=1000
 EOF
 }
 

@@ -11,6 +11,7 @@
 #include <prometheus/registry.h>
 
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <thread>
@@ -355,6 +356,143 @@ TEST_F(DedupStageTest, RestoreFollowsTheLogWhenItSettledAPairTheOtherWay) {
     EXPECT_FALSE(dd.index().FindId(early.id()).has_value());
     EXPECT_EQ(dd.index().size(), 1u);
   }
+}
+
+// What one dedup stage decides for `inputs`, as comparable text: per input
+// the skip reason or the outputs (topic, key, tombstone or not).
+std::vector<std::string> Decisions(dedup::DedupStage* stage, const std::vector<std::string>& inputs) {
+  std::vector<std::string> out;
+  for (const auto& v : inputs) {
+    InRecord in;
+    in.value = v;
+    StageResult r = stage->Process(in);
+    std::string d = r.skip_reason;
+    for (const auto& o : r.outputs) d += " " + o.topic + "/" + o.key + (o.value.empty() ? "=null" : "");
+    out.push_back(d);
+  }
+  return out;
+}
+
+// Compaction on a real broker (issue 12 item 4): with small segments and an
+// eager cleaner, `articles` read from the beginning after the cleaner ran
+// holds one record per live story and no record of a replaced copy; a dedup
+// stage restored from the compacted topic decides every later input as one
+// restored before compaction does.
+TEST_F(DedupStageTest, CompactedArticlesRestoreTheSameDecisions) {
+  if (broker_->dev()) GTEST_SKIP() << "the development broker does not compact";
+  topics_.articles = broker_->Name("compacted.articles");
+  // One partition: the record that rolls the active segment (older than
+  // segment.ms by then) reaches it. min.compaction.lag.ms holds the cleaner
+  // off until the "before" restore has read the whole uncompacted log.
+  // (segment.bytes cannot be tiny: a batch larger than it is refused.)
+  const std::vector<std::pair<std::string, std::string>> topic_config = {
+      {"cleanup.policy", "compact"},  {"segment.ms", "5000"},
+      {"min.cleanable.dirty.ratio", "0"}, {"min.compaction.lag.ms", "15000"},
+      {"delete.retention.ms", "1000"}};
+  ASSERT_EQ(testing_util::CreateTopic(kafka_.brokers, topics_.articles, 1, 1, 30s, topic_config), "");
+
+  // Undated copies of 20 stories first: each is published, then replaced
+  // (tombstoned) when the dated original arrives and wins the election.
+  std::vector<std::string> values;
+  for (size_t i = 0; i < 20; ++i) {
+    crawlstream::v1::Article copy = articles_[i];
+    copy.set_id("c" + copy.id().substr(1));
+    copy.set_url("https://copies.example.net/undated/" + copy.id());
+    copy.set_canonical_url(copy.url());
+    copy.set_site("example.net");
+    copy.clear_published_at();
+    values.push_back(copy.SerializeAsString());
+  }
+  for (const auto& a : articles_) values.push_back(a.SerializeAsString());
+  Feed(values);
+  RunStage(static_cast<int64_t>(values.size()));
+
+  std::map<std::string, std::string> last;  // key -> last value ("" = tombstone)
+  const auto before = testing_util::ReadAll(kafka_.brokers, topics_.articles, 1);
+  for (const auto& r : before) last[r.key] = r.value;
+  std::set<std::string> live, replaced;
+  for (const auto& [key, value] : last) (value.empty() ? replaced : live).insert(key);
+  ASSERT_FALSE(replaced.empty()) << "no canonical was replaced: nothing to compact away ("
+                                 << before.size() << " records, " << live.size() << " live)";
+
+  auto converter = dedup::MakeOpenccConverter();
+  ASSERT_TRUE(converter);
+  dedup::Deduplicator dd_before({}, converter->get());
+  dedup::DedupStage stage_before(&dd_before, topics_, std::make_shared<prometheus::Registry>());
+  auto restored_before = stage_before.Restore(kafka_, 30s);
+  ASSERT_TRUE(restored_before) << restored_before.error().message;
+  ASSERT_EQ(restored_before->records + restored_before->tombstones,
+            static_cast<int64_t>(before.size()));  // read before any cleaning
+
+  // A record after the lag and segment.ms rolls the active segment: the
+  // cleaner may now compact everything before it.
+  auto roll = [&](const std::string& key) {
+    auto p = Producer::Create(kafka_, std::make_shared<prometheus::Registry>(), nullptr);
+    ASSERT_TRUE(p);
+    ASSERT_TRUE((*p)->Produce({topics_.articles, key, "", {}}, nullptr));
+    ASSERT_TRUE((*p)->Flush(10s));
+  };
+  std::vector<testing_util::RawRecord> after;
+  // True when every live story has exactly one record, its latest, and no
+  // replaced copy has a value left (and, with `no_tombstones`, no record
+  // at all).
+  auto compacted = [&](bool no_tombstones) {
+    after = testing_util::ReadAll(kafka_.brokers, topics_.articles, 1);
+    std::map<std::string, int> values_per_key;
+    for (const auto& r : after) {
+      if (!r.value.empty()) ++values_per_key[r.key];
+      if (r.value.empty() && no_tombstones && replaced.contains(r.key)) return false;
+    }
+    for (const auto& [key, n] : values_per_key) {
+      if (n != 1 || replaced.contains(key)) return false;
+    }
+    return values_per_key.size() == live.size();
+  };
+  auto wait_for = [&](bool no_tombstones) {
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (!compacted(no_tombstones) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(1s);
+    }
+    return compacted(no_tombstones);
+  };
+  std::this_thread::sleep_for(16s);
+  roll("compaction-roll-1");
+  ASSERT_TRUE(wait_for(false)) << after.size() << " records after compaction, " << live.size()
+                               << " live stories";
+  for (const auto& r : after) {
+    if (!r.value.empty()) {
+      EXPECT_EQ(r.value, last[r.key]) << r.key;  // the latest version survives
+    }
+  }
+  const size_t first_pass = after.size();
+  // Tombstones go in a later pass, delete.retention.ms after the first one
+  // saw them; another roll makes the log dirty again.
+  std::this_thread::sleep_for(6s);
+  roll("compaction-roll-2");
+  ASSERT_TRUE(wait_for(true)) << after.size() << " records after the second pass";
+  std::cout << "[ compaction ] " << before.size() << " records (" << live.size() << " live, "
+            << replaced.size() << " replaced) -> " << first_pass << " after the first pass -> "
+            << after.size() << " after the tombstones' retention\n";
+
+  dedup::Deduplicator dd_after({}, converter->get());
+  dedup::DedupStage stage_after(&dd_after, topics_, std::make_shared<prometheus::Registry>());
+  auto restored_after = stage_after.Restore(kafka_, 30s);
+  ASSERT_TRUE(restored_after) << restored_after.error().message;
+  EXPECT_EQ(dd_after.index().size(), dd_before.index().size());
+  EXPECT_EQ(dd_after.index().size(), live.size());
+
+  // The same inputs again (replays) and a mirror of every article under a
+  // new URL (new copies of known stories): the same decisions either way.
+  std::vector<std::string> inputs = values;
+  for (const auto& a : articles_) {
+    crawlstream::v1::Article mirror = a;
+    mirror.set_id("m" + a.id().substr(1));
+    mirror.set_url("https://mirror.example.net/" + a.id());
+    mirror.set_canonical_url(mirror.url());
+    mirror.set_site("example.net");
+    inputs.push_back(mirror.SerializeAsString());
+  }
+  EXPECT_EQ(Decisions(&stage_after, inputs), Decisions(&stage_before, inputs));
 }
 
 }  // namespace

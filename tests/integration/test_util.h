@@ -80,9 +80,11 @@ inline std::vector<int64_t> CommittedOffsets(const std::string& bootstrap, const
 
 // Creates `topic` through the admin API (a real broker; the development
 // broker creates its topics itself). Returns "" on success, else the error.
+// `configs`: topic configs (name, value), e.g. cleanup.policy=compact.
 inline std::string CreateTopic(const std::string& bootstrap, const std::string& topic,
                                int partitions, int replication_factor = 1,
-                               std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+                               std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                               const std::vector<std::pair<std::string, std::string>>& configs = {}) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
@@ -91,7 +93,12 @@ inline std::string CreateTopic(const std::string& bootstrap, const std::string& 
   rd_kafka_NewTopic_t* spec =
       rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, err, sizeof err);
   std::string error = spec ? "" : err;
-  if (spec) {
+  for (const auto& [name, value] : configs) {
+    if (spec && rd_kafka_NewTopic_set_config(spec, name.c_str(), value.c_str())) {
+      error = "config " + name;
+    }
+  }
+  if (spec && error.empty()) {
     rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     rd_kafka_AdminOptions_set_operation_timeout(options, static_cast<int>(timeout.count()), err,
@@ -115,8 +122,8 @@ inline std::string CreateTopic(const std::string& bootstrap, const std::string& 
     if (ev) rd_kafka_event_destroy(ev);
     rd_kafka_AdminOptions_destroy(options);
     rd_kafka_queue_destroy(queue);
-    rd_kafka_NewTopic_destroy(spec);
   }
+  if (spec) rd_kafka_NewTopic_destroy(spec);
   rd_kafka_destroy(rk);
   return error;
 }
