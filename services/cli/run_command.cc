@@ -79,6 +79,28 @@ constexpr OutcomeRow kOutcomes[] = {
     {RunOutcome::kFollowStopped, "follow stopped by signal", 0},
 };
 
+// Input records the broker deleted before a stage read them, by topic
+// (crawlstream_kafka_consumer_skipped_records_total of every stage's
+// consumer, which all register in `registry`).
+std::map<std::string, int64_t> SkippedInputs(prometheus::Registry& registry) {
+  std::map<std::string, int64_t> by_topic;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "crawlstream_kafka_consumer_skipped_records_total") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "topic") by_topic[label.value] += static_cast<int64_t>(metric.counter.value);
+      }
+    }
+  }
+  return by_topic;
+}
+
+int64_t Total(const std::map<std::string, int64_t>& by_topic) {
+  int64_t total = 0;
+  for (const auto& [_, n] : by_topic) total += n;
+  return total;
+}
+
 const char* OutcomeWords(RunOutcome outcome) {
   for (const auto& row : kOutcomes) {
     if (row.outcome == outcome) return row.words;
@@ -345,10 +367,16 @@ int RunRunCommand(int argc, char** argv) {
       stalled = true;
       break;
     }
+    // Records the broker dropped before a stage read them never arrive:
+    // count them as gone (the run then fails, naming them) instead of
+    // waiting for them until the stall limit.
+    auto skipped = SkippedInputs(*registry);
     bool drained =
-        fetch.idle() && fetch.requests_acked() > 0 && fetch.inputs_taken() >= fetch.requests_acked() &&
-        ex_loop.inputs_done() >= fetch.pages_acked() &&
-        dd_loop.inputs_done() >= ex_loop.outputs_acked(topics.extracted) &&
+        fetch.idle() && fetch.requests_acked() > 0 &&
+        fetch.inputs_taken() + skipped[topics.requests] >= fetch.requests_acked() &&
+        ex_loop.inputs_done() + skipped[topics.pages] >= fetch.pages_acked() &&
+        dd_loop.inputs_done() + skipped[topics.extracted] >=
+            ex_loop.outputs_acked(topics.extracted) &&
         collector.articles() + collector.tombstones() >= dd_loop.outputs_acked(topics.articles) &&
         collector.duplicates() >= dd_loop.outputs_acked(topics.duplicates);
     stable = drained ? stable + 1 : 0;
@@ -364,7 +392,20 @@ int RunRunCommand(int argc, char** argv) {
   std::this_thread::sleep_for(300ms);  // let the collector see the last acks
   collector.Stop();
   print_progress(true);
-  RunOutcome outcome = failures.load() || stalled ? RunOutcome::kFailed
+  // Loss is never silent: a stage that fell further behind than the broker
+  // keeps (the development broker holds about 5 MB per partition) lost
+  // those inputs, and the run says how many and fails.
+  const auto skipped = SkippedInputs(*registry);
+  for (const auto& [topic, n] : skipped) {
+    if (n == 0) continue;
+    std::fprintf(stderr,
+                 "crawlstream run: %lld records of %s were deleted by the broker before a stage "
+                 "read them: LOST (a stage fell behind by more than the broker keeps; with the "
+                 "development broker use fewer or smaller pages per run, or --brokers with a "
+                 "real Kafka such as scripts/kafka.sh)\n",
+                 static_cast<long long>(n), topic.c_str());
+  }
+  RunOutcome outcome = failures.load() || stalled || Total(skipped) > 0 ? RunOutcome::kFailed
                        : crawl_drained            ? RunOutcome::kDrained
                        : !Shutdown::Requested()   ? RunOutcome::kDrained
                        : follow                   ? RunOutcome::kFollowStopped

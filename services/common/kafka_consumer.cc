@@ -5,6 +5,7 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <map>
 
 #include "services/common/health.h"
@@ -22,6 +23,40 @@ struct Consumer::Impl {
   prometheus::Family<prometheus::Counter>* commits = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
   std::map<std::string, prometheus::Counter*> consumed_by_topic;
+  prometheus::Family<prometheus::Counter>* skipped = nullptr;
+  // Per partition of the current assignment, the offset after the last
+  // record handed out: a record further on means the log lost the ones in
+  // between before this member read them (see NoteGap).
+  std::map<TopicPartition, int64_t> next_offset;
+  uint64_t next_offset_generation = 0;
+  std::atomic<int64_t> skipped_total{0};
+
+  // Counts and logs the records between the previous record of `tp` and
+  // `offset` that this member never saw. Input topics are neither compacted
+  // nor transactional, so their offsets are contiguous and a jump forward
+  // means the broker deleted records ahead of the consumer: retention on a
+  // real broker, the size limit of the development broker's partitions.
+  // librdkafka then resets to the earliest offset (auto.offset.reset) and
+  // would go on silently.
+  void NoteGap(const TopicPartition& tp, int64_t offset) {
+    if (next_offset_generation != generation) {
+      next_offset.clear();
+      next_offset_generation = generation;
+    }
+    auto [it, first] = next_offset.try_emplace(tp, offset + 1);
+    if (first) return;
+    const int64_t expected = it->second;
+    it->second = offset + 1;
+    if (offset <= expected) return;
+    const int64_t lost = offset - expected;
+    skipped_total.fetch_add(lost);
+    skipped->Add({{"topic", tp.topic}}).Increment(static_cast<double>(lost));
+    spdlog::error(
+        "kafka consumer: {}/{}: offsets {}..{} ({} records) were deleted by the broker before "
+        "this stage read them (retention, or the development broker's per-partition size "
+        "limit): those inputs are lost",
+        tp.topic, tp.partition, expected, offset - 1, lost);
+  }
 
   static std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
     std::vector<TopicPartition> out;
@@ -97,6 +132,11 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(
                        .Name("crawlstream_kafka_commits_total")
                        .Help("Offset commits, by outcome")
                        .Register(*registry);
+  impl->skipped = &prometheus::BuildCounter()
+                       .Name("crawlstream_kafka_consumer_skipped_records_total")
+                       .Help("Input records deleted by the broker (retention, size limit) "
+                             "before this consumer read them: lost input, by topic")
+                       .Register(*registry);
   impl->errors = &prometheus::BuildCounter()
                       .Name("crawlstream_kafka_consumer_errors_total")
                       .Help("Consumer errors, by class (retry, dead_letter, fatal)")
@@ -166,9 +206,12 @@ Result<std::optional<InRecord>> Consumer::Poll(std::chrono::milliseconds timeout
   auto& counter = impl_->consumed_by_topic[r.tp.topic];
   if (!counter) counter = &impl_->consumed->Add({{"topic", r.tp.topic}});
   counter->Increment();
+  impl_->NoteGap(r.tp, r.offset);
   tracker_.Started(r.tp, r.offset, r.generation);
   return std::optional<InRecord>(std::move(r));
 }
+
+int64_t Consumer::skipped_records() const { return impl_->skipped_total.load(); }
 
 void Consumer::Done(const InRecord& record) {
   tracker_.Done(record.tp, record.offset, record.generation);

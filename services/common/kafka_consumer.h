@@ -10,7 +10,10 @@
 //
 // Metrics: crawlstream_kafka_consumed_total{topic},
 //          crawlstream_kafka_commits_total{outcome},
-//          crawlstream_kafka_consumer_errors_total{class}.
+//          crawlstream_kafka_consumer_errors_total{class},
+//          crawlstream_kafka_consumer_skipped_records_total{topic} (input
+//          the broker deleted before it was read: a gap in a partition's
+//          offsets; also logged as an error).
 // Readiness: Health condition "partitions_assigned" is true once the group
 // has given this member its (possibly empty) assignment.
 //
@@ -70,6 +73,9 @@ class Consumer {
 
   size_t pending() const { return tracker_.pending(); }
   size_t assigned_partitions() const { return tracker_.assigned(); }
+  // Input records lost to a gap in the offsets (see the metric above); any
+  // thread.
+  int64_t skipped_records() const;
 
   struct Impl;
 
