@@ -37,6 +37,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// How far (records) the extractor and dedup may fall behind the stage
+// before them on the development broker before the fetcher is held: a few
+// pages per partition, far below the ~5 MB each one keeps.
+constexpr int64_t kMaxStageLag = 64;
+
 constexpr const char* kUsage =
     R"(usage: crawlstream run --seeds FILE [--brokers LIST] [--out FILE.jsonl]
                        [--duplicates-out FILE.jsonl] [--allow-cidr CIDR]...
@@ -301,6 +306,18 @@ int RunRunCommand(int argc, char** argv) {
   fk.group_id = "crawlstream-fetcher";
   fk.client_id = "crawlstream-run-fetcher";
   fetcher::FetcherService fetch(fopts, fk, topics, registry, &health);
+  if (broker) {
+    // Back-pressure: the development broker keeps only a few MB per
+    // partition and drops the oldest records beyond that, so a stage that
+    // falls behind would lose input. No new fetch starts while the
+    // extractor (or dedup) is more than kMaxStageLag records behind; the
+    // transfers already running (up to fetcher.global_concurrency) still
+    // finish. A real Kafka keeps its records: no hold with --brokers.
+    fetch.SetHold([&] {
+      return fetch.pages_acked() - ex_loop.inputs_done() > kMaxStageLag ||
+             ex_loop.outputs_acked(topics.extracted) - dd_loop.inputs_done() > kMaxStageLag;
+    });
+  }
 
   auto start = std::chrono::steady_clock::now();
   std::thread ex_thread([&] {

@@ -183,6 +183,7 @@ struct Crawler::Impl {
   std::unique_ptr<PolitenessScheduler> politeness;
   std::unique_ptr<RobotsCache> robots;
   std::unique_ptr<RetryPolicy> retry;
+  bool hold = false;  // SetHold()
   std::unique_ptr<ValidatorCache> validators;
   std::unique_ptr<SeenUrls> seen;
   // The tracker of each URL's first instance while it may be in flight
@@ -650,14 +651,16 @@ struct Crawler::Impl {
       repolls.erase(repolls.begin());
       Submit(std::move(req), nullptr);
     }
-    while (auto ready = politeness->PopReady()) Dispatch(*ready);
+    if (!hold) {
+      while (auto ready = politeness->PopReady()) Dispatch(*ready);
+    }
 
     auto wait = max_wait;
     auto until = [&](SteadyTime t) {
       auto d = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock->Now());
       if (d < wait) wait = std::max(d, std::chrono::milliseconds(0));
     };
-    if (auto next = politeness->NextWakeup()) until(*next);
+    if (auto next = politeness->NextWakeup(); next && !hold) until(*next);
     if (!timers.empty()) until(timers.begin()->first);
     if (!repolls.empty()) until(repolls.begin()->first);
     if (fetching > 0 || wait.count() > 0) http->Poll(fetching > 0 ? wait : std::chrono::milliseconds(0));
@@ -716,6 +719,7 @@ void Crawler::Submit(CrawlRequest request, CrawlDone done) {
 }
 
 void Crawler::Tick(std::chrono::milliseconds max_wait) { impl_->Tick(max_wait); }
+void Crawler::SetHold(bool hold) { impl_->hold = hold; }
 
 bool Crawler::Idle() const {
   return impl_->work.empty() && impl_->timers.empty() && impl_->fetching == 0 &&

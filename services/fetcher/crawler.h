@@ -128,6 +128,10 @@ class Crawler {
   void Submit(crawlstream::v1::CrawlRequest request, CrawlDone done);
   // Runs the event loop once (waits at most `max_wait`).
   void Tick(std::chrono::milliseconds max_wait);
+  // While held, no new transfer starts: in-flight ones finish, due requests
+  // wait in their host queues (never sooner than politeness allows once
+  // released). Back-pressure from a stage downstream that lags.
+  void SetHold(bool hold);
   // Nothing queued, waiting for a retry, fetching or awaiting acks.
   bool Idle() const;
   // Requests accepted and not yet finished.

@@ -355,6 +355,7 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
         continue;  // take more input before waiting on the network
       }
     }
+    if (hold_) (*crawler)->SetHold(hold_());
     (*crawler)->Tick(std::chrono::milliseconds(busy ? 20 : 0));
     idle_.store((*crawler)->Idle());
   }
@@ -362,6 +363,7 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
   // rest; unfinished inputs are not committed and come back after restart.
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   while (!(*crawler)->Idle() && std::chrono::steady_clock::now() < deadline) {
+    if (hold_) (*crawler)->SetHold(hold_());
     (*crawler)->Tick(std::chrono::milliseconds(20));
   }
   if (!(*crawler)->Idle()) {

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +87,11 @@ class FetcherService {
   // Runs until Shutdown::Requested() or `*stop`; drains up to
   // drain_timeout; returns the exit code.
   int Run(const std::atomic<bool>* stop, std::chrono::milliseconds drain_timeout);
+  // Asked on every turn of Run()'s loop: while it returns true no new fetch
+  // starts (Crawler::SetHold). `crawlstream run` holds the fetcher while the
+  // extractor lags, so that the development broker never drops pages.
+  // Call before Run().
+  void SetHold(std::function<bool()> hold) { hold_ = std::move(hold); }
 
   // Progress for `crawlstream run`.
   const CrawlerStats* stats() const;
@@ -111,6 +117,7 @@ class FetcherService {
   Health* health_;
   std::atomic<const CrawlerStats*> stats_{nullptr};
   std::atomic<bool> idle_{false};
+  std::function<bool()> hold_;
   std::atomic<int64_t> inputs_{0};
   std::shared_ptr<Acked> acked_ = std::make_shared<Acked>();
 };

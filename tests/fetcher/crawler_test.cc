@@ -263,6 +263,26 @@ TEST_F(CrawlerTest, DuplicateOfARequestInFlightWaitsForIt) {
   EXPECT_TRUE(*late);
 }
 
+// Back-pressure (`crawlstream run` while the extractor lags): a held
+// crawler starts no transfer, and the requests go out once released.
+TEST_F(CrawlerTest, HeldCrawlerStartsNothingUntilReleased) {
+  Start("404");
+  crawler_->SetHold(true);
+  auto a = Submit(server_->Url("/ok"));
+  auto b = Submit(server_->Url("/gbk"));
+  for (int i = 0; i < 50; ++i) {
+    crawler_->Tick(std::chrono::milliseconds(5));
+    clock_.Advance(2s);  // politeness delays pass: still nothing starts
+  }
+  EXPECT_FALSE(*a || *b);
+  EXPECT_TRUE(out_.pages.empty());
+  EXPECT_FALSE(crawler_->Idle()) << "held work is not idle: the run must not end";
+  crawler_->SetHold(false);
+  RunUntilIdle();
+  EXPECT_TRUE(*a && *b);
+  EXPECT_EQ(out_.pages.size(), 2u);
+}
+
 TEST_F(CrawlerTest, DuplicateOfAFailedRequestIsNotDone) {
   Start("404");
   out_.ack_pages = false;
