@@ -191,6 +191,36 @@ def kafka_metadata(bootstrap, timeout_s=10):
     return out
 
 
+def read_console_consumer(bootstrap, topic, timeout_s=120):
+    """Every record of `topic` from the beginning, read by Apache Kafka's
+    own Java console consumer (org.apache.kafka.tools.consumer.ConsoleConsumer
+    from the jars scripts/kafka.sh resolves) with read_committed:
+    [(partition, offset, key, value)] with value None for a tombstone.
+    No deserializer is set, so DefaultMessageFormatter writes the raw bytes;
+    records and fields are split on markers no protobuf here contains."""
+    cp = subprocess.run(["bash", KAFKA_SH, "classpath"], stdout=subprocess.PIPE, text=True,
+                        check=True).stdout.strip().splitlines()[-1]
+    rec, field, null = "<<crawlstream-record>>", "<<crawlstream-field>>", "<<crawlstream-null>>"
+    r = subprocess.run(
+        ["java", "-Xmx256m", "-cp", cp, "-Dlog4j.configuration=file:/dev/null",
+         "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", bootstrap,
+         "--topic", topic, "--from-beginning", "--timeout-ms", "10000",
+         "--isolation-level", "read_committed",
+         "--property", "print.partition=true", "--property", "print.offset=true",
+         "--property", "print.key=true", "--property", "key.separator=" + field,
+         "--property", "line.separator=" + rec, "--property", "null.literal=" + null],
+        capture_output=True, timeout=timeout_s)
+    if r.returncode != 0:
+        raise RuntimeError("ConsoleConsumer exited %d: %s" % (r.returncode, r.stderr[-800:]))
+    # Each record: "Partition:P<field>Offset:O<field>KEY<field>VALUE<rec>".
+    out = []
+    for chunk in r.stdout.split(rec.encode())[:-1]:
+        part, offset, key, value = chunk.split(field.encode(), 3)
+        out.append((int(part.split(b":")[1]), int(offset.split(b":")[1]),
+                    b"" if key == null.encode() else key, None if value == null.encode() else value))
+    return out
+
+
 def read_kcat(bootstrap, topic, timeout_s=300):
     """Every record of `topic` from the beginning to its end, read by kcat
     with isolation.level=read_committed: [(partition, offset, key, value)],
