@@ -38,9 +38,13 @@ namespace {
 using namespace std::chrono_literals;
 
 // How far (records) the extractor and dedup may fall behind the stage
-// before them on the development broker before the fetcher is held: a few
-// pages per partition, far below the ~5 MB each one keeps.
-constexpr int64_t kMaxStageLag = 64;
+// before them on the development broker before the fetcher is held. The
+// broker keeps ~5 MB per partition (16 partitions by default): 512 pages
+// plus the up to 256 transfers still running is ~770 pages, about 2.4 MB
+// per partition even if every page were 50 KB and incompressible. Measured
+// on 5,000 pages of 50 KB: 64 -> 79 pages/s, 512 -> 135, no hold -> 126
+// (tests/e2e/run_no_loss_test.py --pages 5000).
+constexpr int64_t kMaxStageLag = 512;
 
 constexpr const char* kUsage =
     R"(usage: crawlstream run --seeds FILE [--brokers LIST] [--out FILE.jsonl]
