@@ -206,6 +206,7 @@ struct Crawler::Impl {
   std::multimap<SteadyTime, uint64_t> timers;
   std::multimap<SteadyTime, CrawlRequest> repolls;
   size_t fetching = 0;
+  bool held = false;  // Crawler::Hold: start no new transfer
   std::atomic<int64_t> outstanding{0};
   CrawlerStats stats;
 
@@ -650,14 +651,17 @@ struct Crawler::Impl {
       repolls.erase(repolls.begin());
       Submit(std::move(req), nullptr);
     }
-    while (auto ready = politeness->PopReady()) Dispatch(*ready);
+    if (!held) {
+      while (auto ready = politeness->PopReady()) Dispatch(*ready);
+    }
 
     auto wait = max_wait;
     auto until = [&](SteadyTime t) {
       auto d = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock->Now());
       if (d < wait) wait = std::max(d, std::chrono::milliseconds(0));
     };
-    if (auto next = politeness->NextWakeup()) until(*next);
+    // Held: a host ready now must not make this a busy loop.
+    if (auto next = politeness->NextWakeup(); next && !held) until(*next);
     if (!timers.empty()) until(timers.begin()->first);
     if (!repolls.empty()) until(repolls.begin()->first);
     if (fetching > 0 || wait.count() > 0) http->Poll(fetching > 0 ? wait : std::chrono::milliseconds(0));
@@ -716,6 +720,8 @@ void Crawler::Submit(CrawlRequest request, CrawlDone done) {
 }
 
 void Crawler::Tick(std::chrono::milliseconds max_wait) { impl_->Tick(max_wait); }
+
+void Crawler::Hold(bool hold) { impl_->held = hold; }
 
 bool Crawler::Idle() const {
   return impl_->work.empty() && impl_->timers.empty() && impl_->fetching == 0 &&

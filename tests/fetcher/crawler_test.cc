@@ -384,5 +384,32 @@ TEST_F(SitemapCrawlTest, FanOutStopsAtSitemapsPerHost) {
   EXPECT_EQ(out_.dead[server_->Url("/sitemap-fanout/other")], "sitemap_budget_exhausted");
 }
 
+// Issue 15 item 5: while the fetcher's outputs wait for room in the
+// producer queue it holds the crawler; a held crawler starts no transfer
+// (robots.txt included) and does not busy-loop on a ready host, and,
+// released, finishes the request as usual.
+TEST_F(CrawlerTest, HeldCrawlerStartsNoTransferUntilReleased) {
+  Start("404");
+  crawler_->Hold(true);
+  auto done = Submit(server_->Url("/ok"));
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    crawler_->Tick(10ms);
+    clock_.Advance(2s);
+  }
+  // Each held Tick waited instead of returning at once for the ready host.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 40ms);
+  EXPECT_FALSE(*done);
+  EXPECT_TRUE(out_.pages.empty());
+  EXPECT_EQ(crawler_->queued(), 1u);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total"), 0);
+
+  crawler_->Hold(false);
+  RunUntilIdle();
+  EXPECT_TRUE(*done);
+  ASSERT_EQ(out_.pages.size(), 1u);
+  EXPECT_EQ(Outcomes(server_->Url("/ok")), std::vector<std::string>{"processed/"});
+}
+
 }  // namespace
 }  // namespace crawlstream::fetcher
