@@ -97,8 +97,8 @@ Result<std::unique_ptr<Producer>> Producer::Create(
                                .Add({});
   p->metrics_->queue_full = &prometheus::BuildCounter()
                                  .Name("crawlstream_kafka_produce_queue_full_total")
-                                 .Help("Records TryProduce could not queue: producer queue full "
-                                       "(kafka.producer_queue_bytes); the caller pauses intake")
+                                 .Help("Enqueue attempts refused because the producer queue was "
+                                       "full (kafka.producer_queue_bytes)")
                                  .Register(*registry)
                                  .Add({});
   if (health) health->Set("broker", false);

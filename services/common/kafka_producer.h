@@ -17,7 +17,8 @@
 // Metrics (registered in the given registry):
 //   crawlstream_kafka_produced_total{topic,outcome="ok|error"}
 //   crawlstream_kafka_produce_inflight
-//   crawlstream_kafka_produce_queue_full_total (TryProduce found it full)
+//   crawlstream_kafka_produce_queue_full_total (enqueue attempts refused:
+//   queue full; Produce's retries count too)
 // Readiness: sets Health condition "broker" from a metadata probe every few
 // seconds.
 //
