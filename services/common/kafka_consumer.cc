@@ -254,6 +254,21 @@ Status Consumer::Close() {
   return result;
 }
 
+Status Consumer::PauseAssigned(bool pause) {
+  auto* rk = static_cast<rd_kafka_t*>(rk_);
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  auto err = rd_kafka_assignment(rk, &parts);
+  if (!err && parts && parts->cnt > 0) {
+    err = pause ? rd_kafka_pause_partitions(rk, parts) : rd_kafka_resume_partitions(rk, parts);
+  }
+  if (parts) rd_kafka_topic_partition_list_destroy(parts);
+  if (err) {
+    return Fail(ErrorCode::kUnavailable,
+                std::string(pause ? "pause" : "resume") + ": " + rd_kafka_err2str(err));
+  }
+  return Ok();
+}
+
 Consumer::~Consumer() {
   if (!rk_) return;
   if (auto st = Close(); !st) spdlog::warn("kafka consumer close: {}", st.error().message);

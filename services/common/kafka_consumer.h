@@ -68,6 +68,13 @@ class Consumer {
   bool Owns(const InRecord& record) const { return tracker_.Owns(record.tp, record.generation); }
   // Commits advanced positions when commit_interval has passed (or `force`).
   Status MaybeCommit(bool force = false);
+  // Stops (pause) or restarts fetching from the partitions assigned now;
+  // Poll() keeps serving the group (rebalances, the poll interval)
+  // meanwhile. Records fetched but not yet polled are dropped and fetched
+  // again on resume, from the position after the last one polled.
+  // Partitions assigned later start unpaused: a caller that polls a record
+  // while it wants a pause pauses again.
+  Status PauseAssigned(bool pause);
   // Commits synchronously, leaves the group, closes. Idempotent.
   Status Close();
 

@@ -21,6 +21,7 @@ constexpr std::pair<std::string_view, std::string_view> kPropertyKeys[] = {
     {"fetch.message.max.bytes", "kafka.max_message_bytes"},
     {"delivery.timeout.ms", "kafka.delivery_timeout"},
     {"message.timeout.ms", "kafka.delivery_timeout"},  // librdkafka's alias
+    {"queue.buffering.max.kbytes", "kafka.producer_queue_bytes"},
     {"session.timeout.ms", "kafka.session_timeout"},
     {"heartbeat.interval.ms", "kafka.session_timeout"},  // a third of it
 };
@@ -177,13 +178,18 @@ Result<std::vector<KafkaProperty>> BaseKafkaProperties(const KafkaOptions& o) {
   return props;
 }
 
+int64_t ProducerQueueBytes(const KafkaOptions& o) {
+  return std::max(o.producer_queue_bytes, o.max_message_bytes + kKafkaFramingBytes);
+}
+
 std::vector<KafkaProperty> ProducerProperties(const KafkaOptions& o) {
   return {Derived("enable.idempotence", "true"),
           Derived("acks", "all"),
           Derived("compression.codec", o.compression),
           Derived("linger.ms", std::to_string(o.linger.count())),
           Derived("message.max.bytes", std::to_string(o.max_message_bytes + kKafkaFramingBytes)),
-          Derived("delivery.timeout.ms", std::to_string(o.delivery_timeout.count()))};
+          Derived("delivery.timeout.ms", std::to_string(o.delivery_timeout.count())),
+          Derived("queue.buffering.max.kbytes", std::to_string((ProducerQueueBytes(o) + 1023) / 1024))};
 }
 
 std::vector<KafkaProperty> ConsumerProperties(const KafkaOptions& o) {
@@ -221,6 +227,10 @@ void BindKafkaOptions(Config* c, KafkaOptions* o) {
   c->Bind("kafka.delivery_timeout", &o->delivery_timeout,
           "time a produced record may take to be acknowledged",
           milliseconds(1'000), milliseconds(3'600'000));
+  c->BindBytes("kafka.producer_queue_bytes", &o->producer_queue_bytes,
+               "records held by the producer awaiting acknowledgement; when full, intake "
+               "pauses (raised to kafka.max_message_bytes + 64KiB when below)",
+               1 << 20, int64_t{2047} << 30);
   c->Bind("kafka.extra", &o->extra,
           "extra librdkafka properties as name=value (security.protocol, sasl.*, ssl.*; "
           "line breaks only in *.pem values; a comma separates items only before name=)",

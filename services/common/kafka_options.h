@@ -36,6 +36,12 @@ struct KafkaOptions {
   std::chrono::milliseconds commit_interval{1'000};
   // How long a delivery may take before the producer reports it failed.
   std::chrono::milliseconds delivery_timeout{120'000};
+  // Bytes of records the producer holds before the broker acknowledges
+  // them (queue.buffering.max.kbytes, rounded up to KiB; librdkafka's own
+  // default is 1 GiB). A full queue is back-pressure: Producer::TryProduce
+  // says so at once (kafka_producer.h). Raised to hold the largest record
+  // (ProducerQueueBytes).
+  int64_t producer_queue_bytes = int64_t{64} << 20;
   // Extra librdkafka properties as "name=value" (security.protocol,
   // sasl.*, ssl.*, ...). Applied to producers and consumers, after those
   // of extra_file (so they win). In the environment or a flag the items
@@ -113,6 +119,10 @@ std::string ShowKafkaProperty(const KafkaProperty& property);
 // `text` (e.g. librdkafka's error message) with every value of a secret
 // property in `properties` replaced by <redacted>.
 std::string RedactKafkaSecrets(std::string text, const std::vector<KafkaProperty>& properties);
+// The producer queue bound in use: kafka.producer_queue_bytes, raised to
+// kafka.max_message_bytes + kKafkaFramingBytes when below (the queue must
+// hold the largest record, or it would be full for it forever).
+int64_t ProducerQueueBytes(const KafkaOptions& options);
 // What Producer::Create and Consumer::Create add to the base.
 std::vector<KafkaProperty> ProducerProperties(const KafkaOptions& options);
 std::vector<KafkaProperty> ConsumerProperties(const KafkaOptions& options);

@@ -16,6 +16,7 @@ namespace crawlstream {
 struct Producer::MetricHandles {
   prometheus::Family<prometheus::Counter>* produced = nullptr;
   prometheus::Gauge* inflight = nullptr;
+  prometheus::Counter* queue_full = nullptr;
   std::mutex mu;
   std::map<std::pair<std::string, bool>, prometheus::Counter*> by_topic;
 
@@ -33,7 +34,11 @@ struct Pending {
   std::string topic;
   DeliveryCallback done;
   Producer* producer;
+  int64_t bytes;  // key + value, as librdkafka counts its queue
 };
+
+// How long Produce waits between attempts while the queue is full.
+constexpr std::chrono::milliseconds kQueueFullRetry{5};
 
 }  // namespace
 
@@ -76,6 +81,7 @@ Result<std::unique_ptr<Producer>> Producer::Create(
 
   std::unique_ptr<Producer> p(new Producer());
   p->max_message_bytes_ = options.max_message_bytes;
+  p->queue_bytes_ = ProducerQueueBytes(options);
   p->delivery_timeout_ = options.delivery_timeout;
   p->health_ = health;
   p->registry_ = registry;
@@ -89,6 +95,12 @@ Result<std::unique_ptr<Producer>> Producer::Create(
                                .Help("Records queued and not yet acknowledged")
                                .Register(*registry)
                                .Add({});
+  p->metrics_->queue_full = &prometheus::BuildCounter()
+                                 .Name("crawlstream_kafka_produce_queue_full_total")
+                                 .Help("Enqueue attempts refused because the producer queue was "
+                                       "full (kafka.producer_queue_bytes)")
+                                 .Register(*registry)
+                                 .Add({});
   if (health) health->Set("broker", false);
 
   rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void*) {
@@ -104,6 +116,7 @@ Result<std::unique_ptr<Producer>> Producer::Create(
     self->metrics_->Count(pending->topic, m->err == 0);
     self->metrics_->inflight->Decrement();
     self->inflight_.fetch_sub(1);
+    self->queued_bytes_.fetch_sub(pending->bytes);
     if (m->err) {
       spdlog::warn("kafka delivery to {} failed: {} ({})", pending->topic,
                    rd_kafka_err2str(m->err), KafkaErrorClassName(report.error_class));
@@ -141,7 +154,25 @@ void Producer::PollLoop() {
 }
 
 Status Producer::Produce(OutRecord record, DeliveryCallback done) {
-  if (static_cast<int64_t>(record.value.size() + record.key.size()) > max_message_bytes_) {
+  auto deadline = std::chrono::steady_clock::now() + delivery_timeout_;
+  while (true) {
+    auto enqueued = TryProduce(record, done);
+    if (!enqueued) return std::unexpected(enqueued.error());
+    if (*enqueued == Enqueued::kQueued) return Ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Fail(ErrorCode::kUnavailable,
+                  "produce to " + record.topic + ": " +
+                      rd_kafka_err2str(RD_KAFKA_RESP_ERR__QUEUE_FULL) + " for " +
+                      std::to_string(delivery_timeout_.count()) + " ms");
+    }
+    // Back-pressure: let the poll thread serve delivery reports.
+    std::this_thread::sleep_for(kQueueFullRetry);
+  }
+}
+
+Result<Enqueued> Producer::TryProduce(const OutRecord& record, const DeliveryCallback& done) {
+  const auto bytes = static_cast<int64_t>(record.value.size() + record.key.size());
+  if (bytes > max_message_bytes_) {
     return Fail(ErrorCode::kResourceExhausted,
                 "record for " + record.topic + " is " + std::to_string(record.value.size()) +
                     " bytes, above kafka.max_message_bytes=" + std::to_string(max_message_bytes_));
@@ -152,35 +183,35 @@ Status Producer::Produce(OutRecord record, DeliveryCallback done) {
     rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), value.data(),
                         static_cast<ssize_t>(value.size()));
   }
-  auto* pending = new Pending{record.topic, std::move(done), this};
+  auto* pending = new Pending{record.topic, done, this, bytes};
+  // Counted before the call: the delivery report may come at once.
   inflight_.fetch_add(1);
+  queued_bytes_.fetch_add(bytes);
   metrics_->inflight->Increment();
-  auto deadline = std::chrono::steady_clock::now() + delivery_timeout_;
-  while (true) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(record.topic.c_str()),
-        RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-        // An empty value is a tombstone: a null payload, which compaction
-        // deletes (an empty non-null value would be kept as a record).
-        RD_KAFKA_V_VALUE(record.value.empty() ? nullptr : record.value.data(),
-                         record.value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-        RD_KAFKA_V_OPAQUE(pending), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Ok();
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && std::chrono::steady_clock::now() < deadline) {
-      // Back-pressure: let the poll thread serve delivery reports.
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      continue;
-    }
-    rd_kafka_headers_destroy(hdrs);
-    delete pending;
-    inflight_.fetch_sub(1);
-    metrics_->inflight->Decrement();
-    auto cls = ClassifyKafkaError(err);
-    return Fail(cls == KafkaErrorClass::kDeadLetter ? ErrorCode::kResourceExhausted
-                                                     : ErrorCode::kUnavailable,
-                "produce to " + record.topic + ": " + rd_kafka_err2str(err));
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      rk, RD_KAFKA_V_TOPIC(record.topic.c_str()),
+      RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+      // An empty value is a tombstone: a null payload, which compaction
+      // deletes (an empty non-null value would be kept as a record).
+      RD_KAFKA_V_VALUE(record.value.empty() ? nullptr : const_cast<char*>(record.value.data()),
+                       record.value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+      RD_KAFKA_V_OPAQUE(pending), RD_KAFKA_V_END);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Enqueued::kQueued;
+  // Not queued: the headers are still ours.
+  rd_kafka_headers_destroy(hdrs);
+  delete pending;
+  inflight_.fetch_sub(1);
+  queued_bytes_.fetch_sub(bytes);
+  metrics_->inflight->Decrement();
+  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    metrics_->queue_full->Increment();
+    return Enqueued::kQueueFull;
   }
+  auto cls = ClassifyKafkaError(err);
+  return Fail(cls == KafkaErrorClass::kDeadLetter ? ErrorCode::kResourceExhausted
+                                                   : ErrorCode::kUnavailable,
+              "produce to " + record.topic + ": " + rd_kafka_err2str(err));
 }
 
 Status Producer::Flush(std::chrono::milliseconds timeout) {

@@ -7,9 +7,18 @@
 // max_message_bytes are refused synchronously (kResourceExhausted) so that
 // the caller can dead-letter them.
 //
+// Back-pressure: records wait in librdkafka's queue, bounded by
+// kafka.producer_queue_bytes, until acknowledged. TryProduce never waits:
+// on a full queue it returns kQueueFull and the caller keeps the record,
+// stops taking input and retries once deliveries made room (the fetcher,
+// through ProduceQueue, produce_queue.h). Produce waits for room (up to
+// kafka.delivery_timeout), for callers that may block.
+//
 // Metrics (registered in the given registry):
 //   crawlstream_kafka_produced_total{topic,outcome="ok|error"}
 //   crawlstream_kafka_produce_inflight
+//   crawlstream_kafka_produce_queue_full_total (enqueue attempts refused:
+//   queue full; Produce's retries count too)
 // Readiness: sets Health condition "broker" from a metadata probe every few
 // seconds.
 //
@@ -57,6 +66,12 @@ struct DeliveryReport {
 
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
 
+// What TryProduce did with a record it accepted for sending.
+enum class Enqueued {
+  kQueued,     // queued; its callback will come
+  kQueueFull,  // not queued (queue full): retry after deliveries
+};
+
 class Producer {
  public:
   // Creates the producer (enable.idempotence=true, acks=all).
@@ -69,13 +84,26 @@ class Producer {
 
   // Queues a record. On success `done` will be called exactly once. On
   // failure (oversize, unknown topic name, queue full past the delivery
-  // timeout) `done` is not called and the error says why.
+  // timeout) `done` is not called and the error says why. Waits while the
+  // queue is full: not for an event loop (use TryProduce there).
   Status Produce(OutRecord record, DeliveryCallback done);
+  // Never waits. kQueued: `done` (copied) will be called exactly once.
+  // kQueueFull: nothing was kept; retry later. Errors as for Produce
+  // (kResourceExhausted for an oversize record, checked first).
+  Result<Enqueued> TryProduce(const OutRecord& record, const DeliveryCallback& done);
 
   // Waits until every queued record got its callback, or the timeout.
   Status Flush(std::chrono::milliseconds timeout);
 
   int64_t inflight() const { return inflight_.load(); }
+  // Key and value bytes queued and not yet acknowledged, and their bound
+  // (kafka.producer_queue_bytes).
+  int64_t queued_bytes() const { return queued_bytes_.load(); }
+  int64_t queue_bytes() const { return queue_bytes_; }
+  // Whether a record of max_message_bytes would fit in the queue now.
+  bool HasRoomForLargest() const {
+    return queued_bytes() + max_message_bytes_ <= queue_bytes_;
+  }
   int64_t max_message_bytes() const { return max_message_bytes_; }
   // The underlying rd_kafka_t* (for tests and the dev broker).
   void* handle() const { return rk_; }
@@ -88,11 +116,13 @@ class Producer {
 
   void* rk_ = nullptr;  // rd_kafka_t*
   int64_t max_message_bytes_ = 0;
+  int64_t queue_bytes_ = 0;
   std::chrono::milliseconds delivery_timeout_{0};
   Health* health_ = nullptr;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<MetricHandles> metrics_;
   std::atomic<int64_t> inflight_{0};
+  std::atomic<int64_t> queued_bytes_{0};
   std::atomic<bool> stop_{false};
   std::thread poller_;
 };

@@ -356,7 +356,11 @@ int StageLoop::Run(const Processor& process) {
         producer_->inflight() == 0 && (!pool || pool->pending() == 0)) {
       break;
     }
-    if (producer_->inflight() >= options_.max_inflight ||
+    // Intake waits (sleeping, beating) while outputs are at their bounds:
+    // max_inflight records, or a producer queue (kafka.producer_queue_bytes)
+    // without room for the largest record, so that Produce rarely finds it
+    // full and blocks.
+    if (producer_->inflight() >= options_.max_inflight || !producer_->HasRoomForLargest() ||
         (pool && pool->pending() >= pool->capacity())) {
       std::this_thread::sleep_for(std::chrono::milliseconds(pool ? 1 : 2));
       continue;

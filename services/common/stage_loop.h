@@ -17,6 +17,12 @@
 //   - delivery fails for any other reason after the producer's own retries
 //     (kafka.delivery_timeout): the loop stops with exit code 1 without
 //     committing that input, so a restart redelivers it.
+// Back-pressure: no input is polled while max_inflight outputs await
+// acknowledgement or the producer queue has no room for a record of
+// kafka.max_message_bytes; the loop sleeps 1-2 ms per turn meanwhile and
+// keeps beating. Outputs of records already processed still go out with
+// Producer::Produce, which waits for room (up to kafka.delivery_timeout)
+// in the rare case that the queue is full then.
 // Stop: Shutdown::Requested() stops intake; in-flight outputs are flushed
 // (up to drain_timeout), done offsets are committed synchronously, the
 // consumer leaves the group; Run() returns 0.

@@ -183,7 +183,6 @@ struct Crawler::Impl {
   std::unique_ptr<PolitenessScheduler> politeness;
   std::unique_ptr<RobotsCache> robots;
   std::unique_ptr<RetryPolicy> retry;
-  bool hold = false;  // SetHold()
   std::unique_ptr<ValidatorCache> validators;
   std::unique_ptr<SeenUrls> seen;
   // The tracker of each URL's first instance while it may be in flight
@@ -207,6 +206,7 @@ struct Crawler::Impl {
   std::multimap<SteadyTime, uint64_t> timers;
   std::multimap<SteadyTime, CrawlRequest> repolls;
   size_t fetching = 0;
+  bool held = false;  // Crawler::Hold: start no new transfer
   std::atomic<int64_t> outstanding{0};
   CrawlerStats stats;
 
@@ -651,7 +651,7 @@ struct Crawler::Impl {
       repolls.erase(repolls.begin());
       Submit(std::move(req), nullptr);
     }
-    if (!hold) {
+    if (!held) {
       while (auto ready = politeness->PopReady()) Dispatch(*ready);
     }
 
@@ -660,7 +660,8 @@ struct Crawler::Impl {
       auto d = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock->Now());
       if (d < wait) wait = std::max(d, std::chrono::milliseconds(0));
     };
-    if (auto next = politeness->NextWakeup(); next && !hold) until(*next);
+    // Held: a host ready now must not make this a busy loop.
+    if (auto next = politeness->NextWakeup(); next && !held) until(*next);
     if (!timers.empty()) until(timers.begin()->first);
     if (!repolls.empty()) until(repolls.begin()->first);
     if (fetching > 0 || wait.count() > 0) http->Poll(fetching > 0 ? wait : std::chrono::milliseconds(0));
@@ -719,7 +720,8 @@ void Crawler::Submit(CrawlRequest request, CrawlDone done) {
 }
 
 void Crawler::Tick(std::chrono::milliseconds max_wait) { impl_->Tick(max_wait); }
-void Crawler::SetHold(bool hold) { impl_->hold = hold; }
+
+void Crawler::Hold(bool hold) { impl_->held = hold; }
 
 bool Crawler::Idle() const {
   return impl_->work.empty() && impl_->timers.empty() && impl_->fetching == 0 &&

@@ -128,10 +128,12 @@ class Crawler {
   void Submit(crawlstream::v1::CrawlRequest request, CrawlDone done);
   // Runs the event loop once (waits at most `max_wait`).
   void Tick(std::chrono::milliseconds max_wait);
-  // While held, no new transfer starts: in-flight ones finish, due requests
-  // wait in their host queues (never sooner than politeness allows once
-  // released). Back-pressure from a stage downstream that lags.
-  void SetHold(bool hold);
+  // While held, Tick() starts no new transfer (robots.txt included):
+  // ready requests wait in their queues, transfers already running finish
+  // and emit as usual. The fetcher holds while its outputs wait for room
+  // in the producer queue, so those outputs stay bounded by
+  // global_concurrency.
+  void Hold(bool hold);
   // Nothing queued, waiting for a retry, fetching or awaiting acks.
   bool Idle() const;
   // Requests accepted and not yet finished.

@@ -1,8 +1,12 @@
 #include "services/fetcher/fetcher_service.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <thread>
@@ -12,6 +16,7 @@
 #include "services/common/health.h"
 #include "services/common/kafka_consumer.h"
 #include "services/common/kafka_producer.h"
+#include "services/common/produce_queue.h"
 #include "services/common/service_runtime.h"
 #include "services/common/shutdown.h"
 #include "services/common/stage_loop.h"
@@ -35,21 +40,24 @@ std::string HostKey(const std::string& url) {
   return u ? u->host : "";
 }
 
-// CrawlOutput on a Kafka producer.
+// CrawlOutput on a Kafka producer that never blocks the event loop: a
+// record that finds the producer queue full waits in a ProduceQueue
+// (produce_queue.h) and the loop pauses intake until it went out.
 class KafkaCrawlOutput final : public CrawlOutput {
  public:
-  KafkaCrawlOutput(Producer* producer, const TopicNames& topics,
+  KafkaCrawlOutput(ProduceQueue* queue, const TopicNames& topics,
                    std::shared_ptr<FetcherService::Acked> acked)
-      : producer_(producer), topics_(topics), acked_(std::move(acked)) {}
+      : queue_(queue), topics_(topics), acked_(std::move(acked)) {}
 
   std::string EmitPage(const FetchedPage& page, Acked acked) override {
     std::string value = page.SerializeAsString();
-    auto st = producer_->Produce({topics_.pages, page.final_url(), std::move(value),
-                                  Headers("crawlstream.v1.FetchedPage")},
-                                 [acked, counts = acked_](const DeliveryReport& r) {
-                                   if (r.ok()) counts->pages.fetch_add(1);
-                                   acked(r.ok());
-                                 });
+    auto st = queue_->Send({topics_.pages, page.final_url(), std::move(value),
+                            Headers("crawlstream.v1.FetchedPage")},
+                           [acked, counts = acked_](const DeliveryReport& r) {
+                             if (r.ok()) counts->pages.fetch_add(1);
+                             acked(r.ok());
+                           },
+                           Refuse("page", acked));
     if (st) return "";
     if (st.error().code == ErrorCode::kResourceExhausted) {
       // Too large for Kafka: keep everything but the body.
@@ -59,22 +67,19 @@ class KafkaCrawlOutput final : public CrawlOutput {
                      1, std::move(acked));
       return "oversize";
     }
-    spdlog::error("fetcher: produce page: {}", st.error().message);
-    acked(false);
+    Refuse("page", acked)(st.error());
     return "";
   }
 
   void EmitRequest(const CrawlRequest& request, Acked acked) override {
-    auto st = producer_->Produce({topics_.requests, HostKey(request.url()), request.SerializeAsString(),
-                                  Headers("crawlstream.v1.CrawlRequest")},
-                                 [acked, counts = acked_](const DeliveryReport& r) {
-                                   if (r.ok()) counts->requests.fetch_add(1);
-                                   acked(r.ok());
-                                 });
-    if (!st) {
-      spdlog::error("fetcher: produce request: {}", st.error().message);
-      acked(false);
-    }
+    auto st = queue_->Send({topics_.requests, HostKey(request.url()), request.SerializeAsString(),
+                            Headers("crawlstream.v1.CrawlRequest")},
+                           [acked, counts = acked_](const DeliveryReport& r) {
+                             if (r.ok()) counts->requests.fetch_add(1);
+                             acked(r.ok());
+                           },
+                           Refuse("request", acked));
+    if (!st) Refuse("request", acked)(st.error());
   }
 
   void EmitDeadLetter(const CrawlRequest& request, const std::string& reason,
@@ -89,22 +94,64 @@ class KafkaCrawlOutput final : public CrawlOutput {
     *dl.mutable_failed_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
     dl.set_attempts(static_cast<uint32_t>(attempts));
     dl.set_url(request.url());
-    auto st = producer_->Produce({topics_.deadletter, HostKey(request.url()), dl.SerializeAsString(),
-                                  Headers("crawlstream.v1.DeadLetter")},
-                                 [acked, counts = acked_](const DeliveryReport& r) {
-                                   if (r.ok()) counts->dead_letters.fetch_add(1);
-                                   acked(r.ok());
-                                 });
-    if (!st) {
-      spdlog::error("fetcher: produce dead letter: {}", st.error().message);
-      acked(false);
-    }
+    auto st = queue_->Send({topics_.deadletter, HostKey(request.url()), dl.SerializeAsString(),
+                            Headers("crawlstream.v1.DeadLetter")},
+                           [acked, counts = acked_](const DeliveryReport& r) {
+                             if (r.ok()) counts->dead_letters.fetch_add(1);
+                             acked(r.ok());
+                           },
+                           Refuse("dead letter", acked));
+    if (!st) Refuse("dead letter", acked)(st.error());
   }
 
  private:
-  Producer* producer_;
+  // A record the producer will never send: the request is not finished
+  // and its input not committed (the loop stops, crawler.h).
+  static ProduceQueue::Refused Refuse(std::string what, Acked acked) {
+    return [what = std::move(what), acked = std::move(acked)](const Error& e) {
+      spdlog::error("fetcher: produce {}: {}", what, e.message);
+      acked(false);
+    };
+  }
+
+  ProduceQueue* queue_;
   TopicNames topics_;
   std::shared_ptr<FetcherService::Acked> acked_;
+};
+
+// crawlstream_fetcher_intake_paused (1 while the producer queue is full
+// and no crawl request is taken) and the time spent so.
+class IntakePause {
+ public:
+  explicit IntakePause(prometheus::Registry& registry)
+      : gauge_(&prometheus::BuildGauge()
+                    .Name("crawlstream_fetcher_intake_paused")
+                    .Help("1 while intake is paused because the producer queue is full")
+                    .Register(registry)
+                    .Add({})),
+        seconds_(&prometheus::BuildCounter()
+                      .Name("crawlstream_fetcher_intake_paused_seconds_total")
+                      .Help("Time intake was paused because the producer queue was full")
+                      .Register(registry)
+                      .Add({})) {}
+
+  // Returns true when the state changed.
+  bool Set(bool paused) {
+    auto now = std::chrono::steady_clock::now();
+    if (paused_) seconds_->Increment(std::chrono::duration<double>(now - since_).count());
+    since_ = now;
+    if (paused == paused_) return false;
+    paused_ = paused;
+    gauge_->Set(paused ? 1 : 0);
+    return true;
+  }
+  bool paused() const { return paused_; }
+
+ private:
+  prometheus::Gauge* gauge_;
+  prometheus::Counter* seconds_;
+  bool paused_ = false;
+  std::chrono::steady_clock::time_point since_;
 };
 
 }  // namespace
@@ -269,7 +316,9 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     spdlog::critical("fetcher: {}", producer.error().message);
     return 2;
   }
-  KafkaCrawlOutput output(producer->get(), topics_, acked_);
+  ProduceQueue queue(producer->get(), *registry_);
+  KafkaCrawlOutput output(&queue, topics_, acked_);
+  IntakePause pause(*registry_);
   auto crawler = Crawler::Create(options_.crawler, &output, registry_);
   if (!crawler) {
     spdlog::critical("fetcher: {}", crawler.error().message);
@@ -310,6 +359,51 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
   Consumer* c = consumer->get();
   auto records = std::make_shared<StageRecords>("fetcher", *registry_);
   auto stopping = [&] { return Shutdown::Requested() || (stop && stop->load()); };
+  // Takes one polled crawl request (or dead-letters an undecodable one).
+  auto take = [&](InRecord rec) {
+    inputs_.fetch_add(1);
+    idle_.store(false);
+    CrawlRequest req;
+    if (req.ParseFromString(rec.value) && !req.url().empty()) {
+      (*crawler)->Submit(std::move(req), [c, rec, records](const CrawlOutcome& outcome) {
+        records->Count(outcome.outcome, outcome.reason);
+        c->Done(rec);
+      });
+      return;
+    }
+    std::string dl = MakeDeadLetter("fetcher", "undecodable",
+                                    "value is not a crawlstream.v1.CrawlRequest with a URL", rec);
+    auto st = queue.Send(
+        {topics_.deadletter, rec.key, std::move(dl), Headers("crawlstream.v1.DeadLetter")},
+        [c, rec, records, counts = acked_](const DeliveryReport& r) {
+          if (r.ok()) {
+            counts->dead_letters.fetch_add(1);
+            records->Count("dead_letter", "undecodable");
+            c->Done(rec);
+          }
+        },
+        [](const Error& e) { spdlog::error("fetcher: dead letter: {}", e.message); });
+    if (!st) spdlog::error("fetcher: dead letter: {}", st.error().message);
+  };
+  // Back-pressure: while outputs wait for room in the producer queue, no
+  // crawl request is taken (the partitions are paused, so the group still
+  // sees this member poll) and no new transfer starts; the loop keeps
+  // beating, committing and serving transfers and deliveries. The owner's
+  // hold (SetHold: `crawlstream run` while the extractor lags) only stops
+  // new transfers.
+  auto update_pause = [&] {
+    queue.Pump();
+    bool full = queue.backpressured();
+    (*crawler)->Hold(full || (hold_ && hold_()));
+    if (pause.Set(full)) {
+      if (full) {
+        spdlog::warn("fetcher: producer queue full (kafka.producer_queue_bytes): intake paused");
+      } else {
+        spdlog::info("fetcher: producer queue has room: intake resumed");
+      }
+      if (auto st = c->PauseAssigned(full); !st) spdlog::warn("fetcher: {}", st.error().message);
+    }
+  };
   int exit_code = 0;
   while (!stopping()) {
     if (health_) health_->Beat();
@@ -319,59 +413,51 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
       break;
     }
     if (auto st = c->MaybeCommit(); !st) spdlog::warn("fetcher: {}", st.error().message);
+    update_pause();
     bool busy = !(*crawler)->Idle();
-    if ((*crawler)->queued() < static_cast<size_t>(options_.max_queued)) {
-      auto polled = c->Poll(busy ? std::chrono::milliseconds(0) : std::chrono::milliseconds(50));
+    if (pause.paused() || (*crawler)->queued() < static_cast<size_t>(options_.max_queued)) {
+      auto polled = c->Poll(busy || pause.paused() ? std::chrono::milliseconds(0)
+                                                   : std::chrono::milliseconds(50));
       if (!polled) {
         spdlog::critical("fetcher: {}", polled.error().message);
         exit_code = 1;
         break;
       }
       if (polled->has_value()) {
-        InRecord rec = std::move(**polled);
-        inputs_.fetch_add(1);
-        CrawlRequest req;
-        if (!req.ParseFromString(rec.value) || req.url().empty()) {
-          std::string dl = MakeDeadLetter("fetcher", "undecodable",
-                                          "value is not a crawlstream.v1.CrawlRequest with a URL",
-                                          rec);
-          auto st = (*producer)->Produce({topics_.deadletter, rec.key, std::move(dl),
-                                          Headers("crawlstream.v1.DeadLetter")},
-                                         [c, rec, records, counts = acked_](const DeliveryReport& r) {
-                                           if (r.ok()) {
-                                             counts->dead_letters.fetch_add(1);
-                                             records->Count("dead_letter", "undecodable");
-                                             c->Done(rec);
-                                           }
-                                         });
-          if (!st) spdlog::error("fetcher: dead letter: {}", st.error().message);
+        take(std::move(**polled));
+        if (pause.paused()) {
+          // A partition assigned since the pause: pause it too.
+          if (auto st = c->PauseAssigned(true); !st) spdlog::warn("fetcher: {}", st.error().message);
         } else {
-          (*crawler)->Submit(std::move(req), [c, rec, records](const CrawlOutcome& outcome) {
-            records->Count(outcome.outcome, outcome.reason);
-            c->Done(rec);
-          });
+          continue;  // take more input before waiting on the network
         }
-        idle_.store(false);
-        continue;  // take more input before waiting on the network
       }
     }
-    if (hold_) (*crawler)->SetHold(hold_());
-    (*crawler)->Tick(std::chrono::milliseconds(busy ? 20 : 0));
-    idle_.store((*crawler)->Idle());
+    (*crawler)->Tick(std::chrono::milliseconds(busy || pause.paused() ? 20 : 0));
+    idle_.store((*crawler)->Idle() && !queue.backpressured());
   }
-  // Drain: finish what is in flight (no new input), then give up on the
-  // rest; unfinished inputs are not committed and come back after restart.
+  // Drain, within one drain_timeout for the crawl and the producer flush:
+  // finish what is in flight (no new input), then give up on the rest;
+  // unfinished inputs are not committed and come back after restart.
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-  while (!(*crawler)->Idle() && std::chrono::steady_clock::now() < deadline) {
-    if (hold_) (*crawler)->SetHold(hold_());
+  while ((!(*crawler)->Idle() || queue.backpressured()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    if (health_) health_->Beat();
+    update_pause();
     (*crawler)->Tick(std::chrono::milliseconds(20));
   }
-  if (!(*crawler)->Idle()) {
-    spdlog::warn("fetcher: abandoning {} unfinished requests (redelivered after restart)",
-                 (*crawler)->outstanding());
+  if (!(*crawler)->Idle() || queue.backpressured()) {
+    spdlog::warn("fetcher: abandoning {} unfinished requests, {} outputs waiting for the producer "
+                 "queue (redelivered after restart)",
+                 (*crawler)->outstanding(), queue.waiting());
     (*crawler)->Abandon();
+    queue.Abandon();
   }
-  if (auto st = (*producer)->Flush(drain_timeout); !st) spdlog::warn("fetcher: {}", st.error().message);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (auto st = (*producer)->Flush(std::max(left, std::chrono::milliseconds(0))); !st) {
+    spdlog::warn("fetcher: {}", st.error().message);
+  }
   if (auto st = c->Close(); !st) spdlog::warn("fetcher: final commit: {}", st.error().message);
   stats_.store(nullptr);
   spdlog::info("fetcher: stopped");

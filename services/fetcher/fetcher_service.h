@@ -11,6 +11,16 @@
 // start (feeds and sitemaps are re-polled every fetcher.repoll_interval
 // by the instance that owns their host).
 //
+// Back-pressure: the loop never waits on Kafka. When the producer queue
+// (kafka.producer_queue_bytes) is full, outputs wait in a ProduceQueue
+// (produce_queue.h), the crawl.requests partitions are paused, no new
+// transfer starts (Crawler::Hold), and the loop keeps beating, committing
+// and serving transfers until the queue has room again.
+// Metrics: crawlstream_fetcher_intake_paused (0/1),
+// crawlstream_fetcher_intake_paused_seconds_total.
+// Shutdown: the crawl drain and the producer flush share one
+// drain_timeout; then the final commit and leaving the group.
+//
 // Run() is the main loop of crawlstream-fetcher and of the fetcher thread
 // of `crawlstream run`.
 #pragma once
@@ -84,11 +94,11 @@ class FetcherService {
                  std::shared_ptr<prometheus::Registry> registry, Health* health);
   ~FetcherService();
 
-  // Runs until Shutdown::Requested() or `*stop`; drains up to
-  // drain_timeout; returns the exit code.
+  // Runs until Shutdown::Requested() or `*stop`; drains (crawl and
+  // producer flush) up to drain_timeout in all; returns the exit code.
   int Run(const std::atomic<bool>* stop, std::chrono::milliseconds drain_timeout);
   // Asked on every turn of Run()'s loop: while it returns true no new fetch
-  // starts (Crawler::SetHold). `crawlstream run` holds the fetcher while the
+  // starts (Crawler::Hold). `crawlstream run` holds the fetcher while the
   // extractor lags, so that the development broker never drops pages.
   // Call before Run().
   void SetHold(std::function<bool()> hold) { hold_ = std::move(hold); }

@@ -171,5 +171,26 @@ TEST(KafkaOptionsTest, ExtraFileIsAppliedBeforeExtra) {
             std::string::npos);
 }
 
+// Issue 15 item 5: librdkafka's producer queue defaults to 1 GiB, above
+// the fetcher's memory limit; kafka.producer_queue_bytes bounds it.
+TEST(KafkaOptionsTest, ProducerQueueIsBoundedByItsKey) {
+  auto kbytes = [](const KafkaOptions& o) {
+    for (const auto& p : ProducerProperties(o)) {
+      if (p.name == "queue.buffering.max.kbytes") return p.key + "=" + p.value;
+    }
+    return std::string("unset");
+  };
+  KafkaOptions o;
+  EXPECT_EQ(kbytes(o), "kafka.producer_queue_bytes=65536");  // 64 MiB
+  o.producer_queue_bytes = (int64_t{16} << 20) + 1;         // rounded up to KiB
+  EXPECT_EQ(kbytes(o), "kafka.producer_queue_bytes=16385");
+  // A queue below the largest record would be full for it forever.
+  o.max_message_bytes = int64_t{512} << 20;
+  EXPECT_EQ(ProducerQueueBytes(o), (int64_t{512} << 20) + kKafkaFramingBytes);
+  EXPECT_EQ(kbytes(o), "kafka.producer_queue_bytes=524352");
+  EXPECT_EQ(KeyOfKafkaProperty("queue.buffering.max.kbytes"), "kafka.producer_queue_bytes");
+  for (const auto& p : ConsumerProperties(o)) EXPECT_NE(p.name, "queue.buffering.max.kbytes");
+}
+
 }  // namespace
 }  // namespace crawlstream

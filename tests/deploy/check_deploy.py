@@ -61,6 +61,65 @@ def duration_seconds(text):
     return v * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
 
 
+def byte_size(text):
+    """Bytes of a config size ("5MiB", "64KiB", "10MB", config.cc) or a
+    Kubernetes quantity ("1600Mi", "1Gi", "1G"), or None."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(text))
+    if not m:
+        return None
+    mult = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "ki": 1 << 10,
+            "mi": 1 << 20, "gi": 1 << 30, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3,
+            "k": 1000, "m": 1000 ** 2, "g": 1000 ** 3}.get(m.group(2).lower())
+    return None if mult is None else int(float(m.group(1)) * mult)
+
+
+# Fetcher memory (deploy/README.md, "Fetcher memory"): the limit must hold
+# global_concurrency bodies of max_body_bytes, the producer queue
+# (kafka.producer_queue_bytes, raised to max_message_bytes + framing) and a
+# baseline for everything else.
+FETCHER_BASELINE_BYTES = 256 << 20
+KAFKA_FRAMING_BYTES = 65536  # kKafkaFramingBytes, services/common/kafka_options.h
+# Fetcher shutdown after SIGTERM (deploy/README.md, "Shutdown"): one
+# drain_timeout for the crawl drain and the producer flush, then the
+# producer's close (its last flush, 10 s in kafka_producer.cc) and the
+# final commit and leaving the group (a 10 s budget), plus a margin.
+FETCHER_CLOSE_SECONDS = 10 + 10
+GRACE_MARGIN_SECONDS = 15
+
+
+def service_setting(key, container_env, shared_env, config_doc):
+    """A config key as the container sees it: its own env, then the shared
+    env ConfigMap, then its config file (CRAWLSTREAM_<SECTION>_<KEY> wins
+    over the file), or None."""
+    var = "CRAWLSTREAM_" + key.replace(".", "_").upper()
+    for source in (container_env, shared_env):
+        if source.get(var) is not None:
+            return source[var]
+    section, name = key.split(".", 1)
+    return ((config_doc or {}).get(section) or {}).get(name)
+
+
+def check_fetcher_memory(w, name, container, container_env, shared_env, config_text):
+    doc = yaml.safe_load(config_text or "") or {}
+    keys = ("fetcher.global_concurrency", "fetcher.max_body_bytes", "kafka.producer_queue_bytes",
+            "kafka.max_message_bytes")
+    vals = {k: service_setting(k, container_env, shared_env, doc) for k in keys}
+    missing = [k for k, v in vals.items() if v is None]
+    if not expect(not missing, f"{w} {name} memory formula inputs set in config/fetcher.yaml ({missing} missing)"):
+        return
+    concurrency = int(vals["fetcher.global_concurrency"])
+    body = byte_size(vals["fetcher.max_body_bytes"])
+    queue = max(byte_size(vals["kafka.producer_queue_bytes"]),
+                byte_size(vals["kafka.max_message_bytes"]) + KAFKA_FRAMING_BYTES)
+    need = concurrency * body + queue + FETCHER_BASELINE_BYTES
+    limit_text = container.get("resources", {}).get("limits", {}).get("memory", "")
+    limit = byte_size(limit_text)
+    expect(limit is not None and limit >= need,
+           f"{w} {name} memory limit {limit_text} >= global_concurrency {concurrency} x max_body_bytes "
+           f"{vals['fetcher.max_body_bytes']} + producer queue {queue >> 20}MiB + baseline "
+           f"{FETCHER_BASELINE_BYTES >> 20}MiB = {-(-need // (1 << 20))}Mi")
+
+
 def config_value(service, key):
     """service.drain_timeout etc. from config/<service>.yaml, or None."""
     path = os.path.join(ROOT, "config", f"{service}.yaml")
@@ -544,6 +603,12 @@ def cmd_manifests(overlay, rendered):
         grace = pod.get("terminationGracePeriodSeconds", 30)
         expect(drain is not None and grace >= drain + 15,
                f"{w} {name} terminationGracePeriodSeconds {grace} >= drain_timeout {drain_text} + 15s for flush/commit/leave")
+        if s == "fetcher":
+            worst = (drain or 0) + FETCHER_CLOSE_SECONDS
+            expect(drain is not None and grace >= worst + GRACE_MARGIN_SECONDS,
+                   f"{w} {name} terminationGracePeriodSeconds {grace} >= worst-case shutdown {worst:g}s "
+                   f"(drain_timeout {drain_text} + {FETCHER_CLOSE_SECONDS}s close) + {GRACE_MARGIN_SECONDS}s margin")
+            check_fetcher_memory(w, name, c, envs, env, cm["data"].get("fetcher.yaml") if cm else None)
         expect(pod.get("automountServiceAccountToken") is False, f"{w} {name} does not mount an API token")
         svc = by.get("Service", {}).get(name)
         expect(svc is not None and any(p.get("name") == "metrics" and p.get("port") == 9464 for p in svc["spec"]["ports"]),
