@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "services/common/kafka_errors.h"
@@ -45,6 +46,13 @@ ReadRecord View(const rd_kafka_message_t* m) {
   return r;
 }
 
+// How long a metadata question may take before `deadline`: at most 30 s,
+// so that a topic that really is missing fails soon.
+std::chrono::milliseconds Within(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(30'000));
+}
+
 bool IsFatal(rd_kafka_resp_err_t e) { return ClassifyKafkaError(e) == KafkaErrorClass::kFatal; }
 
 }  // namespace
@@ -81,19 +89,28 @@ TopicReader::~TopicReader() {
 
 Result<int> TopicReader::PartitionCount(const std::string& topic,
                                         std::chrono::milliseconds timeout) {
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
-  const auto e = rd_kafka_metadata(rk_, 0, rkt, &md, static_cast<int>(timeout.count()));
-  rd_kafka_topic_destroy(rkt);
-  std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> guard(
-      md, rd_kafka_metadata_destroy);
-  if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
-    const auto why = e ? e : (md && md->topic_cnt == 1 ? md->topics[0].err
-                                                       : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC);
-    return Fail(ErrorCode::kUnavailable,
-                "no metadata for topic " + topic + ": " + rd_kafka_err2str(why));
+  // A topic created a moment ago may not be known to the broker asked yet
+  // (metadata spreads across a cluster), and a partition may lack a leader
+  // while a broker restarts: asked again every 500 ms within `timeout`.
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+    const auto e = rd_kafka_metadata(rk_, 0, rkt, &md, 10000);
+    rd_kafka_topic_destroy(rkt);
+    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> guard(
+        md, rd_kafka_metadata_destroy);
+    rd_kafka_resp_err_t why = e;
+    if (!why && (!md || md->topic_cnt != 1)) why = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    if (!why) why = md->topics[0].err;
+    if (!why) return md->topics[0].partition_cnt;
+    if (Clock::now() + std::chrono::milliseconds(500) > deadline) {
+      return Fail(ErrorCode::kUnavailable,
+                  "no metadata for topic " + topic + ": " + rd_kafka_err2str(why));
+    }
+    spdlog::warn("kafka reader: metadata of {}: {}; asking again", topic, rd_kafka_err2str(why));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  return md->topics[0].partition_cnt;
 }
 
 Result<std::pair<int64_t, int64_t>> TopicReader::Watermarks(const std::string& topic,
@@ -130,7 +147,7 @@ Status TopicReader::AssignAtEnd(const std::vector<std::string>& topics,
                                 Clock::time_point deadline) {
   std::vector<PartitionOffset> from;
   for (const auto& topic : topics) {
-    auto n = PartitionCount(topic);
+    auto n = PartitionCount(topic, Within(deadline));
     if (!n) return std::unexpected(n.error());
     for (int32_t p = 0; p < *n; ++p) {
       auto w = Watermarks(topic, p, deadline);
@@ -144,7 +161,7 @@ Status TopicReader::AssignAtEnd(const std::vector<std::string>& topics,
 Result<std::vector<int64_t>> TopicReader::ReadToEnd(const std::string& topic,
                                                     Clock::time_point deadline,
                                                     const RecordFn& fn) {
-  auto partitions = PartitionCount(topic);
+  auto partitions = PartitionCount(topic, Within(deadline));
   if (!partitions) return std::unexpected(partitions.error());
   std::vector<int64_t> end(static_cast<size_t>(*partitions), 0);
   std::vector<PartitionOffset> from;

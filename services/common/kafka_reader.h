@@ -62,8 +62,10 @@ class TopicReader {
   TopicReader(const TopicReader&) = delete;
   TopicReader& operator=(const TopicReader&) = delete;
 
+  // Asks again within `timeout` while the topic is unknown or leaderless
+  // (just created, a broker restarting); then the error names the topic.
   Result<int> PartitionCount(const std::string& topic,
-                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                             std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Low and high watermarks, transient errors retried until `deadline`.
   Result<std::pair<int64_t, int64_t>> Watermarks(const std::string& topic, int32_t partition,
                                                  std::chrono::steady_clock::time_point deadline);
