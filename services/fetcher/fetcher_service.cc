@@ -30,6 +30,10 @@ KafkaHeaders Headers(const char* schema) {
           {"producer", std::string("crawlstream-fetcher/") + CrawlstreamVersion()}};
 }
 
+// The crawler source of a crawl.requests partition (crawler.h: 0 is
+// "none").
+uint64_t SourceOf(const TopicPartition& tp) { return static_cast<uint64_t>(tp.partition) + 1; }
+
 std::string HostKey(const std::string& url) {
   auto u = ParseUrl(url);
   return u ? u->host : "";
@@ -308,6 +312,26 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     return 2;
   }
   Consumer* c = consumer->get();
+  // A revoked partition's requests are handed back before the revocation
+  // completes (crawler.h, Revoke): nothing queued or in flight is fetched
+  // by two owners, and what was fetched is committed first.
+  c->OnRevoke([&](const std::vector<TopicPartition>& tps) {
+    std::vector<uint64_t> sources;
+    for (const auto& tp : tps) {
+      if (tp.topic == topics_.requests) sources.push_back(SourceOf(tp));
+    }
+    RevokeResult handed = (*crawler)->Revoke(sources);
+    // Pages already fetched: wait for their acknowledgements, so that
+    // their offsets are committed now rather than fetched again by the
+    // new owner.
+    if (auto st = (*producer)->Flush(drain_timeout); !st) {
+      spdlog::warn("fetcher: on revoke: {}", st.error().message);
+    }
+    spdlog::info("fetcher: {} partitions revoked: handed back {} queued and {} in-flight "
+                 "requests ({} duplicates); {} requests still unfinished",
+                 tps.size(), handed.queued, handed.in_flight, handed.duplicates,
+                 (*crawler)->outstanding());
+  });
   auto records = std::make_shared<StageRecords>("fetcher", *registry_);
   auto stopping = [&] { return Shutdown::Requested() || (stop && stop->load()); };
   int exit_code = 0;
@@ -346,10 +370,14 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
                                          });
           if (!st) spdlog::error("fetcher: dead letter: {}", st.error().message);
         } else {
-          (*crawler)->Submit(std::move(req), [c, rec, records](const CrawlOutcome& outcome) {
-            records->Count(outcome.outcome, outcome.reason);
-            c->Done(rec);
-          });
+          uint64_t source = SourceOf(rec.tp);
+          (*crawler)->Submit(
+              std::move(req),
+              [c, rec, records](const CrawlOutcome& outcome) {
+                records->Count(outcome.outcome, outcome.reason);
+                c->Done(rec);
+              },
+              source);
         }
         idle_.store(false);
         continue;  // take more input before waiting on the network
@@ -365,9 +393,11 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     (*crawler)->Tick(std::chrono::milliseconds(20));
   }
   if (!(*crawler)->Idle()) {
-    spdlog::warn("fetcher: abandoning {} unfinished requests (redelivered after restart)",
-                 (*crawler)->outstanding());
-    (*crawler)->Abandon();
+    int64_t unfinished = (*crawler)->outstanding();
+    size_t cancelled = (*crawler)->Abandon();
+    spdlog::warn("fetcher: abandoned {} unfinished requests, {} transfers in flight cancelled "
+                 "(redelivered after restart)",
+                 unfinished, cancelled);
   }
   if (auto st = (*producer)->Flush(drain_timeout); !st) spdlog::warn("fetcher: {}", st.error().message);
   if (auto st = c->Close(); !st) spdlog::warn("fetcher: final commit: {}", st.error().message);
