@@ -9,9 +9,9 @@
 // partition is revoked are redelivered to the new owner (at-least-once).
 //
 // Rebalances: partition.assignment.strategy is cooperative-sticky (a
-// member joining or leaving moves only the partitions it must; kafka.extra
-// may choose an eager assignor, which is handled too). On revoke, inside
-// Poll(), in this order:
+// member joining or leaving moves only the partitions it must; the
+// callback follows rd_kafka_rebalance_protocol(), so an eager assignor
+// would work too). On revoke, inside Poll(), in this order:
 //   1. the OnRevoke handler stops the application's work on those
 //      partitions and waits for what can still finish (it must not call
 //      Done() for the rest afterwards: such calls are ignored anyway),
