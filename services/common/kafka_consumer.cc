@@ -23,6 +23,7 @@ struct Consumer::Impl {
   // librdkafka's cgrp join_state is "steady" (from its statistics; poll
   // thread only). False from a revoke until the statistics say steady.
   bool group_steady = false;
+  bool paused = false;  // Pause(); poll thread only
   prometheus::Family<prometheus::Counter>* consumed = nullptr;
   prometheus::Family<prometheus::Counter>* commits = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
@@ -70,6 +71,7 @@ struct Consumer::Impl {
       } else {
         Settle(rd_kafka_assign(rk, parts), "assign");
       }
+      if (paused && parts && parts->cnt > 0) Settle(rd_kafka_pause_partitions(rk, parts), "pause");
       if (health) health->Set("partitions_assigned", true);
       return;
     }
@@ -234,6 +236,20 @@ Result<std::optional<InRecord>> Consumer::Poll(std::chrono::milliseconds timeout
 }
 
 void Consumer::OnRevoke(RevokeHandler handler) { impl_->on_revoke = std::move(handler); }
+
+void Consumer::Pause(bool paused) {
+  if (paused == impl_->paused) return;
+  impl_->paused = paused;
+  auto* rk = static_cast<rd_kafka_t*>(rk_);
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  if (rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) return;
+  if (parts->cnt > 0) {
+    Impl::Settle(paused ? rd_kafka_pause_partitions(rk, parts) : rd_kafka_resume_partitions(rk, parts),
+                 paused ? "pause" : "resume");
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  spdlog::debug("kafka consumer: {} fetching", paused ? "paused" : "resumed");
+}
 
 void Consumer::Done(const InRecord& record) {
   tracker_.Done(record.tp, record.offset, record.generation);

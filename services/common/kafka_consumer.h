@@ -85,6 +85,12 @@ class Consumer {
   // False once the record's partition was revoked (its outputs would race
   // the new owner's).
   bool Owns(const InRecord& record) const { return tracker_.Owns(record.tp, record.generation); }
+  // Pauses (true) or resumes (false) fetching from every assigned
+  // partition, those assigned later included. Poll() must still be called
+  // while paused: it keeps the membership (heartbeats, rebalances,
+  // max.poll.interval.ms); a record fetched before the pause may still
+  // come out of it.
+  void Pause(bool paused);
   // Commits advanced positions when commit_interval has passed (or `force`).
   Status MaybeCommit(bool force = false);
   // Commits synchronously, leaves the group, closes. Idempotent.

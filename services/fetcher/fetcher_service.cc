@@ -173,7 +173,8 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
   c->Bind("fetcher.repoll_interval", &cr.repoll_interval,
           "re-poll interval of seed feeds and sitemaps (0 = never)",
           milliseconds(0), milliseconds(86'400'000 * 7LL));
-  c->Bind("fetcher.max_queued", &o->max_queued, "stop consuming above this backlog", 1, 10'000'000);
+  c->Bind("fetcher.max_queued", &o->max_queued,
+          "pause consuming above this backlog (the group membership is kept)", 1, 10'000'000);
 }
 
 Status FinishFetcherOptions(FetcherServiceOptions* o) {
@@ -344,7 +345,12 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     }
     if (auto st = c->MaybeCommit(); !st) spdlog::warn("fetcher: {}", st.error().message);
     bool busy = !(*crawler)->Idle();
-    if ((*crawler)->queued() < static_cast<size_t>(options_.max_queued)) {
+    // Above the backlog cap the partitions are paused, but Poll() still
+    // runs: it serves heartbeats, rebalances and max.poll.interval.ms
+    // (without it a backlog of slow hosts got this member thrown out of
+    // the group, its fetched work uncommitted).
+    c->Pause((*crawler)->queued() >= static_cast<size_t>(options_.max_queued));
+    {
       auto polled = c->Poll(busy ? std::chrono::milliseconds(0) : std::chrono::milliseconds(50));
       if (!polled) {
         spdlog::critical("fetcher: {}", polled.error().message);
