@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "services/common/health.h"
 
@@ -18,17 +20,21 @@ struct Consumer::Impl {
   std::shared_ptr<prometheus::Registry> registry;  // keeps the families alive
   std::chrono::milliseconds commit_interval{1000};
   std::chrono::steady_clock::time_point next_commit;
-  uint64_t generation = 0;
+  Consumer::RevokeHandler on_revoke;
+  // librdkafka's cgrp join_state is "steady" (from its statistics; poll
+  // thread only). False from a revoke until the statistics say steady.
+  bool group_steady = false;
+  bool paused = false;  // Pause(); poll thread only
   prometheus::Family<prometheus::Counter>* consumed = nullptr;
   prometheus::Family<prometheus::Counter>* commits = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
   std::map<std::string, prometheus::Counter*> consumed_by_topic;
   prometheus::Family<prometheus::Counter>* skipped = nullptr;
-  // Per partition of the current assignment, the offset after the last
-  // record handed out: a record further on means the log lost the ones in
-  // between before this member read them (see NoteGap).
-  std::map<TopicPartition, int64_t> next_offset;
-  uint64_t next_offset_generation = 0;
+  // Per partition: the generation it was assigned in and the offset after
+  // the last record handed out then. A later record of the same
+  // assignment further on means the log lost the ones in between before
+  // this member read them (see NoteGap).
+  std::map<TopicPartition, std::pair<uint64_t, int64_t>> next_offset;
   std::atomic<int64_t> skipped_total{0};
 
   // Counts and logs the records between the previous record of `tp` and
@@ -38,16 +44,12 @@ struct Consumer::Impl {
   // real broker, the size limit of the development broker's partitions.
   // librdkafka then resets to the earliest offset (auto.offset.reset) and
   // would go on silently.
-  void NoteGap(const TopicPartition& tp, int64_t offset) {
-    if (next_offset_generation != generation) {
-      next_offset.clear();
-      next_offset_generation = generation;
-    }
-    auto [it, first] = next_offset.try_emplace(tp, offset + 1);
-    if (first) return;
-    const int64_t expected = it->second;
-    it->second = offset + 1;
-    if (offset <= expected) return;
+  void NoteGap(const TopicPartition& tp, int64_t offset, uint64_t generation) {
+    auto [it, first] = next_offset.try_emplace(tp, generation, offset + 1);
+    const auto [seen_generation, expected] = it->second;
+    it->second = {generation, offset + 1};
+    // The first record of an assignment starts where the group said.
+    if (first || seen_generation != generation || offset <= expected) return;
     const int64_t lost = offset - expected;
     skipped_total.fetch_add(lost);
     skipped->Add({{"topic", tp.topic}}).Increment(static_cast<double>(lost));
@@ -78,28 +80,86 @@ struct Consumer::Impl {
     const bool ok = worst == RD_KAFKA_RESP_ERR_NO_ERROR || worst == RD_KAFKA_RESP_ERR__NO_OFFSET;
     commits->Add({{"outcome", ok ? "ok" : "error"}}).Increment();
     if (!ok) spdlog::warn("kafka consumer: offset commit failed: {}", rd_kafka_err2str(worst));
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && offsets && i < offsets->cnt; ++i) {
+      const auto& p = offsets->elems[i];
+      if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) {
+        self->tracker_.Confirm({p.topic, p.partition}, p.offset);
+      }
+    }
   }
 
   void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                  rd_kafka_topic_partition_list_t* parts) {
+    const char* protocol = rd_kafka_rebalance_protocol(rk);
+    const bool cooperative = protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
     auto tps = ToVector(parts);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      generation = self->tracker_.Assign(tps);
-      spdlog::info("kafka consumer: assigned {} partitions", tps.size());
-      rd_kafka_assign(rk, parts);
+      self->tracker_.Assign(tps);
+      spdlog::info("kafka consumer: assigned {} partitions{}", tps.size(),
+                   cooperative ? " (incremental)" : "");
+      if (cooperative) {
+        Settle(rd_kafka_incremental_assign(rk, parts), "incremental assign");
+      } else {
+        Settle(rd_kafka_assign(rk, parts), "assign");
+      }
+      // librdkafka keeps a partition's pause flag across losing and
+      // regaining it: a partition paused when it was lost would come back
+      // paused for good. Set the flag both ways.
+      if (parts && parts->cnt > 0) {
+        Settle(paused ? rd_kafka_pause_partitions(rk, parts) : rd_kafka_resume_partitions(rk, parts),
+               paused ? "pause" : "resume");
+      }
       if (health) health->Set("partitions_assigned", true);
-    } else {
-      // Revoked: commit what is done for these partitions, then let go.
+      return;
+    }
+    // Revoked or lost: stop the work, commit what is done, let go.
+    group_steady = false;
+    const bool lost = rd_kafka_assignment_lost(rk) != 0;
+    if (on_revoke && !tps.empty()) on_revoke(tps);
+    if (!lost) {
       auto positions = self->tracker_.PositionsFor(tps);
       if (!positions.empty()) {
         if (auto st = self->CommitPositions(positions, true); !st) {
           spdlog::warn("kafka consumer: commit on revoke: {}", st.error().message);
         }
       }
-      self->tracker_.Revoke(tps);
-      spdlog::info("kafka consumer: revoked {} partitions ({})", tps.size(), rd_kafka_err2name(err));
-      rd_kafka_assign(rk, nullptr);
     }
+    if (int64_t again = self->tracker_.DoneSinceConfirmed(tps); again > 0) {
+      spdlog::warn("kafka consumer: {} records done since the last acknowledged commit of the {} "
+                   "partitions are processed again by their next owner",
+                   again, lost ? "lost" : "revoked");
+    }
+    self->tracker_.Revoke(tps);
+    spdlog::info("kafka consumer: {} {} partitions ({})", lost ? "lost" : "revoked", tps.size(),
+                 rd_kafka_err2name(err));
+    if (cooperative) {
+      Settle(rd_kafka_incremental_unassign(rk, parts), "incremental unassign");
+    } else {
+      Settle(rd_kafka_assign(rk, nullptr), "unassign");
+    }
+  }
+
+  // Statistics (JSON): only the consumer group object has "join_state"
+  // ("join_state": "steady").
+  int Statistics(std::string_view json) {
+    constexpr std::string_view kKey = "\"join_state\"";
+    auto at = json.find(kKey);
+    if (at != std::string_view::npos) {
+      auto value = json.substr(at + kKey.size());
+      value.remove_prefix(std::min(value.find_first_not_of(": \t"), value.size()));
+      group_steady = value.starts_with("\"steady\"");
+    }
+    return 0;  // librdkafka frees the JSON
+  }
+
+  // Logs a failed assign or unassign.
+  static void Settle(rd_kafka_error_t* error, const char* what) {
+    if (!error) return;
+    spdlog::warn("kafka consumer: {}: {}", what, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  }
+  static void Settle(rd_kafka_resp_err_t err, const char* what) {
+    if (err) spdlog::warn("kafka consumer: {}: {}", what, rd_kafka_err2str(err));
   }
 };
 
@@ -148,6 +208,9 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(
                                           rd_kafka_topic_partition_list_t* parts, void* opaque) {
     static_cast<Impl*>(opaque)->Rebalance(rk, err, parts);
   });
+  rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t len, void* opaque) {
+    return static_cast<Impl*>(opaque)->Statistics(std::string_view(json, len));
+  });
   rd_kafka_conf_set_offset_commit_cb(
       conf, [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
                void* opaque) { static_cast<Impl*>(opaque)->Committed(err, offsets); });
@@ -188,7 +251,11 @@ Result<std::optional<InRecord>> Consumer::Poll(std::chrono::milliseconds timeout
   InRecord r;
   r.tp = {rd_kafka_topic_name(m->rkt), m->partition};
   r.offset = m->offset;
-  r.generation = impl_->generation;
+  r.generation = tracker_.GenerationOf(r.tp);
+  if (r.generation == 0) {  // fetched before its partition was revoked
+    rd_kafka_message_destroy(m);
+    return std::optional<InRecord>();
+  }
   if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
   if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
   rd_kafka_headers_t* hdrs = nullptr;
@@ -206,12 +273,28 @@ Result<std::optional<InRecord>> Consumer::Poll(std::chrono::milliseconds timeout
   auto& counter = impl_->consumed_by_topic[r.tp.topic];
   if (!counter) counter = &impl_->consumed->Add({{"topic", r.tp.topic}});
   counter->Increment();
-  impl_->NoteGap(r.tp, r.offset);
+  impl_->NoteGap(r.tp, r.offset, r.generation);
   tracker_.Started(r.tp, r.offset, r.generation);
   return std::optional<InRecord>(std::move(r));
 }
 
 int64_t Consumer::skipped_records() const { return impl_->skipped_total.load(); }
+
+void Consumer::OnRevoke(RevokeHandler handler) { impl_->on_revoke = std::move(handler); }
+
+void Consumer::Pause(bool paused) {
+  if (paused == impl_->paused) return;
+  impl_->paused = paused;
+  auto* rk = static_cast<rd_kafka_t*>(rk_);
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  if (rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) return;
+  if (parts->cnt > 0) {
+    Impl::Settle(paused ? rd_kafka_pause_partitions(rk, parts) : rd_kafka_resume_partitions(rk, parts),
+                 paused ? "pause" : "resume");
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  spdlog::debug("kafka consumer: {} fetching", paused ? "paused" : "resumed");
+}
 
 void Consumer::Done(const InRecord& record) {
   tracker_.Done(record.tp, record.offset, record.generation);
@@ -230,12 +313,16 @@ Status Consumer::CommitPositions(const std::vector<CommitPosition>& positions, b
   if (!ok && !sync) impl_->commits->Add({{"outcome", "error"}}).Increment();
   if (!ok) return Fail(ErrorCode::kUnavailable, std::string("commit: ") + rd_kafka_err2str(err));
   tracker_.MarkCommitted(positions);
+  if (sync) {
+    for (const auto& p : positions) tracker_.Confirm(p.tp, p.offset);
+  }
   return Ok();
 }
 
 Status Consumer::MaybeCommit(bool force) {
   auto now = std::chrono::steady_clock::now();
   if (!force && now < impl_->next_commit) return Ok();
+  if (!force && !impl_->group_steady) return Ok();  // rebalancing: see the header
   impl_->next_commit = now + impl_->commit_interval;
   auto positions = tracker_.Committable(force);
   if (positions.empty()) return Ok();
@@ -252,21 +339,6 @@ Status Consumer::Close() {
   auto* rk = static_cast<rd_kafka_t*>(rk_);
   rd_kafka_consumer_close(rk);
   return result;
-}
-
-Status Consumer::PauseAssigned(bool pause) {
-  auto* rk = static_cast<rd_kafka_t*>(rk_);
-  rd_kafka_topic_partition_list_t* parts = nullptr;
-  auto err = rd_kafka_assignment(rk, &parts);
-  if (!err && parts && parts->cnt > 0) {
-    err = pause ? rd_kafka_pause_partitions(rk, parts) : rd_kafka_resume_partitions(rk, parts);
-  }
-  if (parts) rd_kafka_topic_partition_list_destroy(parts);
-  if (err) {
-    return Fail(ErrorCode::kUnavailable,
-                std::string(pause ? "pause" : "resume") + ": " + rd_kafka_err2str(err));
-  }
-  return Ok();
 }
 
 Consumer::~Consumer() {

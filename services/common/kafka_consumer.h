@@ -8,6 +8,23 @@
 // synchronously on revoke and Close(). Records still in flight when their
 // partition is revoked are redelivered to the new owner (at-least-once).
 //
+// Rebalances: partition.assignment.strategy is cooperative-sticky (a
+// member joining or leaving moves only the partitions it must; the
+// callback follows rd_kafka_rebalance_protocol(), so an eager assignor
+// would work too). On revoke, inside Poll(), in this order:
+//   1. the OnRevoke handler stops the application's work on those
+//      partitions and waits for what can still finish (it must not call
+//      Done() for the rest afterwards: such calls are ignored anyway),
+//   2. what is done is committed synchronously (not when the partitions
+//      were lost: the group has already moved on),
+//   3. the tracker forgets them, librdkafka lets go
+//      (incremental_unassign, or unassign when eager).
+// Periodic commits wait while the group is rebalancing (librdkafka's join
+// state, from its statistics every 250 ms, is not "steady"): librdkafka
+// 2.0.2 takes a commit refused for a stale generation during a cooperative
+// rebalance for a lost assignment, and the work done since the last
+// commit would be fetched again by the next owner (librdkafka issue 4059).
+//
 // Metrics: crawlstream_kafka_consumed_total{topic},
 //          crawlstream_kafka_commits_total{outcome},
 //          crawlstream_kafka_consumer_errors_total{class},
@@ -22,6 +39,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,18 +81,21 @@ class Consumer {
   // (anything else is logged, counted and retried internally).
   Result<std::optional<InRecord>> Poll(std::chrono::milliseconds timeout);
   void Done(const InRecord& record);
+  // Called inside Poll(), on its thread, with the partitions being revoked
+  // or lost, before their positions are committed (see above).
+  using RevokeHandler = std::function<void(const std::vector<TopicPartition>&)>;
+  void OnRevoke(RevokeHandler handler);
   // False once the record's partition was revoked (its outputs would race
   // the new owner's).
   bool Owns(const InRecord& record) const { return tracker_.Owns(record.tp, record.generation); }
+  // Pauses (true) or resumes (false) fetching from every assigned
+  // partition, those assigned later included. Poll() must still be called
+  // while paused: it keeps the membership (heartbeats, rebalances,
+  // max.poll.interval.ms); a record fetched before the pause may still
+  // come out of it.
+  void Pause(bool paused);
   // Commits advanced positions when commit_interval has passed (or `force`).
   Status MaybeCommit(bool force = false);
-  // Stops (pause) or restarts fetching from the partitions assigned now;
-  // Poll() keeps serving the group (rebalances, the poll interval)
-  // meanwhile. Records fetched but not yet polled are dropped and fetched
-  // again on resume, from the position after the last one polled.
-  // Partitions assigned later start unpaused: a caller that polls a record
-  // while it wants a pause pauses again.
-  Status PauseAssigned(bool pause);
   // Commits synchronously, leaves the group, closes. Idempotent.
   Status Close();
 

@@ -198,6 +198,12 @@ std::vector<KafkaProperty> ConsumerProperties(const KafkaOptions& o) {
           Derived("enable.auto.commit", "false"),
           Derived("enable.auto.offset.store", "false"),
           Derived("auto.offset.reset", "earliest"),
+          // Incremental rebalances: a scale step moves only the partitions
+          // it must (kafka_consumer.h).
+          Derived("partition.assignment.strategy", "cooperative-sticky"),
+          // The group's join state, so that periodic commits wait while a
+          // rebalance is in progress (kafka_consumer.h).
+          Derived("statistics.interval.ms", "250"),
           Derived("enable.partition.eof", "false"),
           Derived("session.timeout.ms", std::to_string(o.session_timeout.count())),
           Derived("heartbeat.interval.ms", std::to_string(heartbeat)),

@@ -1,5 +1,7 @@
 #include "services/common/offset_tracker.h"
 
+#include <algorithm>
+
 namespace crawlstream {
 
 int64_t OffsetTracker::Position(const State& s) {
@@ -10,8 +12,14 @@ int64_t OffsetTracker::Position(const State& s) {
 uint64_t OffsetTracker::Assign(const std::vector<TopicPartition>& partitions) {
   std::lock_guard lock(mu_);
   ++generation_;
-  for (const auto& tp : partitions) parts_[tp] = State{generation_, {}, -1, -1};
+  for (const auto& tp : partitions) parts_[tp] = State{generation_, {}, -1, -1, -1, -1};
   return generation_;
+}
+
+uint64_t OffsetTracker::GenerationOf(const TopicPartition& tp) const {
+  std::lock_guard lock(mu_);
+  auto it = parts_.find(tp);
+  return it == parts_.end() ? 0 : it->second.generation;
 }
 
 void OffsetTracker::Revoke(const std::vector<TopicPartition>& partitions) {
@@ -30,6 +38,7 @@ void OffsetTracker::Started(const TopicPartition& tp, int64_t offset, uint64_t g
   if (it == parts_.end() || it->second.generation != generation) return;
   it->second.pending.insert(offset);
   if (offset + 1 > it->second.next) it->second.next = offset + 1;
+  if (it->second.first < 0) it->second.first = offset;
 }
 
 bool OffsetTracker::Owns(const TopicPartition& tp, uint64_t generation) const {
@@ -63,7 +72,7 @@ std::vector<CommitPosition> OffsetTracker::PositionsFor(
     auto it = parts_.find(tp);
     if (it == parts_.end()) continue;
     int64_t pos = Position(it->second);
-    if (pos >= 0 && pos != it->second.committed) out.push_back({tp, pos});
+    if (pos >= 0) out.push_back({tp, pos});
   }
   return out;
 }
@@ -74,6 +83,27 @@ void OffsetTracker::MarkCommitted(const std::vector<CommitPosition>& positions) 
     auto it = parts_.find(p.tp);
     if (it != parts_.end()) it->second.committed = p.offset;
   }
+}
+
+void OffsetTracker::Confirm(const TopicPartition& tp, int64_t offset) {
+  std::lock_guard lock(mu_);
+  auto it = parts_.find(tp);
+  if (it != parts_.end() && offset > it->second.confirmed) it->second.confirmed = offset;
+}
+
+int64_t OffsetTracker::DoneSinceConfirmed(const std::vector<TopicPartition>& tps) const {
+  std::lock_guard lock(mu_);
+  int64_t n = 0;
+  for (const auto& tp : tps) {
+    auto it = parts_.find(tp);
+    if (it == parts_.end() || it->second.first < 0) continue;
+    const State& st = it->second;
+    // Every offset from there to `next` was started; all but the pending
+    // ones (never below a confirmed position) are done.
+    int64_t from = std::max(st.first, st.confirmed);
+    if (st.next > from) n += st.next - from - static_cast<int64_t>(st.pending.size());
+  }
+  return n;
 }
 
 size_t OffsetTracker::pending() const {

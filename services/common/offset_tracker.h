@@ -34,9 +34,11 @@ struct CommitPosition {
 
 class OffsetTracker {
  public:
-  // Starts tracking the partitions of a new assignment; returns its
-  // generation.
+  // Starts tracking the partitions of a new (possibly incremental)
+  // assignment, others untouched; returns its generation.
   uint64_t Assign(const std::vector<TopicPartition>& partitions);
+  // The generation `tp` was assigned in, 0 when it is not assigned.
+  uint64_t GenerationOf(const TopicPartition& tp) const;
   // Stops tracking these partitions (revoked or lost).
   void Revoke(const std::vector<TopicPartition>& partitions);
   void RevokeAll();
@@ -50,9 +52,17 @@ class OffsetTracker {
   // every known position when `all` (used by synchronous commits, which
   // must also repeat an asynchronous commit that may have failed).
   std::vector<CommitPosition> Committable(bool all = false) const;
-  // Positions for the given partitions regardless of what was committed.
+  // Positions for the given partitions regardless of what was committed
+  // (a revoke commits them even if an asynchronous commit of the same
+  // position may have failed).
   std::vector<CommitPosition> PositionsFor(const std::vector<TopicPartition>& tps) const;
   void MarkCommitted(const std::vector<CommitPosition>& positions);
+  // The broker acknowledged `offset` as tp's committed position.
+  void Confirm(const TopicPartition& tp, int64_t offset);
+  // Records of these partitions done since the broker's last acknowledged
+  // commit (or since the assignment): what the next owner processes
+  // again when these partitions are lost uncommitted.
+  int64_t DoneSinceConfirmed(const std::vector<TopicPartition>& tps) const;
 
   size_t pending() const;
   size_t assigned() const;
@@ -66,6 +76,8 @@ class OffsetTracker {
     std::set<int64_t> pending;
     int64_t next = -1;       // one past the highest offset started
     int64_t committed = -1;  // last committed position
+    int64_t first = -1;      // first offset started in this generation
+    int64_t confirmed = -1;  // last position the broker acknowledged
   };
   static int64_t Position(const State& s);
 

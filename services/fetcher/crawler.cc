@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "services/common/url.h"
 #include "services/fetcher/page.h"
@@ -37,12 +39,20 @@ namespace {
 // it is done only when the first one's pages are acknowledged, so that
 // committing the duplicate's offset never commits past work that a crash
 // would lose.
+//
+// A request whose input was handed back (Crawler::Revoke) is `revoked`:
+// its `done` never runs, whatever completes later.
 struct Tracker {
   std::atomic<int> pending{1};
   std::atomic<bool> failed{false};
+  std::atomic<bool> revoked{false};
   CrawlOutcome outcome;
   int emitted = 0;  // emissions held; crawler thread only
   CrawlDone done;
+  uint64_t source = 0;
+  // A follower's request, to submit it again if its leader is revoked
+  // while it is not (crawler thread only).
+  std::optional<CrawlRequest> request;
   CrawlerStats* stats = nullptr;
   std::atomic<int64_t>* outstanding = nullptr;
   std::mutex mu;
@@ -52,8 +62,13 @@ struct Tracker {
 
   static void Release(const std::shared_ptr<Tracker>& t) {
     if (t->pending.fetch_sub(1) != 1) return;
-    t->stats->finished.fetch_add(1);
     t->outstanding->fetch_sub(1);
+    if (t->revoked.load()) {
+      std::lock_guard lock(t->mu);
+      t->completed = true;  // not ok: followers were taken over by Revoke
+      return;
+    }
+    t->stats->finished.fetch_add(1);
     const bool ok = !t->failed.load();
     std::vector<std::shared_ptr<Tracker>> followers;
     {
@@ -73,7 +88,8 @@ struct Tracker {
     }
   }
   // `follower` is done no sooner than `leader` (released with it).
-  static void Follow(const std::shared_ptr<Tracker>& leader,
+  // Returns false when the leader had already completed.
+  static bool Follow(const std::shared_ptr<Tracker>& leader,
                      const std::shared_ptr<Tracker>& follower) {
     follower->pending.fetch_add(1);
     bool now = false;
@@ -88,6 +104,12 @@ struct Tracker {
       if (!ok) follower->failed.store(true);
       Release(follower);
     }
+    return !now;
+  }
+  // Takes the followers over (their leader is being revoked).
+  static std::vector<std::shared_ptr<Tracker>> TakeFollowers(const std::shared_ptr<Tracker>& t) {
+    std::lock_guard lock(t->mu);
+    return std::exchange(t->followers, {});
   }
   static CrawlOutput::Acked Hold(const std::shared_ptr<Tracker>& t) {
     t->pending.fetch_add(1);
@@ -171,6 +193,8 @@ struct Crawler::Impl {
     std::shared_ptr<Tracker> tracker;
     SteadyTime enqueued{};
     std::string last_error;
+    bool in_seen = false;    // this request put its URL in the seen set
+    bool in_flight = false;  // its transfer (tag = id) is running
   };
 
   CrawlerOptions options;
@@ -225,6 +249,8 @@ struct Crawler::Impl {
   prometheus::Gauge* inflight = nullptr;
   prometheus::Gauge* queued_hosts = nullptr;
   prometheus::Gauge* queued = nullptr;
+  prometheus::Gauge* due_age = nullptr;
+  prometheus::Family<prometheus::Counter>* revoked_family = nullptr;
 
   void Count(const std::string& outcome, int status) {
     auto key = std::make_pair(outcome, StatusClass(status));
@@ -281,6 +307,16 @@ struct Crawler::Impl {
                         .Help("Hosts with queued requests").Register(r).Add({});
     queued = &prometheus::BuildGauge().Name("crawlstream_fetch_queued")
                   .Help("Requests waiting for their host").Register(r).Add({});
+    due_age = &prometheus::BuildGauge().Name("crawlstream_fetch_due_queue_age_seconds")
+                   .Help("How long the most overdue host has been due (its politeness delay "
+                         "passed) without a fetch slot: 0 while the fetcher keeps up")
+                   .Register(r).Add({});
+    revoked_family = &prometheus::BuildCounter()
+                          .Name("crawlstream_fetch_revoked_total")
+                          .Help("Requests handed back unfinished when their input partition "
+                                "was revoked, by state (queued, in_flight, duplicate)")
+                          .Register(r);
+    for (const char* state : {"queued", "in_flight", "duplicate"}) revoked_family->Add({{"state", state}});
   }
 
   void Finish(uint64_t id) {
@@ -316,17 +352,22 @@ struct Crawler::Impl {
     DeadLetter(id, std::string(refusal.reason), refusal.detail);
   }
 
-  void Enqueue(uint64_t id) {
+  void Enqueue(uint64_t id, bool front = false) {
     auto& w = work.at(id);
     w.enqueued = clock->Now();
-    politeness->Enqueue(w.origin, id);
+    if (front) {
+      politeness->EnqueueFront(w.origin, id);
+    } else {
+      politeness->Enqueue(w.origin, id);
+    }
   }
 
-  void Submit(CrawlRequest req, CrawlDone done) {
+  void Submit(CrawlRequest req, CrawlDone done, uint64_t source) {
     stats.submitted.fetch_add(1);
     outstanding.fetch_add(1);
     auto tracker = std::make_shared<Tracker>();
     tracker->done = std::move(done);
+    tracker->source = source;
     tracker->stats = &stats;
     tracker->outstanding = &outstanding;
     uint64_t id = next_id++;
@@ -349,11 +390,15 @@ struct Crawler::Impl {
     w.host = w.url.host;
     if (!w.req.refetch() && !seen->Insert(w.host, w.req.url())) {
       stats.duplicates.fetch_add(1);
-      if (auto it = first_instance.find(w.req.url()); it != first_instance.end())
-        if (auto leader = it->second.lock()) Tracker::Follow(leader, w.tracker);
+      if (auto it = first_instance.find(w.req.url()); it != first_instance.end()) {
+        if (auto leader = it->second.lock(); leader && Tracker::Follow(leader, w.tracker)) {
+          w.tracker->request = w.req;
+        }
+      }
       Skip(id, "duplicate");
       return;
     }
+    w.in_seen = !w.req.refetch();
     first_instance[w.req.url()] = w.tracker;
     PruneFirstInstances();
     if (w.req.kind() == CrawlRequest::KIND_UNSPECIFIED) w.req.set_kind(GuessKind(w.req.url()));
@@ -433,7 +478,10 @@ struct Crawler::Impl {
         output->EmitRequest(req, Tracker::Hold(first.tracker));
       }
     }
-    for (uint64_t id : waiting) Enqueue(id);
+    // Back at the head of the origin's queue, in their order: requests are
+    // fetched in the order they came (a partition's offsets are then
+    // committed as they are fetched, not all at the end).
+    for (auto it = waiting.rbegin(); it != waiting.rend(); ++it) Enqueue(*it, /*front=*/true);
   }
 
   void StartFetch(uint64_t id) {
@@ -442,10 +490,13 @@ struct Crawler::Impl {
     FetchRequest fr;
     fr.url = w.req.url();
     if (auto v = validators->Get(w.req.url())) fr.headers = ConditionalHeaders(*v);
+    fr.tag = id;
     ++fetching;
     ++w.attempts;
+    w.in_flight = true;
     auto st = http->Start(std::move(fr), [this, id](FetchResult r) { OnFetched(id, std::move(r)); });
     if (!st) {
+      w.in_flight = false;
       --fetching;
       politeness->Complete(w.origin);
       DeadLetter(id, "bad_url", st.error().message);
@@ -515,6 +566,7 @@ struct Crawler::Impl {
     auto it = work.find(id);
     if (it == work.end()) return;
     Work& w = it->second;
+    w.in_flight = false;
     politeness->Complete(w.origin);
     latency->Observe(std::chrono::duration<double>(r.total_time).count());
     bytes->Increment(static_cast<double>(r.body.size()));
@@ -555,7 +607,7 @@ struct Crawler::Impl {
       }
       case FetchDisposition::kCancelled:
         Count("cancelled", r.status);
-        return;  // abandoned: not finished, not committed
+        return;  // abandoned or revoked: not finished, not committed
     }
   }
 
@@ -649,7 +701,7 @@ struct Crawler::Impl {
     while (!repolls.empty() && repolls.begin()->first <= now) {
       CrawlRequest req = std::move(repolls.begin()->second);
       repolls.erase(repolls.begin());
-      Submit(std::move(req), nullptr);
+      Submit(std::move(req), nullptr, 0);
     }
     if (!held) {
       while (auto ready = politeness->PopReady()) Dispatch(*ready);
@@ -672,6 +724,66 @@ struct Crawler::Impl {
     inflight->Set(static_cast<double>(fetching));
     queued_hosts->Set(static_cast<double>(politeness->queued_hosts()));
     queued->Set(static_cast<double>(politeness->queued()));
+    auto overdue = politeness->Overdue();
+    due_age->Set(std::chrono::duration<double>(overdue).count());
+  }
+
+  RevokeResult Revoke(const std::vector<uint64_t>& sources) {
+    RevokeResult result;
+    const std::unordered_set<uint64_t> from(sources.begin(), sources.end());
+    std::unordered_set<uint64_t> ids;
+    for (const auto& [id, w] : work) {
+      if (w.tracker->source != 0 && from.contains(w.tracker->source)) ids.insert(id);
+    }
+    if (ids.empty()) return result;
+    // In flight: cancelled now (OnFetched frees the politeness slot); an
+    // uncommitted request is simply redelivered to the new owner.
+    for (uint64_t id : ids) {
+      if (work.at(id).in_flight && http->Cancel(id) > 0) ++result.in_flight;
+    }
+    auto dropping = [&ids](uint64_t id) { return ids.contains(id); };
+    politeness->RemoveIf(dropping);
+    std::erase_if(timers, [&](const auto& kv) { return dropping(kv.second); });
+    for (auto& [origin, waiting] : robots_waiting) std::erase_if(waiting, dropping);
+    result.queued = ids.size() - result.in_flight;
+
+    std::vector<std::shared_ptr<Tracker>> resubmit;
+    for (uint64_t id : ids) {
+      auto node = work.extract(id);
+      Work& w = node.mapped();
+      // Forgotten, so that the new owner's redelivery (to this instance or
+      // another) is fetched rather than taken for a duplicate.
+      if (w.in_seen) seen->Erase(w.host, w.req.url());
+      if (auto it = first_instance.find(w.req.url());
+          it != first_instance.end() && it->second.lock() == w.tracker) {
+        first_instance.erase(it);
+      }
+      w.tracker->revoked.store(true);
+      for (auto& f : Tracker::TakeFollowers(w.tracker)) {
+        if (from.contains(f->source) || !f->request) {
+          ++result.duplicates;
+          f->revoked.store(true);
+          Tracker::Release(f);  // its follow token: nothing else holds it
+        } else {
+          resubmit.push_back(std::move(f));
+        }
+      }
+      Tracker::Release(w.tracker);  // the crawler's token
+    }
+    // A follower from a partition still owned takes its leader's place.
+    for (auto& f : resubmit) {
+      CrawlDone done = std::move(f->done);
+      CrawlRequest req = std::move(*f->request);
+      f->revoked.store(true);
+      Tracker::Release(f);
+      Submit(std::move(req), std::move(done), f->source);
+    }
+    stats.revoked.fetch_add(static_cast<int64_t>(ids.size() + result.duplicates));
+    revoked_family->Add({{"state", "queued"}}).Increment(static_cast<double>(result.queued));
+    revoked_family->Add({{"state", "in_flight"}}).Increment(static_cast<double>(result.in_flight));
+    revoked_family->Add({{"state", "duplicate"}}).Increment(static_cast<double>(result.duplicates));
+    queued->Set(static_cast<double>(politeness->queued()));
+    return result;
   }
 };
 
@@ -715,8 +827,12 @@ Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOu
   return std::unique_ptr<Crawler>(new Crawler(std::move(impl)));
 }
 
-void Crawler::Submit(CrawlRequest request, CrawlDone done) {
-  impl_->Submit(std::move(request), std::move(done));
+void Crawler::Submit(CrawlRequest request, CrawlDone done, uint64_t source) {
+  impl_->Submit(std::move(request), std::move(done), source);
+}
+
+RevokeResult Crawler::Revoke(const std::vector<uint64_t>& sources) {
+  return impl_->Revoke(sources);
 }
 
 void Crawler::Tick(std::chrono::milliseconds max_wait) { impl_->Tick(max_wait); }
@@ -731,11 +847,13 @@ bool Crawler::Idle() const {
 int64_t Crawler::outstanding() const { return impl_->outstanding.load(); }
 size_t Crawler::queued() const { return impl_->politeness->queued() + impl_->timers.size(); }
 
-void Crawler::Abandon() {
+size_t Crawler::Abandon() {
+  size_t transfers = impl_->http->in_flight();
   impl_->http->CancelAll();
   impl_->work.clear();
   impl_->timers.clear();
   impl_->repolls.clear();
+  return transfers;
 }
 
 const CrawlerStats& Crawler::stats() const { return impl_->stats; }

@@ -32,6 +32,22 @@
 // counts it in crawlstream_stage_records_total and commits the input
 // offset there).
 //
+// Each request names its `source` (the Kafka adapter: its input
+// partition). Revoke(sources) hands back every unfinished request of those
+// sources at once, before it returns, so that a rebalance loses nothing:
+//   queued / waiting for robots.txt or a retry -> dropped
+//   in flight (HTTP transfer running)          -> transfer cancelled
+//   duplicate following one of those          -> dropped with it (a
+//                                                 duplicate from a source
+//                                                 not revoked is submitted
+//                                                 again in its place)
+// Their `done` never runs (the input stays uncommitted and is redelivered
+// to the partition's new owner), nothing they started emits a page later,
+// and their URLs leave the seen set (a redelivery to this instance is
+// fetched, not skipped as a duplicate). Requests already fetched and
+// awaiting acknowledgements are not touched: they finish normally.
+// Counted in crawlstream_fetch_revoked_total{state}.
+//
 // Threading: a Crawler belongs to one thread, which calls Submit() and
 // Tick(). CrawlOutput callbacks may complete on any thread; `done`
 // callbacks run on the thread that completes the last emission.
@@ -115,6 +131,14 @@ struct CrawlerStats {
   std::atomic<int64_t> duplicates{0};
   std::atomic<int64_t> not_modified{0};
   std::atomic<int64_t> failed_emissions{0};
+  std::atomic<int64_t> revoked{0};  // handed back by Revoke(), duplicates included
+};
+
+// What Revoke() handed back.
+struct RevokeResult {
+  size_t queued = 0;      // not started (politeness queue, robots, retry wait)
+  size_t in_flight = 0;   // transfer cancelled
+  size_t duplicates = 0;  // followers of those, dropped with them
 };
 
 class Crawler {
@@ -124,8 +148,12 @@ class Crawler {
                                                  const Clock* clock = nullptr);
   ~Crawler();
 
-  // Accepts a request; `done` runs once it is finished (see above).
-  void Submit(crawlstream::v1::CrawlRequest request, CrawlDone done);
+  // Accepts a request from `source` (0: none, never revoked); `done` runs
+  // once it is finished (see above).
+  void Submit(crawlstream::v1::CrawlRequest request, CrawlDone done, uint64_t source = 0);
+  // Hands back the unfinished requests of `sources` (see above). Call from
+  // the crawler's thread.
+  RevokeResult Revoke(const std::vector<uint64_t>& sources);
   // Runs the event loop once (waits at most `max_wait`).
   void Tick(std::chrono::milliseconds max_wait);
   // While held, Tick() starts no new transfer (robots.txt included):
@@ -140,8 +168,9 @@ class Crawler {
   int64_t outstanding() const;
   size_t queued() const;
   // Abandons queued and in-flight work (their `done` is not called: the
-  // input is redelivered after restart).
-  void Abandon();
+  // input is redelivered after restart); returns how many transfers were
+  // cancelled.
+  size_t Abandon();
   const CrawlerStats& stats() const;
 
   struct Impl;

@@ -35,6 +35,10 @@ KafkaHeaders Headers(const char* schema) {
           {"producer", std::string("crawlstream-fetcher/") + CrawlstreamVersion()}};
 }
 
+// The crawler source of a crawl.requests partition (crawler.h: 0 is
+// "none").
+uint64_t SourceOf(const TopicPartition& tp) { return static_cast<uint64_t>(tp.partition) + 1; }
+
 std::string HostKey(const std::string& url) {
   auto u = ParseUrl(url);
   return u ? u->host : "";
@@ -216,7 +220,8 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
   c->Bind("fetcher.repoll_interval", &cr.repoll_interval,
           "re-poll interval of seed feeds and sitemaps (0 = never)",
           milliseconds(0), milliseconds(86'400'000 * 7LL));
-  c->Bind("fetcher.max_queued", &o->max_queued, "stop consuming above this backlog", 1, 10'000'000);
+  c->Bind("fetcher.max_queued", &o->max_queued,
+          "pause consuming above this backlog (the group membership is kept)", 1, 10'000'000);
 }
 
 Status FinishFetcherOptions(FetcherServiceOptions* o) {
@@ -357,6 +362,26 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     return 2;
   }
   Consumer* c = consumer->get();
+  // A revoked partition's requests are handed back before the revocation
+  // completes (crawler.h, Revoke): nothing queued or in flight is fetched
+  // by two owners, and what was fetched is committed first.
+  c->OnRevoke([&](const std::vector<TopicPartition>& tps) {
+    std::vector<uint64_t> sources;
+    for (const auto& tp : tps) {
+      if (tp.topic == topics_.requests) sources.push_back(SourceOf(tp));
+    }
+    RevokeResult handed = (*crawler)->Revoke(sources);
+    // Pages already fetched: wait for their acknowledgements, so that
+    // their offsets are committed now rather than fetched again by the
+    // new owner.
+    if (auto st = (*producer)->Flush(drain_timeout); !st) {
+      spdlog::warn("fetcher: on revoke: {}", st.error().message);
+    }
+    spdlog::info("fetcher: {} partitions revoked: handed back {} queued and {} in-flight "
+                 "requests ({} duplicates); {} requests still unfinished",
+                 tps.size(), handed.queued, handed.in_flight, handed.duplicates,
+                 (*crawler)->outstanding());
+  });
   auto records = std::make_shared<StageRecords>("fetcher", *registry_);
   auto stopping = [&] { return Shutdown::Requested() || (stop && stop->load()); };
   // Takes one polled crawl request (or dead-letters an undecodable one).
@@ -365,10 +390,14 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     idle_.store(false);
     CrawlRequest req;
     if (req.ParseFromString(rec.value) && !req.url().empty()) {
-      (*crawler)->Submit(std::move(req), [c, rec, records](const CrawlOutcome& outcome) {
-        records->Count(outcome.outcome, outcome.reason);
-        c->Done(rec);
-      });
+      const uint64_t source = SourceOf(rec.tp);
+      (*crawler)->Submit(
+          std::move(req),
+          [c, rec, records](const CrawlOutcome& outcome) {
+            records->Count(outcome.outcome, outcome.reason);
+            c->Done(rec);
+          },
+          source);
       return;
     }
     std::string dl = MakeDeadLetter("fetcher", "undecodable",
@@ -386,14 +415,17 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     if (!st) spdlog::error("fetcher: dead letter: {}", st.error().message);
   };
   // Back-pressure: while outputs wait for room in the producer queue, no
-  // crawl request is taken (the partitions are paused, so the group still
-  // sees this member poll) and no new transfer starts; the loop keeps
-  // beating, committing and serving transfers and deliveries. The owner's
+  // crawl request is taken and no new transfer starts; the loop keeps
+  // beating, committing and serving transfers and deliveries. At the
+  // backlog cap (fetcher.max_queued) intake pauses too. Paused partitions
+  // still see this member poll: Poll() serves heartbeats, rebalances and
+  // max.poll.interval.ms (without it a backlog of slow hosts got the member
+  // thrown out of the group, its fetched work uncommitted). The owner's
   // hold (SetHold: `crawlstream run` while the extractor lags) only stops
   // new transfers.
   auto update_pause = [&] {
     queue.Pump();
-    bool full = queue.backpressured();
+    const bool full = queue.backpressured();
     (*crawler)->Hold(full || (hold_ && hold_()));
     if (pause.Set(full)) {
       if (full) {
@@ -401,8 +433,8 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
       } else {
         spdlog::info("fetcher: producer queue has room: intake resumed");
       }
-      if (auto st = c->PauseAssigned(full); !st) spdlog::warn("fetcher: {}", st.error().message);
     }
+    c->Pause(full || (*crawler)->queued() >= static_cast<size_t>(options_.max_queued));
   };
   int exit_code = 0;
   while (!stopping()) {
@@ -415,7 +447,7 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     if (auto st = c->MaybeCommit(); !st) spdlog::warn("fetcher: {}", st.error().message);
     update_pause();
     bool busy = !(*crawler)->Idle();
-    if (pause.paused() || (*crawler)->queued() < static_cast<size_t>(options_.max_queued)) {
+    {
       auto polled = c->Poll(busy || pause.paused() ? std::chrono::milliseconds(0)
                                                    : std::chrono::milliseconds(50));
       if (!polled) {
@@ -425,12 +457,9 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
       }
       if (polled->has_value()) {
         take(std::move(**polled));
-        if (pause.paused()) {
-          // A partition assigned since the pause: pause it too.
-          if (auto st = c->PauseAssigned(true); !st) spdlog::warn("fetcher: {}", st.error().message);
-        } else {
-          continue;  // take more input before waiting on the network
-        }
+        // Unpaused: take more input before waiting on the network. (A
+        // record fetched before a pause may still come out of Poll().)
+        if (!pause.paused()) continue;
       }
     }
     (*crawler)->Tick(std::chrono::milliseconds(busy || pause.paused() ? 20 : 0));
@@ -447,10 +476,11 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     (*crawler)->Tick(std::chrono::milliseconds(20));
   }
   if (!(*crawler)->Idle() || queue.backpressured()) {
-    spdlog::warn("fetcher: abandoning {} unfinished requests, {} outputs waiting for the producer "
-                 "queue (redelivered after restart)",
-                 (*crawler)->outstanding(), queue.waiting());
-    (*crawler)->Abandon();
+    const int64_t unfinished = (*crawler)->outstanding();
+    const size_t cancelled = (*crawler)->Abandon();
+    spdlog::warn("fetcher: abandoned {} unfinished requests ({} transfers in flight cancelled), "
+                 "{} outputs waiting for the producer queue (redelivered after restart)",
+                 unfinished, cancelled, queue.waiting());
     queue.Abandon();
   }
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -3,7 +3,11 @@
 // key = final URL), discovered crawl.requests and crawl.deadletter out.
 //
 // An input offset is committed only when its request is finished: page,
-// discovered requests or dead letter acknowledged. Finished inputs are
+// discovered requests or dead letter acknowledged. When a crawl.requests
+// partition is revoked, its unfinished requests are handed back first
+// (Crawler::Revoke: queued dropped, in-flight transfers cancelled) and the
+// acknowledgements of pages already fetched awaited (up to drain_timeout),
+// so the new owner neither misses nor repeats them. Finished inputs are
 // counted in crawlstream_stage_records_total{stage="fetcher"} as StageLoop
 // counts the other stages' (crawler.h, CrawlOutcome). Garbage records on
 // crawl.requests are dead-lettered ("undecodable"). Seeds from

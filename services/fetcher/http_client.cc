@@ -37,6 +37,7 @@ void GlobalInit() {
 
 struct Transfer {
   CURL* easy = nullptr;
+  uint64_t tag = 0;
   curl_slist* headers = nullptr;
   HttpClient::Callback done;
   FetchResult result;
@@ -388,6 +389,22 @@ struct HttpClient::Impl {
     }
     return finished.size();
   }
+
+  // Finishes `handles` with kCancelled; callbacks run after the bookkeeping.
+  void Cancel(const std::vector<CURL*>& handles) {
+    std::vector<std::unique_ptr<Transfer>> finished;
+    for (CURL* easy : handles) {
+      if (auto t = Finish(easy, CURLE_ABORTED_BY_CALLBACK)) finished.push_back(std::move(t));
+    }
+    for (auto& t : finished) {
+      t->result.error = FetchError::kCancelled;
+      t->result.error_message = "cancelled";
+      auto done = std::move(t->done);
+      FetchResult result = std::move(t->result);
+      t.reset();
+      done(std::move(result));
+    }
+  }
 };
 
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -413,6 +430,7 @@ Status HttpClient::Start(FetchRequest request, Callback done) {
   t->easy = curl_easy_init();
   if (t->easy == nullptr) return Fail(ErrorCode::kInternal, "curl_easy_init failed");
   t->done = std::move(done);
+  t->tag = request.tag;
   t->max_body = request.max_body_bytes > 0 ? request.max_body_bytes : o.max_body_bytes;
   t->max_redirect_body = std::min(o.max_redirect_body_bytes, t->max_body);
   t->max_header = o.max_header_bytes;
@@ -489,18 +507,17 @@ void HttpClient::RunUntilIdle(std::chrono::milliseconds poll_timeout) {
 void HttpClient::CancelAll() {
   std::vector<CURL*> handles;
   for (const auto& [easy, t] : impl_->transfers) handles.push_back(easy);
-  std::vector<std::unique_ptr<Transfer>> finished;
-  for (CURL* easy : handles) {
-    if (auto t = impl_->Finish(easy, CURLE_ABORTED_BY_CALLBACK)) finished.push_back(std::move(t));
+  impl_->Cancel(handles);
+}
+
+size_t HttpClient::Cancel(uint64_t tag) {
+  if (tag == 0) return 0;
+  std::vector<CURL*> handles;
+  for (const auto& [easy, t] : impl_->transfers) {
+    if (t->tag == tag) handles.push_back(easy);
   }
-  for (auto& t : finished) {
-    t->result.error = FetchError::kCancelled;
-    t->result.error_message = "cancelled";
-    auto done = std::move(t->done);
-    FetchResult result = std::move(t->result);
-    t.reset();
-    done(std::move(result));
-  }
+  impl_->Cancel(handles);
+  return handles.size();
 }
 
 void HttpClient::Wakeup() { curl_multi_wakeup(impl_->multi); }

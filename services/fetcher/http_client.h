@@ -79,6 +79,8 @@ struct FetchRequest {
   // success with `truncated` set (robots.txt: parse the first 512 KiB of
   // a bigger file) instead of kTooLarge.
   bool truncate_at_cap = false;
+  // The caller's name for the transfer, for Cancel() (0 = none).
+  uint64_t tag = 0;
 };
 
 struct FetchResult {
@@ -165,6 +167,10 @@ class HttpClient {
 
   // Finishes every transfer with kCancelled.
   void CancelAll();
+  // Finishes the transfers started with FetchRequest::tag == `tag` (not
+  // 0) with kCancelled, their callbacks run before it returns; returns
+  // how many.
+  size_t Cancel(uint64_t tag);
 
   // Interrupts a Poll() wait; safe from any thread.
   void Wakeup();

@@ -30,8 +30,16 @@ void PolitenessScheduler::Reschedule(const std::string& name, Host& host) {
   ready_.emplace(host.scheduled_at, name);
 }
 
+// A host that had nothing queued becomes ready no earlier than now: hosts
+// are served in the order they became ready, and Overdue() counts from
+// then, not from a delay that ran out while the host was idle.
+void PolitenessScheduler::MarkReadySince(Host& host) {
+  if (host.queue.empty()) host.next_start = std::max(host.next_start, clock_.Now());
+}
+
 void PolitenessScheduler::Enqueue(const std::string& host, uint64_t id) {
   Host& state = HostState(host);
+  MarkReadySince(state);
   state.queue.push_back(id);
   ++queued_;
   Reschedule(host, state);
@@ -78,9 +86,30 @@ void PolitenessScheduler::Release(const std::string& host) {
 
 void PolitenessScheduler::EnqueueFront(const std::string& host, uint64_t id) {
   Host& state = HostState(host);
+  MarkReadySince(state);
   state.queue.push_front(id);
   ++queued_;
   Reschedule(host, state);
+}
+
+Duration PolitenessScheduler::Overdue() const {
+  if (ready_.empty()) return Duration::zero();
+  SteadyTime now = clock_.Now();
+  SteadyTime due = ready_.begin()->first;
+  return due < now ? now - due : Duration::zero();
+}
+
+size_t PolitenessScheduler::RemoveIf(const std::function<bool(uint64_t)>& drop) {
+  size_t removed = 0;
+  for (auto& [name, host] : hosts_) {
+    size_t before = host.queue.size();
+    std::erase_if(host.queue, drop);
+    if (host.queue.size() == before) continue;
+    removed += before - host.queue.size();
+    Reschedule(name, host);
+  }
+  queued_ -= removed;
+  return removed;
 }
 
 std::optional<SteadyTime> PolitenessScheduler::NextWakeup() const {

@@ -74,6 +74,11 @@ class PolitenessScheduler {
   // host's robots.txt was fetched with its slot).
   void EnqueueFront(const std::string& host, uint64_t id);
 
+  // Takes every queued id for which `drop` is true out of its queue (work
+  // handed back, e.g. its Kafka partition was revoked); returns how many.
+  // Slots in use and host delays are untouched.
+  size_t RemoveIf(const std::function<bool(uint64_t)>& drop);
+
   // The earliest time PopReady() may return something, when nothing is
   // ready now; nullopt when no work is queued or all slots are in use.
   std::optional<SteadyTime> NextWakeup() const;
@@ -86,6 +91,11 @@ class PolitenessScheduler {
   // No new request to `host` before `until` (Retry-After; capped at
   // max_pause from now). Never shortens an existing pause.
   void PauseUntil(const std::string& host, SteadyTime until);
+
+  // How long the most overdue host has been ready (delay passed, not
+  // paused, a connection free) without being popped: zero unless the
+  // global concurrency is used up or PopReady() is called late.
+  Duration Overdue() const;
 
   size_t queued() const { return queued_; }
   size_t in_flight() const { return in_flight_; }
@@ -110,6 +120,7 @@ class PolitenessScheduler {
   };
 
   Host& HostState(const std::string& host);
+  void MarkReadySince(Host& host);
   void Reschedule(const std::string& name, Host& host);
 
   const Clock& clock_;

@@ -388,6 +388,12 @@ def check_alert_rules(groups, compose_jobs):
            and not re.fullmatch(next(iter(pod_res)), "crawlstream-topics-abcde"),
            f"alerts: restart/OOM rules select the pods of the three workloads and not the topics Job ({pod_res})")
     expect('reason="OOMKilled"' in pods, "alerts: CrawlstreamOOMKilled on kube-state-metrics' last terminated reason")
+    lag = " ".join(r["expr"] for r in by.get("CrawlstreamConsumerLagHigh", []))
+    expect('consumergroup!="crawlstream-fetcher"' in lag,
+           "alerts: CrawlstreamConsumerLagHigh leaves out the fetcher (its lag is politeness, on purpose)")
+    behind = " ".join(r["expr"] for r in by.get("CrawlstreamFetcherBehind", []))
+    expect(BEHIND_TRIGGERS["fetcher"] in behind,
+           f"alerts: CrawlstreamFetcherBehind on {BEHIND_TRIGGERS['fetcher']}, what the fetcher scales on")
     noart = " ".join(r["expr"] for r in by.get("CrawlstreamNoArticles", []))
     expect('topic="articles"' in noart and "or vector(0)" in noart,
            "alerts: CrawlstreamNoArticles fires also when dedup never produced to articles (or vector(0))")
@@ -624,17 +630,20 @@ def cmd_manifests(overlay, rendered):
         topic = INPUT_TOPIC[s]
         trig = so["spec"]["triggers"][0]
         md = trig.get("metadata", {})
-        expect(trig.get("type") == "kafka" and md.get("topic") == topic and md.get("consumerGroup") == name,
-               f"{w} {name} scales on the lag of {name} on {topic}")
-        expect(md.get("bootstrapServers") == env.get("CRAWLSTREAM_KAFKA_BROKERS"),
-               f"{w} {name} KEDA reads the same brokers as the services ({md.get('bootstrapServers')})")
+        if s in BEHIND_TRIGGERS:
+            check_behind_triggers(w, name, so["spec"]["triggers"], dep)
+        else:
+            expect(trig.get("type") == "kafka" and md.get("topic") == topic and md.get("consumerGroup") == name,
+                   f"{w} {name} scales on the lag of {name} on {topic}")
+            expect(md.get("bootstrapServers") == env.get("CRAWLSTREAM_KAFKA_BROKERS"),
+                   f"{w} {name} KEDA reads the same brokers as the services ({md.get('bootstrapServers')})")
+            expect(str(md.get("allowIdleConsumers")).lower() == "false", f"{w} {name} no idle consumers beyond partitions")
         parts = int(topics_cm["data"][TOPIC_VAR[topic]])
         expect(so["spec"].get("maxReplicaCount") == parts,
                f"{w} {name} maxReplicaCount {so['spec'].get('maxReplicaCount')} == partitions of {topic} ({parts})")
         expect(1 <= so["spec"].get("minReplicaCount", 0) <= so["spec"].get("maxReplicaCount", 0),
                f"{w} {name} 1 <= minReplicaCount <= maxReplicaCount")
         expect(so["spec"]["scaleTargetRef"]["name"] == name, f"{w} {name} ScaledObject targets its workload")
-        expect(str(md.get("allowIdleConsumers")).lower() == "false", f"{w} {name} no idle consumers beyond partitions")
     check_kafka_secret(w, by)
     job = by.get("Job", {}).get("crawlstream-topics")
     if expect(job is not None, f"{w} topics Job"):
@@ -681,6 +690,33 @@ KAFKA_SECRET = "crawlstream-kafka-client"
 CREDENTIAL = re.compile(r"(?im)^\s*-?\s*['\"]?([a-z0-9_.]*(sasl\.|password|secret|jaas)[a-z0-9_.]*)\s*[=:]\s*\S")
 
 
+# Services scaled on being behind rather than on consumer lag: the fetcher
+# holds up to fetcher.max_queued requests uncommitted on purpose (politeness
+# delays), so its lag would keep it at maxReplicaCount. Metric -> the
+# Prometheus trigger must read it (an exported gauge, tests/deploy
+# exported_metrics.txt) as a Value target; plus a CPU trigger.
+BEHIND_TRIGGERS = {"fetcher": "crawlstream_fetch_due_queue_age_seconds"}
+
+
+def check_behind_triggers(w, name, triggers, dep):
+    metric = BEHIND_TRIGGERS[name.removeprefix("crawlstream-")]
+    types = [t.get("type") for t in triggers]
+    expect("kafka" not in types, f"{w} {name} does not scale on consumer lag ({types})")
+    prom = [t for t in triggers if t.get("type") == "prometheus"]
+    if expect(len(prom) == 1, f"{w} {name} has one prometheus trigger"):
+        md = prom[0].get("metadata", {})
+        expect(metric in md.get("query", "") and f'job="{name}"' in md.get("query", ""),
+               f"{w} {name} prometheus trigger reads {metric} of job {name} ({md.get('query')})")
+        expect(prom[0].get("metricType") == "Value",
+               f"{w} {name} prometheus trigger is a Value target (an age does not add up over pods)")
+        expect(float(md.get("threshold", "0")) > 0 and md.get("serverAddress", "").startswith("http"),
+               f"{w} {name} prometheus trigger has a threshold and a server address")
+    cpu = [t for t in triggers if t.get("type") == "cpu"]
+    requests = dep["spec"]["template"]["spec"]["containers"][0].get("resources", {}).get("requests", {})
+    expect(len(cpu) == 1 and cpu[0].get("metricType") == "Utilization" and "cpu" in requests,
+           f"{w} {name} has a CPU utilization trigger and a CPU request to measure it against")
+
+
 def secret_file(pod, container, path):
     """(secret name, key) of the Secret volume item mounted at `path`, or None."""
     vols = {v["name"]: v for v in pod.get("volumes", [])}
@@ -718,8 +754,9 @@ def check_kafka_secret(w, by):
         expect("CRAWLSTREAM_KAFKA_EXTRA" not in envs or envs["CRAWLSTREAM_KAFKA_EXTRA"] is None,
                f"{w} {name} has no literal CRAWLSTREAM_KAFKA_EXTRA (credentials belong in the Secret)")
         so = by.get("ScaledObject", {}).get(name)
-        if so is not None:
-            trig = so["spec"]["triggers"][0]
+        kafka_triggers = [t for t in (so or {}).get("spec", {}).get("triggers", []) if t.get("type") == "kafka"]
+        if kafka_triggers:
+            trig = kafka_triggers[0]
             auth = by.get("TriggerAuthentication", {}).get(trig.get("authenticationRef", {}).get("name"))
             refs = {r["parameter"]: (r["name"], r["key"]) for r in (auth or {}).get("spec", {}).get("secretTargetRef", [])}
             expect(auth is not None and {"sasl", "tls", "username", "password"} <= set(refs)

@@ -1,5 +1,5 @@
-// Checks that every PromQL expression in the Grafana dashboard and the
-// alert rules parses, and names only metrics (and, for crawlstream
+// Checks that every PromQL expression in the Grafana dashboard, the
+// alert rules and the KEDA ScaledObjects' prometheus triggers parses, and names only metrics (and, for crawlstream
 // metrics, only label names) that are really exported.
 //
 //   node check_promql.mjs --exported exported_metrics.txt \
@@ -64,6 +64,12 @@ for (const f of opt.rules) {
   for (const doc of parseAllDocuments(readFileSync(f, "utf8"))) {
     const obj = doc.toJS();
     if (!obj) continue;
+    if (obj.kind === "ScaledObject") {
+      for (const t of obj.spec.triggers || [])
+        if (t.type === "prometheus")
+          queries.push({ where: `${f}: ScaledObject ${obj.metadata.name}`, expr: t.metadata.query });
+      continue;
+    }
     const groups = obj.kind === "PrometheusRule" ? obj.spec.groups : obj.groups;
     for (const g of groups || [])
       for (const r of g.rules || [])

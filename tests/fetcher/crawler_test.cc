@@ -84,17 +84,26 @@ class CrawlerTest : public ::testing::Test {
   }
   // Submits a URL; returns a flag set when its request is finished. Its
   // outcome goes to outcomes_[url] ("outcome/reason").
-  std::shared_ptr<bool> Submit(const std::string& url, bool refetch = false) {
+  std::shared_ptr<bool> Submit(const std::string& url, bool refetch = false, uint64_t source = 0) {
     auto done = std::make_shared<bool>(false);
     CrawlRequest req;
     req.set_url(url);
     req.set_refetch(refetch);
-    crawler_->Submit(req, [this, done, url](const CrawlOutcome& o) {
-      std::lock_guard lock(outcomes_mu_);
-      outcomes_[url].push_back(o.outcome + "/" + o.reason);
-      *done = true;
-    });
+    crawler_->Submit(
+        req,
+        [this, done, url](const CrawlOutcome& o) {
+          std::lock_guard lock(outcomes_mu_);
+          outcomes_[url].push_back(o.outcome + "/" + o.reason);
+          *done = true;
+        },
+        source);
     return done;
+  }
+  double GaugeValue(const std::string& family) {
+    for (const auto& f : registry_->Collect()) {
+      if (f.name == family && !f.metric.empty()) return f.metric[0].gauge.value;
+    }
+    return -1;
   }
   std::vector<std::string> Outcomes(const std::string& url) {
     std::lock_guard lock(outcomes_mu_);
@@ -272,6 +281,81 @@ TEST_F(CrawlerTest, DuplicateOfAFailedRequestIsNotDone) {
   EXPECT_FALSE(*first);
   EXPECT_FALSE(*dup) << "the first page was never acknowledged";
   EXPECT_EQ(crawler_->stats().failed_emissions.load(), 2);
+}
+
+// A revoked partition's requests are handed back before Revoke() returns:
+// the one in flight is cancelled (no page, ever), the queued ones dropped,
+// none is reported done (their offsets stay uncommitted), and their URLs
+// leave the seen set so that the redelivery is fetched, not skipped as a
+// duplicate. Requests of other sources carry on.
+TEST_F(CrawlerTest, RevokeHandsBackQueuedAndInFlightRequests) {
+  Start("404");
+  const uint64_t kRevoked = 1, kKept = 2;
+  auto slow = Submit(server_->Url("/slow"), false, kRevoked);
+  // Until /slow is on the wire (robots.txt first).
+  auto guard = std::chrono::steady_clock::now() + 10s;
+  while (!(CounterValue("crawlstream_fetch_requests_total", "outcome", "robots") == 1 &&
+           GaugeValue("crawlstream_fetch_inflight") == 1) &&
+         std::chrono::steady_clock::now() < guard) {
+    crawler_->Tick(10ms);
+    clock_.Advance(2s);
+  }
+  ASSERT_EQ(GaugeValue("crawlstream_fetch_inflight"), 1) << "/slow never started";
+  // Queued behind it (one connection per host).
+  auto a = Submit(server_->Url("/ok?n=1"), false, kRevoked);
+  auto b = Submit(server_->Url("/ok?n=2"), false, kKept);
+  auto c = Submit(server_->Url("/ok?n=3"), false, kRevoked);
+
+  RevokeResult handed = crawler_->Revoke({kRevoked});
+  EXPECT_EQ(handed.in_flight, 1u);
+  EXPECT_EQ(handed.queued, 2u);
+  EXPECT_EQ(handed.duplicates, 0u);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_revoked_total", "state", "queued"), 2);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_revoked_total", "state", "in_flight"), 1);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "cancelled"), 1);
+  RunUntilIdle();
+  EXPECT_FALSE(*slow || *a || *c) << "a revoked request must never be reported done";
+  EXPECT_TRUE(*b);
+  ASSERT_EQ(out_.pages.size(), 1u) << "only the kept source's page";
+  EXPECT_NE(out_.pages[0].final_url().find("n=2"), std::string::npos);
+  EXPECT_EQ(crawler_->stats().revoked.load(), 3);
+  EXPECT_EQ(crawler_->outstanding(), 0);
+
+  // The partition comes back: the redelivered request is fetched again.
+  auto again = Submit(server_->Url("/ok?n=1"), false, kRevoked);
+  RunUntilIdle();
+  EXPECT_TRUE(*again);
+  EXPECT_EQ(Outcomes(server_->Url("/ok?n=1")), std::vector<std::string>{"processed/"});
+  EXPECT_EQ(out_.pages.size(), 2u);
+}
+
+// Duplicates follow their first instance (DuplicateOfARequestInFlightWaitsForIt):
+// when that one is revoked, a duplicate from the same source goes with it,
+// one from a source still owned takes its place and is fetched.
+TEST_F(CrawlerTest, RevokeDropsDuplicatesOfItsRequestsOrPromotesThem) {
+  Start("404");
+  const std::string url = server_->Url("/ok?n=7");
+  auto leader = Submit(url, false, 1);
+  auto same_source = Submit(url, false, 1);
+  auto other_source = Submit(url, false, 2);
+  RevokeResult handed = crawler_->Revoke({1});
+  EXPECT_EQ(handed.queued, 1u);
+  EXPECT_EQ(handed.duplicates, 1u);
+  RunUntilIdle();
+  EXPECT_FALSE(*leader || *same_source);
+  EXPECT_TRUE(*other_source);
+  EXPECT_EQ(Outcomes(url), std::vector<std::string>{"processed/"});
+  EXPECT_EQ(out_.pages.size(), 1u);
+}
+
+// Sources never revoked (0: repolls, tests) and unknown sources are untouched.
+TEST_F(CrawlerTest, RevokeOfOtherSourcesChangesNothing) {
+  Start("404");
+  auto a = Submit(server_->Url("/ok?n=8"));
+  RevokeResult handed = crawler_->Revoke({0, 5});
+  EXPECT_EQ(handed.queued + handed.in_flight + handed.duplicates, 0u);
+  RunUntilIdle();
+  EXPECT_TRUE(*a);
 }
 
 TEST_F(CrawlerTest, UnsupportedSchemeAndPrivateLiteralAreRefused) {

@@ -242,5 +242,41 @@ TEST(PolitenessTest, EnqueueFrontGoesFirst) {
   EXPECT_EQ(s.PopReady()->id, 2u);
 }
 
+// Work handed back (its partition revoked) leaves the queues; the rest is
+// served in order and a host left empty is no longer scheduled.
+TEST(PolitenessTest, RemoveIfTakesWorkOutOfTheQueues) {
+  FakeClock clock;
+  PolitenessScheduler s(clock);
+  s.Enqueue("a", 1);
+  s.Enqueue("a", 2);
+  s.Enqueue("a", 3);
+  s.Enqueue("b", 4);
+  EXPECT_EQ(s.RemoveIf([](uint64_t id) { return id == 1 || id == 4; }), 2u);
+  EXPECT_EQ(s.queued(), 2u);
+  EXPECT_EQ(s.QueuedFor("b"), 0u);
+  auto first = s.PopReady();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->id, 2u);
+  EXPECT_FALSE(s.PopReady()) << "b has nothing left";
+}
+
+// Due-queue age: zero while there is a free slot, then how long the most
+// overdue host has waited for one.
+TEST(PolitenessTest, OverdueGrowsOnlyWhileSlotsAreUsedUp) {
+  FakeClock clock;
+  PolitenessOptions options;
+  options.global_concurrency = 1;
+  PolitenessScheduler s(clock, options);
+  s.Enqueue("a", 1);
+  s.Enqueue("b", 2);
+  EXPECT_EQ(s.Overdue(), Duration::zero());
+  ASSERT_TRUE(s.PopReady());
+  clock.Advance(seconds(3));
+  EXPECT_EQ(s.Overdue(), seconds(3)) << "b has been due for 3 s without a slot";
+  s.Complete("a");
+  ASSERT_TRUE(s.PopReady());
+  EXPECT_EQ(s.Overdue(), Duration::zero());
+}
+
 }  // namespace
 }  // namespace crawlstream::fetcher

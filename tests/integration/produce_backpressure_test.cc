@@ -216,12 +216,12 @@ TEST(ProduceBackpressureTest, PausedConsumerKeepsRecordsUntilResumed) {
   }));
 
   ASSERT_EQ(c.assigned_partitions(), 2u);
-  ASSERT_TRUE(c.PauseAssigned(true));
+  c.Pause(true);
   produce(10, 20);
   poll_for(2s);  // polling keeps the member in the group, delivers nothing
   EXPECT_EQ(got.size(), 10u);
 
-  ASSERT_TRUE(c.PauseAssigned(false));
+  c.Pause(false);
   ASSERT_TRUE(WaitFor([&] {
     poll_for(50ms);
     return got.size() == 20;
