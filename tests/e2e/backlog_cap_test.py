@@ -15,7 +15,6 @@ and every offset committed at SIGTERM.
 """
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,17 +36,11 @@ procs = []
 T0 = time.time()
 
 
-def log(msg):
-    print("[%6.1fs] %s" % (time.time() - T0, msg), flush=True)
+log = harness.stamped_log(T0)
 
 
 def cleanup():
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    harness.stop_kafka(os.path.join(work, "kafka"), timeout_s=5)
-    shutil.rmtree(work, ignore_errors=True)
+    harness.end_run(procs, work)
 
 
 def fetcher_log():

@@ -16,7 +16,6 @@ compacted) instead of the development broker, and `crawlstream run
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,12 +55,7 @@ def fail(msg):
 
 
 def cleanup():
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    harness.stop_kafka(os.path.join(work, "kafka"), timeout_s=5)
-    shutil.rmtree(work, ignore_errors=True)
+    harness.end_run(procs, work)
 
 
 def start(name, argv, env=None):

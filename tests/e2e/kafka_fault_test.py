@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -53,21 +52,11 @@ others = []
 T0 = time.time()
 
 
-def log(msg):
-    print("[%6.1fs] %s" % (time.time() - T0, msg), flush=True)
+log = harness.stamped_log(T0)
 
 
 def cleanup():
-    for p in list(procs.values()) + others:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    harness.stop_kafka(kafka_dir, timeout_s=5)
-    for _ in range(3):  # kafka.sh's owner watcher may be removing kafka/ too
-        shutil.rmtree(work, ignore_errors=True)
-        if not os.path.exists(work):
-            break
-        time.sleep(1)
+    harness.end_run(list(procs.values()) + others, work)
 
 
 def fail(msg):

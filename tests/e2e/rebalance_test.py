@@ -24,7 +24,6 @@ import argparse
 import base64
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -51,20 +50,11 @@ others = []
 T0 = time.time()
 
 
-def log(msg):
-    print("[%6.1fs] %s" % (time.time() - T0, msg), flush=True)
+log = harness.stamped_log(T0)
 
 
 def cleanup():
-    for p in list(procs.values()) + others:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    harness.stop_kafka(os.path.join(work, "kafka"), timeout_s=5)
-    if os.environ.get("KEEP_WORK"):
-        print("work directory kept: " + work)
-        return
-    shutil.rmtree(work, ignore_errors=True)
+    harness.end_run(list(procs.values()) + others, work)
 
 
 def fail(msg):

@@ -13,6 +13,34 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def stamped_log(t0):
+    """A log(msg) for a test's progress lines, each prefixed with the
+    seconds since t0."""
+    def log(msg):
+        print("[%6.1fs] %s" % (time.time() - t0, msg), flush=True)
+    return log
+
+
+def end_run(procs, work):
+    """Kills what still runs of `procs`, stops the scripts/kafka.sh cluster
+    under work/kafka if there is one, and removes `work` unless KEEP_WORK
+    is set (again after a second: kafka.sh's owner watcher may be removing
+    work/kafka at the same moment)."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    stop_kafka(os.path.join(work, "kafka"), timeout_s=5)
+    if os.environ.get("KEEP_WORK"):
+        print("work directory kept: " + work)
+        return
+    for _ in range(3):
+        shutil.rmtree(work, ignore_errors=True)
+        if not os.path.exists(work):
+            break
+        time.sleep(1)
+
+
 def wait_for_file(path, timeout_s=20):
     deadline = time.time() + timeout_s
     while not (os.path.exists(path) and os.path.getsize(path) > 0):
