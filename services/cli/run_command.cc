@@ -283,7 +283,10 @@ int RunRunCommand(int argc, char** argv) {
                      ? "crawlstream-" + name
                      : kafka.group_id + "-" + name;
     k.client_id = "crawlstream-run-" + name;
-    auto p = Producer::Create(k, registry, &health);
+    // The development broker (librdkafka's mock cluster) is not trusted
+    // with transactions: at-least-once there.
+    if (broker) k.exactly_once = false;
+    auto p = Producer::Create(k, registry, &health, TransactionalId(k));
     auto c = Consumer::Create(k, {input}, registry, &health);
     if (!p || !c) {
       spdlog::critical("run: {}: {}", name, !p ? p.error().message : c.error().message);
@@ -298,13 +301,18 @@ int RunRunCommand(int argc, char** argv) {
   extractor::Extractor ex(*ex_options);
   StageLoop ex_loop({.stage = "extractor", .deadletter_topic = topics.deadletter,
                      .drain_timeout = service.drain_timeout, .stop = &stop,
-                     .workers = static_cast<int>(eopts.workers)},
+                     .workers = static_cast<int>(eopts.workers),
+                     .transaction_interval = kafka.commit_interval,
+                     .transaction_timeout = kafka.transaction_timeout},
                     ex_consumer.get(), ex_producer.get(), &health, registry);
   // Duplicate pairs found live at restore (with --brokers, after a crash)
   // and other instances' publications: as in crawlstream-dedup.
   StageLoop dd_loop({.stage = "dedup", .deadletter_topic = topics.deadletter,
                      .drain_timeout = service.drain_timeout, .stop = &stop,
-                     .on_tick = dedup_stage.TailTick(dd_producer.get())},
+                     .on_tick = dedup_stage.TailTick(dd_producer.get()),
+                     .transaction_interval = kafka.commit_interval,
+                     .transaction_timeout = kafka.transaction_timeout,
+                     .stateful = true},
                     dd_consumer.get(), dd_producer.get(), &health, registry);
   KafkaOptions fk = kafka;
   fk.group_id = "crawlstream-fetcher";

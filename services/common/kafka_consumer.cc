@@ -8,6 +8,7 @@
 #include <atomic>
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string_view>
 
 #include "services/common/health.h"
@@ -25,6 +26,7 @@ struct Consumer::Impl {
   // thread only). False from a revoke until the statistics say steady.
   bool group_steady = false;
   bool paused = false;  // Pause(); poll thread only
+  bool transactional = false;  // CommitInTransactions()
   prometheus::Family<prometheus::Counter>* consumed = nullptr;
   prometheus::Family<prometheus::Counter>* commits = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
@@ -116,7 +118,8 @@ struct Consumer::Impl {
     group_steady = false;
     const bool lost = rd_kafka_assignment_lost(rk) != 0;
     if (on_revoke && !tps.empty()) on_revoke(tps);
-    if (!lost) {
+    // In exactly-once mode on_revoke committed the stage's transaction.
+    if (!lost && !transactional) {
       auto positions = self->tracker_.PositionsFor(tps);
       if (!positions.empty()) {
         if (auto st = self->CommitPositions(positions, true); !st) {
@@ -320,6 +323,7 @@ Status Consumer::CommitPositions(const std::vector<CommitPosition>& positions, b
 }
 
 Status Consumer::MaybeCommit(bool force) {
+  if (impl_->transactional) return Ok();
   auto now = std::chrono::steady_clock::now();
   if (!force && now < impl_->next_commit) return Ok();
   if (!force && !impl_->group_steady) return Ok();  // rebalancing: see the header
@@ -330,6 +334,56 @@ Status Consumer::MaybeCommit(bool force) {
   // asynchronous commit is marked optimistically; a failed one is repeated
   // by the next forced commit at the latest (positions only move forward).
   return CommitPositions(positions, force);
+}
+
+void Consumer::CommitInTransactions() { impl_->transactional = true; }
+
+void Consumer::MarkCommitted(const std::vector<CommitPosition>& positions) {
+  tracker_.MarkCommitted(positions);
+  for (const auto& p : positions) tracker_.Confirm(p.tp, p.offset);
+  if (!positions.empty()) impl_->commits->Add({{"outcome", "ok"}}).Increment();
+}
+
+Status Consumer::Rewind(std::chrono::milliseconds timeout) {
+  auto* rk = static_cast<rd_kafka_t*>(rk_);
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  if (auto err = rd_kafka_assignment(rk, &parts); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Fail(ErrorCode::kUnavailable, std::string("rewind: assignment: ") + rd_kafka_err2str(err));
+  }
+  std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)>
+      owned(parts, rd_kafka_topic_partition_list_destroy);
+  if (parts->cnt == 0) return Ok();
+  if (auto err = rd_kafka_committed(rk, parts, static_cast<int>(timeout.count())); err) {
+    return Fail(ErrorCode::kUnavailable,
+                std::string("rewind: committed offsets: ") + rd_kafka_err2str(err));
+  }
+  for (int i = 0; i < parts->cnt; ++i) {
+    if (parts->elems[i].err) {
+      return Fail(ErrorCode::kUnavailable, std::string("rewind: committed offset of ") +
+                                               parts->elems[i].topic + ": " +
+                                               rd_kafka_err2str(parts->elems[i].err));
+    }
+    // No committed offset: where auto.offset.reset=earliest starts.
+    if (parts->elems[i].offset < 0) parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  if (rd_kafka_error_t* error = rd_kafka_seek_partitions(rk, parts, static_cast<int>(timeout.count()))) {
+    std::string message = std::string("rewind: seek: ") + rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    return Fail(ErrorCode::kUnavailable, message);
+  }
+  for (int i = 0; i < parts->cnt; ++i) {
+    if (parts->elems[i].err) {
+      return Fail(ErrorCode::kUnavailable, std::string("rewind: seek ") + parts->elems[i].topic +
+                                               ": " + rd_kafka_err2str(parts->elems[i].err));
+    }
+  }
+  // A new generation: records handed out before are not ours to finish.
+  auto tps = Impl::ToVector(parts);
+  tracker_.Revoke(tps);
+  tracker_.Assign(tps);
+  for (const auto& tp : tps) impl_->next_offset.erase(tp);
+  spdlog::info("kafka consumer: rewound {} partitions to their committed offsets", tps.size());
+  return Ok();
 }
 
 Status Consumer::Close() {

@@ -96,6 +96,20 @@ class Consumer {
   void Pause(bool paused);
   // Commits advanced positions when commit_interval has passed (or `force`).
   Status MaybeCommit(bool force = false);
+  // Exactly-once mode (kafka_transaction.h): from now on this consumer
+  // commits nothing itself (MaybeCommit, Close and revocations leave the
+  // offsets alone); the stage's transactions commit DonePositions().
+  void CommitInTransactions();
+  // Positions that advanced since the last MarkCommitted().
+  std::vector<CommitPosition> DonePositions() const { return tracker_.Committable(false); }
+  // A transaction committed these positions.
+  void MarkCommitted(const std::vector<CommitPosition>& positions);
+  // After an aborted transaction: every assigned partition goes back to its
+  // committed offset (the beginning when none), records handed out before
+  // no longer count (Owns() is false for them, Done() ignores them).
+  Status Rewind(std::chrono::milliseconds timeout);
+  // The underlying rd_kafka_t* (for the transaction's group metadata).
+  void* handle() const { return rk_; }
   // Commits synchronously, leaves the group, closes. Idempotent.
   Status Close();
 

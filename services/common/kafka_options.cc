@@ -1,7 +1,10 @@
 #include "services/common/kafka_options.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -24,6 +27,8 @@ constexpr std::pair<std::string_view, std::string_view> kPropertyKeys[] = {
     {"queue.buffering.max.kbytes", "kafka.producer_queue_bytes"},
     {"session.timeout.ms", "kafka.session_timeout"},
     {"heartbeat.interval.ms", "kafka.session_timeout"},  // a third of it
+    {"transactional.id", "kafka.transactional_id"},
+    {"transaction.timeout.ms", "kafka.transaction_timeout"},
 };
 
 KafkaProperty Derived(std::string name, std::string value) {
@@ -182,14 +187,32 @@ int64_t ProducerQueueBytes(const KafkaOptions& o) {
   return std::max(o.producer_queue_bytes, o.max_message_bytes + kKafkaFramingBytes);
 }
 
-std::vector<KafkaProperty> ProducerProperties(const KafkaOptions& o) {
-  return {Derived("enable.idempotence", "true"),
-          Derived("acks", "all"),
-          Derived("compression.codec", o.compression),
-          Derived("linger.ms", std::to_string(o.linger.count())),
-          Derived("message.max.bytes", std::to_string(o.max_message_bytes + kKafkaFramingBytes)),
-          Derived("delivery.timeout.ms", std::to_string(o.delivery_timeout.count())),
-          Derived("queue.buffering.max.kbytes", std::to_string((ProducerQueueBytes(o) + 1023) / 1024))};
+std::vector<KafkaProperty> ProducerProperties(const KafkaOptions& o,
+                                              const std::string& transactional_id) {
+  // librdkafka refuses a delivery timeout above the transaction's.
+  auto delivery = o.delivery_timeout;
+  if (!transactional_id.empty()) delivery = std::min(delivery, o.transaction_timeout);
+  std::vector<KafkaProperty> props = {
+      Derived("enable.idempotence", "true"),
+      Derived("acks", "all"),
+      Derived("compression.codec", o.compression),
+      Derived("linger.ms", std::to_string(o.linger.count())),
+      Derived("message.max.bytes", std::to_string(o.max_message_bytes + kKafkaFramingBytes)),
+      Derived("delivery.timeout.ms", std::to_string(delivery.count())),
+      Derived("queue.buffering.max.kbytes", std::to_string((ProducerQueueBytes(o) + 1023) / 1024))};
+  if (!transactional_id.empty()) {
+    props.push_back(Derived("transactional.id", transactional_id));
+    props.push_back(Derived("transaction.timeout.ms", std::to_string(o.transaction_timeout.count())));
+  }
+  return props;
+}
+
+std::string TransactionalId(const KafkaOptions& o) {
+  if (!o.exactly_once) return "";
+  if (!o.transactional_id.empty()) return o.transactional_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return o.group_id + "-" + host + "-" + std::to_string(getpid());
 }
 
 std::vector<KafkaProperty> ConsumerProperties(const KafkaOptions& o) {
@@ -237,6 +260,14 @@ void BindKafkaOptions(Config* c, KafkaOptions* o) {
                "records held by the producer awaiting acknowledgement; when full, intake "
                "pauses (raised to kafka.max_message_bytes + 64KiB when below)",
                1 << 20, int64_t{2047} << 30);
+  c->Bind("kafka.exactly_once", &o->exactly_once,
+          "extractor and dedup: transactional producer, input offsets committed in the "
+          "transaction (exactly-once per stage; needs a real broker)");
+  c->Bind("kafka.transactional_id", &o->transactional_id,
+          "transactional.id with kafka.exactly_once (default <group_id>-<hostname>-<pid>)");
+  c->Bind("kafka.transaction_timeout", &o->transaction_timeout,
+          "transactions open longer are aborted by the broker; caps kafka.delivery_timeout",
+          milliseconds(1'000), milliseconds(900'000));
   c->Bind("kafka.extra", &o->extra,
           "extra librdkafka properties as name=value (security.protocol, sasl.*, ssl.*; "
           "line breaks only in *.pem values; a comma separates items only before name=)",

@@ -53,6 +53,19 @@ struct KafkaOptions {
   // when a client is created: credentials mounted from a Kubernetes
   // Secret stay out of the environment and of every ConfigMap.
   std::string extra_file;
+  // Exactly-once per stage (the extractor and dedup; kafka_transaction.h):
+  // a transactional producer whose transactions carry the input offsets,
+  // so that an input's outputs and its committed offset become visible
+  // together or not at all. Off: idempotent producer, at-least-once.
+  bool exactly_once = false;
+  // transactional.id; empty = "<group_id>-<hostname>-<pid>" (unique per
+  // process; a restarted pod keeps its hostname and, as PID 1, its id, so
+  // it fences and aborts its predecessor's open transaction at once).
+  std::string transactional_id;
+  // A transaction not committed within this is aborted by the broker (a
+  // stage killed mid-transaction holds back read_committed consumers of
+  // its partitions at most this long). Also caps kafka.delivery_timeout.
+  std::chrono::milliseconds transaction_timeout{30'000};
 };
 
 struct TopicNames {
@@ -124,7 +137,15 @@ std::string RedactKafkaSecrets(std::string text, const std::vector<KafkaProperty
 // hold the largest record, or it would be full for it forever).
 int64_t ProducerQueueBytes(const KafkaOptions& options);
 // What Producer::Create and Consumer::Create add to the base.
-std::vector<KafkaProperty> ProducerProperties(const KafkaOptions& options);
+// `transactional_id` non-empty: a transactional producer
+// (transactional.id, transaction.timeout.ms; the delivery timeout capped
+// by the transaction's).
+std::vector<KafkaProperty> ProducerProperties(const KafkaOptions& options,
+                                              const std::string& transactional_id = "");
+// The transactional.id a stage's producer uses: "" unless
+// kafka.exactly_once, else kafka.transactional_id or
+// "<group_id>-<hostname>-<pid>".
+std::string TransactionalId(const KafkaOptions& options);
 std::vector<KafkaProperty> ConsumerProperties(const KafkaOptions& options);
 // The configuration key behind a librdkafka property this project sets,
 // or "kafka.extra" for any other.

@@ -71,11 +71,11 @@ std::vector<std::pair<std::string, std::string>> AsOverrides(
 
 Result<std::unique_ptr<Producer>> Producer::Create(
     const KafkaOptions& options, std::shared_ptr<prometheus::Registry> registry,
-    Health* health) {
+    Health* health, const std::string& transactional_id) {
   if (options.brokers.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "kafka.brokers is empty: name the Kafka brokers");
   }
-  auto conf_or = MakeKafkaConf(options, AsOverrides(ProducerProperties(options)));
+  auto conf_or = MakeKafkaConf(options, AsOverrides(ProducerProperties(options, transactional_id)));
   if (!conf_or) return std::unexpected(conf_or.error());
   auto* conf = static_cast<rd_kafka_conf_t*>(*conf_or);
 
@@ -135,6 +135,21 @@ Result<std::unique_ptr<Producer>> Producer::Create(
   }
   p->rk_ = rk;
   p->poller_ = std::thread([raw = p.get()] { raw->PollLoop(); });
+  if (!transactional_id.empty()) {
+    // Finds the transaction coordinator, fences earlier producers with this
+    // id and aborts their open transaction; may take a while after a crash.
+    rd_kafka_error_t* error =
+        rd_kafka_init_transactions(rk, static_cast<int>(2 * options.transaction_timeout.count()));
+    if (error) {
+      std::string message = std::string("kafka producer: init transactions (transactional.id ") +
+                            transactional_id + "): " + rd_kafka_error_string(error);
+      const bool retriable = rd_kafka_error_is_retriable(error);
+      rd_kafka_error_destroy(error);
+      return Fail(retriable ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument, message);
+    }
+    p->transactional_ = true;
+    spdlog::info("kafka producer: transactional (transactional.id {})", transactional_id);
+  }
   return p;
 }
 

@@ -74,10 +74,14 @@ enum class Enqueued {
 
 class Producer {
  public:
-  // Creates the producer (enable.idempotence=true, acks=all).
+  // Creates the producer (enable.idempotence=true, acks=all). With a
+  // `transactional_id` (TransactionalId(options)) the producer is
+  // transactional: init_transactions runs here (fencing any earlier
+  // producer with that id and aborting its open transaction), and every
+  // record must be produced inside a transaction (kafka_transaction.h).
   static Result<std::unique_ptr<Producer>> Create(
       const KafkaOptions& options, std::shared_ptr<prometheus::Registry> registry,
-      Health* health);
+      Health* health, const std::string& transactional_id = "");
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
@@ -105,6 +109,7 @@ class Producer {
     return queued_bytes() + max_message_bytes_ <= queue_bytes_;
   }
   int64_t max_message_bytes() const { return max_message_bytes_; }
+  bool transactional() const { return transactional_; }
   // The underlying rd_kafka_t* (for tests and the dev broker).
   void* handle() const { return rk_; }
 
@@ -117,6 +122,7 @@ class Producer {
   void* rk_ = nullptr;  // rd_kafka_t*
   int64_t max_message_bytes_ = 0;
   int64_t queue_bytes_ = 0;
+  bool transactional_ = false;
   std::chrono::milliseconds delivery_timeout_{0};
   Health* health_ = nullptr;
   std::shared_ptr<prometheus::Registry> registry_;

@@ -66,6 +66,58 @@ struct StageLoop::State {
   void Count(const std::string& outcome, const std::string& reason) {
     records->Count(outcome, reason);
   }
+
+  // Exactly-once mode. Outcomes of the records in the open transaction
+  // (loop thread), counted when it commits.
+  std::vector<std::pair<std::string, std::string>> txn_outcomes;
+  // Bumped by every abort: a delivery report of an earlier transaction
+  // (purged by the abort) does not fail the current one.
+  std::atomic<uint64_t> txn_seq{0};
+  std::atomic<bool> txn_failed{false};
+  std::string txn_failure;  // guarded by mu
+  // Inputs an output of which the broker refused for good (a record-level
+  // error such as MSG_SIZE_TOO_LARGE) in an aborted transaction, with the
+  // number of such aborts. The broker refuses a whole batch, so innocent
+  // neighbours are marked too: after such an abort the loop commits one
+  // input per transaction (`one_by_one` inputs), and an input refused
+  // again on its own is dead-lettered the next time. Guarded by mu.
+  struct Refusal {
+    std::string detail;
+    int strikes = 0;
+    uint64_t seq = 0;  // the transaction of the last strike
+  };
+  std::map<std::pair<TopicPartition, int64_t>, Refusal> refused;
+  bool refused_in_txn = false;  // guarded by mu
+  int64_t one_by_one = 0;       // loop thread
+  bool rewind_needed = false;   // loop thread
+
+  // A delivery in transaction `seq` failed.
+  void TxnDeliveryFailed(uint64_t seq, const InRecord& input, const DeliveryReport& report) {
+    if (seq != txn_seq.load()) return;
+    std::lock_guard lock(mu);
+    if (report.error_class == KafkaErrorClass::kDeadLetter) {
+      auto& r = refused[{input.tp, input.offset}];
+      if (r.strikes == 0 || r.seq != seq) ++r.strikes;  // once per transaction
+      r.seq = seq;
+      r.detail = report.error_message;
+      refused_in_txn = true;
+    }
+    if (!txn_failed.exchange(true)) txn_failure = report.error_message;
+  }
+  // The refusal's detail once the input was refused on its own.
+  std::optional<std::string> RefusedAlone(const InRecord& input) {
+    std::lock_guard lock(mu);
+    auto it = refused.find({input.tp, input.offset});
+    if (it == refused.end() || it->second.strikes < 2) return std::nullopt;
+    std::string detail = it->second.detail;
+    refused.erase(it);
+    return detail;
+  }
+  // At an abort: whether an output of it was refused.
+  bool EndAbortedTransaction() {
+    std::lock_guard lock(mu);
+    return std::exchange(refused_in_txn, false);
+  }
 };
 
 std::string MakeDeadLetter(const std::string& stage, const std::string& reason,
@@ -197,6 +249,16 @@ StageLoop::StageLoop(StageLoopOptions options, Consumer* consumer, Producer* pro
                               prometheus::Histogram::BucketBoundaries{
                                   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                   0.25, 0.5, 1, 2.5});
+  if (producer_->transactional()) {
+    consumer_->CommitInTransactions();
+    txn_ = std::make_unique<StageTransaction>(producer_, consumer_, options_.transaction_timeout,
+                                              *registry);
+    // The revoked partitions' done records commit with the transaction
+    // before the partitions go; an abort here rewinds after Poll().
+    consumer_->OnRevoke([this](const std::vector<TopicPartition>&) {
+      if (txn_->open()) CommitOrAbort(/*rewind=*/false, /*stopping=*/false);
+    });
+  }
 }
 
 StageLoop::~StageLoop() = default;
@@ -210,6 +272,10 @@ void StageLoop::Handle(const InRecord& record, const Processor& process) {
 }
 
 void StageLoop::Finish(const InRecord& record, StageResult result) {
+  if (txn_) {
+    FinishInTransaction(record, std::move(result));
+    return;
+  }
   if (!consumer_->Owns(record)) {
     // Revoked while it was processed (worker threads): the new owner
     // reprocesses it from the committed offset; producing now could put a
@@ -321,6 +387,165 @@ void StageLoop::Finish(const InRecord& record, StageResult result) {
   }
 }
 
+void StageLoop::FinishInTransaction(const InRecord& record, StageResult result) {
+  if (!consumer_->Owns(record)) {
+    // Revoked, or rewound by an abort, while it was processed: it comes
+    // again from the committed offset.
+    state_->Count("skipped", "revoked");
+    return;
+  }
+  if (auto refused = state_->RefusedAlone(record)) {
+    result = StageResult::DeadLetter("output_rejected", *refused);
+  }
+  auto state = state_;
+  const uint64_t seq = state_->txn_seq.load();
+  // Queues one record of this transaction; a failure fails the transaction.
+  auto produce = [&](OutRecord out) -> Status {
+    std::string topic = out.topic;
+    return producer_->Produce(std::move(out), [state, seq, record, topic](const DeliveryReport& r) {
+      if (r.ok()) {
+        state->Acked(topic);
+      } else {
+        state->TxnDeliveryFailed(seq, record, r);
+      }
+    });
+  };
+  auto fail_transaction = [&](const std::string& why) {
+    spdlog::error("{}: produce failed: {}", options_.stage, why);
+    std::lock_guard lock(state_->mu);
+    if (!state_->txn_failed.exchange(true)) state_->txn_failure = why;
+  };
+  auto dead_letter = [&](const std::string& reason, const std::string& detail) {
+    spdlog::warn("{}: dead-lettering {}/{}@{}: {}: {}", options_.stage, record.tp.topic,
+                 record.tp.partition, record.offset, reason, detail);
+    KafkaHeaders headers = {{"content-type", "application/x-protobuf"},
+                            {"schema", "crawlstream.v1.DeadLetter"},
+                            {"producer", "crawlstream-" + options_.stage}};
+    auto st = produce({options_.deadletter_topic, record.key,
+                       MakeDeadLetter(options_.stage, reason, detail, record), headers});
+    if (!st && st.error().code == ErrorCode::kResourceExhausted) {
+      InRecord trimmed = record;
+      trimmed.value.resize(std::min<size_t>(trimmed.value.size(), 4096));
+      std::string note = detail + " (original value truncated to 4 KiB: " +
+                         std::to_string(record.value.size()) + " bytes)";
+      st = produce({options_.deadletter_topic, record.key,
+                    MakeDeadLetter(options_.stage, reason, note, trimmed), headers});
+    }
+    if (!st) fail_transaction(st.error().message);
+    state_->txn_outcomes.emplace_back("dead_letter", reason);
+  };
+
+  if (!result.dead_letter_reason.empty()) {
+    dead_letter(result.dead_letter_reason, result.dead_letter_detail);
+  } else if (result.outputs.empty()) {
+    state_->txn_outcomes.emplace_back(
+        "skipped", result.skip_reason.empty() ? "no_output" : result.skip_reason);
+  } else {
+    std::string refused;
+    for (auto& out : result.outputs) {
+      auto st = produce(std::move(out));
+      if (st) continue;
+      if (st.error().code == ErrorCode::kResourceExhausted) {
+        refused = st.error().message;
+      } else {
+        fail_transaction(st.error().message);
+      }
+    }
+    if (refused.empty()) {
+      state_->txn_outcomes.emplace_back("processed", "");
+    } else {
+      dead_letter("output_rejected", refused);
+    }
+  }
+  // Done now: the transaction carries its offset with its outputs.
+  consumer_->Done(record);
+  if (state_->one_by_one > 0) --state_->one_by_one;
+}
+
+bool StageLoop::CommitWhenDue() {
+  if (state_->rewind_needed) {  // aborted during a revocation
+    state_->rewind_needed = false;
+    if (auto st = consumer_->Rewind(options_.transaction_timeout); !st) {
+      spdlog::critical("{}: {}; stopping", options_.stage, st.error().message);
+      state_->failed.store(true);
+      return false;
+    }
+  }
+  const auto inputs = static_cast<int64_t>(state_->txn_outcomes.size());
+  const bool due = state_->txn_failed.load() || txn_->age() >= options_.transaction_interval ||
+                   inputs >= options_.max_inflight || (state_->one_by_one > 0 && inputs > 0);
+  if (!due) return true;
+  return CommitOrAbort(/*rewind=*/true, /*stopping=*/false) && EnsureTransaction();
+}
+
+bool StageLoop::EnsureTransaction() {
+  if (txn_->open()) return true;
+  if (auto st = txn_->Begin(); !st) {
+    spdlog::critical("{}: {} ({})", options_.stage, st.error().message,
+                     TxnFailureName(st.error().kind));
+    state_->failed.store(true);
+    return false;
+  }
+  return true;
+}
+
+bool StageLoop::CommitOrAbort(bool rewind, bool stopping) {
+  if (!txn_->open()) return true;
+  std::string why;
+  if (state_->txn_failed.load()) {
+    std::lock_guard lock(state_->mu);
+    why = "an output failed: " + state_->txn_failure;
+  } else if (auto st = txn_->Commit(); st) {
+    const auto n = static_cast<int64_t>(state_->txn_outcomes.size());
+    for (const auto& [outcome, reason] : state_->txn_outcomes) state_->Count(outcome, reason);
+    state_->txn_outcomes.clear();
+    state_->done.fetch_add(n);
+    return true;
+  } else if (st.error().kind == TxnFailure::kFatal) {
+    spdlog::critical("{}: {}; stopping (a restart redoes the uncommitted inputs)", options_.stage,
+                     st.error().message);
+    state_->failed.store(true);
+    return false;
+  } else {
+    why = st.error().message;
+  }
+  spdlog::warn("{}: aborting the transaction of {} inputs: {}", options_.stage,
+               state_->txn_outcomes.size(), why);
+  const auto inputs = static_cast<int64_t>(state_->txn_outcomes.size());
+  state_->txn_seq.fetch_add(1);
+  auto aborted = txn_->Abort();
+  state_->txn_outcomes.clear();
+  state_->txn_failed.store(false);
+  if (state_->EndAbortedTransaction()) {
+    // Records at the workers were taken after the aborted ones.
+    state_->one_by_one = inputs + 8 * options_.workers;
+    spdlog::info("{}: the broker refused an output: the next {} inputs commit one by one",
+                 options_.stage, state_->one_by_one);
+  }
+  if (!aborted) {
+    spdlog::critical("{}: {}; stopping", options_.stage, aborted.error().message);
+    state_->failed.store(true);
+    return false;
+  }
+  if (stopping) return true;  // the next owner redoes the inputs
+  if (options_.stateful) {
+    spdlog::error("{}: the aborted inputs' decisions are in this stage's state but not in Kafka; "
+                  "stopping so that a restart restores the state from the committed log",
+                  options_.stage);
+    state_->failed.store(true);
+    return false;
+  }
+  state_->rewind_needed = true;
+  if (!rewind) return true;
+  state_->rewind_needed = false;
+  if (auto st = consumer_->Rewind(options_.transaction_timeout); !st) {
+    spdlog::critical("{}: {}; stopping", options_.stage, st.error().message);
+    state_->failed.store(true);
+    return false;
+  }
+  return true;
+}
+
 int64_t StageLoop::inputs_done() const { return state_->done.load(); }
 
 int64_t StageLoop::outputs_acked(const std::string& topic) const {
@@ -337,10 +562,14 @@ int StageLoop::Run(const Processor& process) {
     if (!pool) return;
     pool->Drain([&](WorkerPool::Completed&& c) {
       state_->latency->Observe(c.seconds);
+      if (txn_ && state_->failed.load()) return;
       Finish(c.record, std::move(c.result));
+      // After a refused output: one input per transaction.
+      if (txn_ && state_->one_by_one > 0 && !state_->failed.load()) CommitWhenDue();
     });
   };
   while (!Shutdown::Requested() && !(options_.stop && options_.stop->load())) {
+    if (txn_ && !EnsureTransaction()) break;
     drain();
     health_->Beat();
     if (state_->failed.load()) {
@@ -348,12 +577,15 @@ int StageLoop::Run(const Processor& process) {
                     options_.stage);
       break;
     }
-    if (auto st = consumer_->MaybeCommit(); !st) {
+    if (txn_) {
+      if (!CommitWhenDue()) break;
+    } else if (auto st = consumer_->MaybeCommit(); !st) {
       spdlog::warn("{}: {}", options_.stage, st.error().message);
     }
     if (options_.on_tick) options_.on_tick();
     if (options_.stop_after > 0 && state_->done.load() >= options_.stop_after &&
-        producer_->inflight() == 0 && (!pool || pool->pending() == 0)) {
+        producer_->inflight() == 0 && (!pool || pool->pending() == 0) &&
+        state_->txn_outcomes.empty()) {
       break;
     }
     // Intake waits (sleeping, beating) while outputs are at their bounds:
@@ -373,6 +605,8 @@ int StageLoop::Run(const Processor& process) {
       break;
     }
     if (!polled->has_value()) continue;
+    // A revocation inside Poll() may have committed the transaction.
+    if (txn_ && !EnsureTransaction()) break;
     if (pool) {
       pool->Submit(std::move(**polled));
     } else {
@@ -382,11 +616,21 @@ int StageLoop::Run(const Processor& process) {
   }
   if (pool) {
     pool->Stop();  // records being processed finish; queued ones stay uncommitted
-    drain();
+    if (!txn_ || (!state_->failed.load() && EnsureTransaction())) drain();
   }
   spdlog::info("{}: stopping after {} records; draining {} in-flight outputs", options_.stage,
                handled, producer_->inflight());
-  if (auto st = producer_->Flush(options_.drain_timeout); !st) {
+  if (txn_) {
+    // The last transaction commits (its outputs flushed); after a failure
+    // it is aborted so that read_committed readers need not wait for the
+    // broker's timeout.
+    if (!state_->failed.load()) {
+      CommitOrAbort(/*rewind=*/false, /*stopping=*/true);
+    } else if (txn_->open()) {
+      state_->txn_seq.fetch_add(1);
+      if (auto st = txn_->Abort(); !st) spdlog::warn("{}: {}", options_.stage, st.error().message);
+    }
+  } else if (auto st = producer_->Flush(options_.drain_timeout); !st) {
     spdlog::warn("{}: {}", options_.stage, st.error().message);
   }
   auto commit = consumer_->Close();

@@ -27,6 +27,22 @@
 // (up to drain_timeout), done offsets are committed synchronously, the
 // consumer leaves the group; Run() returns 0.
 //
+// Exactly-once (kafka.exactly_once; the Producer is transactional): the
+// loop runs one transaction at a time (kafka_transaction.h). Outputs and
+// dead letters of the records processed during a transaction are produced
+// in it; the records count as done when their outputs are queued; the
+// transaction commits with their offsets every transaction_interval (or
+// after max_inflight records, or when a revocation comes: before the
+// partitions go), and the outcomes are counted then. An aborted
+// transaction (an output failed for good, the coordinator or the group
+// moved on) discards its outputs and rewinds the consumer to the committed
+// offsets: a record whose output the broker refused is dead-lettered the
+// second time ("output_rejected"); a stateful stage (dedup: its index
+// already holds the aborted decisions) stops with exit code 1 instead, so
+// that a restart restores its state from the committed log. A fatal
+// transaction error (fenced by another producer with the same
+// transactional.id) stops the loop with exit code 1.
+//
 // Metrics: crawlstream_stage_records_total{stage,outcome,reason},
 //          crawlstream_stage_process_seconds{stage} (histogram).
 #pragma once
@@ -43,6 +59,7 @@
 
 #include "services/common/kafka_consumer.h"
 #include "services/common/kafka_producer.h"
+#include "services/common/kafka_transaction.h"
 
 namespace prometheus {
 class Counter;
@@ -102,6 +119,14 @@ struct StageLoopOptions {
   // reprocesses it); an exception from the Processor dead-letters the
   // record ("processor_exception").
   int workers = 1;
+  // Exactly-once mode only (see above): how long a transaction collects
+  // records (kafka.commit_interval) and how long a commit may take
+  // (kafka.transaction_timeout).
+  std::chrono::milliseconds transaction_interval{1'000};
+  std::chrono::milliseconds transaction_timeout{30'000};
+  // The Processor keeps state derived from what it produced (dedup): an
+  // aborted transaction stops the loop instead of rewinding.
+  bool stateful = false;
 };
 
 // crawlstream_stage_records_total{stage,outcome,reason}: input records of
@@ -149,7 +174,19 @@ class StageLoop {
   class WorkerPool;
 
  private:
+  void FinishInTransaction(const InRecord& record, StageResult result);
+  // Commits the open transaction, or aborts it (then rewinds, unless
+  // `rewind` is false: the caller does it later). False when the loop must
+  // stop (state_->failed is set).
+  bool CommitOrAbort(bool rewind, bool stopping);
+  // Rewinds when a revocation aborted, commits when the transaction is
+  // due; false when the loop must stop.
+  bool CommitWhenDue();
+  // Opens a transaction when none is; false on a fatal error.
+  bool EnsureTransaction();
+
   std::shared_ptr<State> state_;
+  std::unique_ptr<StageTransaction> txn_;  // exactly-once mode only
   StageLoopOptions options_;
   Consumer* consumer_;
   Producer* producer_;

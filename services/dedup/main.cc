@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   rt.health().Set("restored", true);
-  auto producer = Producer::Create(rt.kafka(), rt.registry(), &rt.health());
+  auto producer =
+      Producer::Create(rt.kafka(), rt.registry(), &rt.health(), TransactionalId(rt.kafka()));
   if (!producer) {
     spdlog::critical("{}", producer.error().message);
     return 2;
@@ -52,7 +53,10 @@ int main(int argc, char** argv) {
   StageLoop loop({.stage = "dedup",
                   .deadletter_topic = rt.topics().deadletter,
                   .drain_timeout = rt.service().drain_timeout,
-                  .on_tick = stage.TailTick(producer->get())},
+                  .on_tick = stage.TailTick(producer->get()),
+                  .transaction_interval = rt.kafka().commit_interval,
+                  .transaction_timeout = rt.kafka().transaction_timeout,
+                  .stateful = true},
                  consumer->get(), producer->get(), &rt.health(), rt.registry());
   const auto journal = OpenInflightJournalOrWarn(rt.service().inflight_journal);
   return loop.Run(GuardWithJournal(stage.processor(), journal.get()));

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   extractor::Extractor ex(*options);
-  auto producer = Producer::Create(rt.kafka(), rt.registry(), &rt.health());
+  auto producer =
+      Producer::Create(rt.kafka(), rt.registry(), &rt.health(), TransactionalId(rt.kafka()));
   if (!producer) {
     spdlog::critical("{}", producer.error().message);
     return 2;
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
   StageLoop loop({.stage = "extractor",
                   .deadletter_topic = rt.topics().deadletter,
                   .drain_timeout = rt.service().drain_timeout,
-                  .workers = static_cast<int>(eopts.workers)},
+                  .workers = static_cast<int>(eopts.workers),
+                  .transaction_interval = rt.kafka().commit_interval,
+                  .transaction_timeout = rt.kafka().transaction_timeout},
                  consumer->get(), producer->get(), &rt.health(), rt.registry());
   const auto journal = OpenInflightJournalOrWarn(rt.service().inflight_journal);
   return loop.Run(

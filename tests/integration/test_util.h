@@ -20,12 +20,16 @@ struct RawRecord {
   std::string value;
 };
 
+// `isolation`: read_committed (librdkafka's default: what downstream sees)
+// or read_uncommitted (aborted transactions' records too).
 inline std::vector<RawRecord> ReadAll(const std::string& bootstrap, const std::string& topic,
                                       int partitions,
-                                      std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                                      const char* isolation = "read_committed") {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "isolation.level", isolation, err, sizeof err);
   rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof err);
   rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
