@@ -40,26 +40,35 @@ struct Consumer::Impl {
   std::atomic<int64_t> skipped_total{0};
 
   // Counts and logs the records between the previous record of `tp` and
-  // `offset` that this member never saw. Input topics are neither compacted
-  // nor transactional, so their offsets are contiguous and a jump forward
-  // means the broker deleted records ahead of the consumer: retention on a
-  // real broker, the size limit of the development broker's partitions.
-  // librdkafka then resets to the earliest offset (auto.offset.reset) and
-  // would go on silently.
-  void NoteGap(const TopicPartition& tp, int64_t offset, uint64_t generation) {
+  // `offset` that this member never saw because the broker deleted them
+  // before they were read: retention on a real broker, the size limit of
+  // the development broker's partitions. librdkafka then resets to the
+  // earliest offset (auto.offset.reset) and would go on silently. Not every
+  // gap is a loss: a transactional producer upstream leaves one offset per
+  // transaction for its commit marker, and read_committed skips aborted
+  // records. So a gap counts only up to the partition's log start offset,
+  // which every fetch response carries (librdkafka keeps it as the low
+  // watermark).
+  void NoteGap(rd_kafka_t* rk, const TopicPartition& tp, int64_t offset, uint64_t generation) {
     auto [it, first] = next_offset.try_emplace(tp, generation, offset + 1);
     const auto [seen_generation, expected] = it->second;
     it->second = {generation, offset + 1};
     // The first record of an assignment starts where the group said.
     if (first || seen_generation != generation || offset <= expected) return;
-    const int64_t lost = offset - expected;
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk, tp.topic.c_str(), tp.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        low <= expected) {
+      return;  // transaction markers or aborted records, not deletion
+    }
+    const int64_t lost = std::min(low, offset) - expected;
     skipped_total.fetch_add(lost);
     skipped->Add({{"topic", tp.topic}}).Increment(static_cast<double>(lost));
     spdlog::error(
         "kafka consumer: {}/{}: offsets {}..{} ({} records) were deleted by the broker before "
         "this stage read them (retention, or the development broker's per-partition size "
         "limit): those inputs are lost",
-        tp.topic, tp.partition, expected, offset - 1, lost);
+        tp.topic, tp.partition, expected, expected + lost - 1, lost);
   }
 
   static std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
@@ -276,7 +285,7 @@ Result<std::optional<InRecord>> Consumer::Poll(std::chrono::milliseconds timeout
   auto& counter = impl_->consumed_by_topic[r.tp.topic];
   if (!counter) counter = &impl_->consumed->Add({{"topic", r.tp.topic}});
   counter->Increment();
-  impl_->NoteGap(r.tp, r.offset, r.generation);
+  impl_->NoteGap(rk, r.tp, r.offset, r.generation);
   tracker_.Started(r.tp, r.offset, r.generation);
   return std::optional<InRecord>(std::move(r));
 }

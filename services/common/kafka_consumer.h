@@ -30,7 +30,8 @@
 //          crawlstream_kafka_consumer_errors_total{class},
 //          crawlstream_kafka_consumer_skipped_records_total{topic} (input
 //          the broker deleted before it was read: a gap in a partition's
-//          offsets; also logged as an error).
+//          offsets below its log start offset, not transaction markers or
+//          aborted records; also logged as an error).
 // Readiness: Health condition "partitions_assigned" is true once the group
 // has given this member its (possibly empty) assignment.
 //
