@@ -22,6 +22,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libxml2-dev
   # real parts used by tests and benchmarks
   nginx-light kcat python3 python3-kafka python3-protobuf python3-yaml python3-lz4
+  python3-confluent-kafka  # a read_committed Python consumer (python3-kafka 2.0.2 is not one)
   curl wrk procps iproute2 openssl
   # a real Apache Kafka for tests (scripts/kafka.sh fetches its jars)
   default-jre-headless maven

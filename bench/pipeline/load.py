@@ -120,6 +120,7 @@ def run_stages(cli, bins, stages, seeds, work, args, out_topic):
                                              log_name="broker-%s.log" % out_topic)
     env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
                CRAWLSTREAM_SERVICE_LOG_LEVEL="warn", CRAWLSTREAM_FETCHER_ALLOW_CIDRS="127.0.0.1/32",
+               CRAWLSTREAM_KAFKA_EXACTLY_ONCE="false",  # the development broker
                CRAWLSTREAM_FETCHER_MIN_DELAY="0",
                CRAWLSTREAM_FETCHER_MAX_CONNECTIONS_PER_HOST=str(args.connections),
                CRAWLSTREAM_FETCHER_GLOBAL_CONCURRENCY=str(args.connections))

@@ -56,8 +56,11 @@ struct KafkaOptions {
   // Exactly-once per stage (the extractor and dedup; kafka_transaction.h):
   // a transactional producer whose transactions carry the input offsets,
   // so that an input's outputs and its committed offset become visible
-  // together or not at all. Off: idempotent producer, at-least-once.
-  bool exactly_once = false;
+  // together or not at all. Off: idempotent producer, at-least-once. On by
+  // default (its cost is within the noise, BENCHMARKS.md); `crawlstream
+  // run` turns it off on its development broker, which is not trusted
+  // with transactions (set it false against `crawlstream broker` too).
+  bool exactly_once = true;
   // transactional.id; empty = "<group_id>-<hostname>-<pid>" (unique per
   // process; a restarted pod keeps its hostname and, as PID 1, its id, so
   // it fences and aborts its predecessor's open transaction at once).

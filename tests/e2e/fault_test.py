@@ -98,6 +98,8 @@ def main():
     env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
                CRAWLSTREAM_SERVICE_LOG_FORMAT="json", CRAWLSTREAM_KAFKA_SESSION_TIMEOUT="6s",
                CRAWLSTREAM_KAFKA_COMMIT_INTERVAL="300ms", CRAWLSTREAM_FETCHER_ALLOW_CIDRS="127.0.0.1/32",
+               # The development broker is not trusted with transactions.
+               CRAWLSTREAM_KAFKA_EXACTLY_ONCE="false",
                # ~60 pages/s on one host, so the faults land mid-crawl.
                CRAWLSTREAM_FETCHER_MIN_DELAY="15ms", CRAWLSTREAM_FETCHER_MAX_CONNECTIONS_PER_HOST="1",
                CRAWLSTREAM_FETCHER_RETRY_BASE_DELAY="200ms", CRAWLSTREAM_FETCHER_MAX_ATTEMPTS="8")

@@ -193,10 +193,10 @@ def main():
                CRAWLSTREAM_FETCHER_RETRY_BASE_DELAY="200ms", CRAWLSTREAM_FETCHER_MAX_ATTEMPTS="8")
     envs = {n: dict(env, CRAWLSTREAM_SERVICE_INFLIGHT_JOURNAL=os.path.join(work, n + ".inflight"))
             for n in ("extractor", "dedup")}
-    if args.exactly_once:
-        for n in ("extractor", "dedup"):
-            envs[n].update(CRAWLSTREAM_KAFKA_EXACTLY_ONCE="true",
-                           CRAWLSTREAM_KAFKA_TRANSACTIONAL_ID="fault-test-" + n)
+    for n in ("extractor", "dedup"):
+        envs[n]["CRAWLSTREAM_KAFKA_EXACTLY_ONCE"] = "true" if args.exactly_once else "false"
+        if args.exactly_once:
+            envs[n]["CRAWLSTREAM_KAFKA_TRANSACTIONAL_ID"] = "fault-test-" + n
     envs["fetcher"] = env
     for name in ("extractor", "dedup"):
         start_service(name, envs[name])
