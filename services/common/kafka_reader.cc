@@ -161,11 +161,25 @@ Status TopicReader::AssignAtEnd(const std::vector<std::string>& topics,
 Result<std::vector<int64_t>> TopicReader::ReadToEnd(const std::string& topic,
                                                     Clock::time_point deadline,
                                                     const RecordFn& fn) {
+  return ReadToEnd(topic, {}, deadline, fn);
+}
+
+Result<std::vector<int64_t>> TopicReader::ReadToEnd(const std::string& topic,
+                                                    const std::vector<int32_t>& only,
+                                                    Clock::time_point deadline,
+                                                    const RecordFn& fn) {
   auto partitions = PartitionCount(topic, Within(deadline));
   if (!partitions) return std::unexpected(partitions.error());
   std::vector<int64_t> end(static_cast<size_t>(*partitions), 0);
   std::vector<PartitionOffset> from;
+  for (int32_t p : only) {
+    if (p < 0 || p >= *partitions) {
+      return Fail(ErrorCode::kInvalidArgument, topic + " has no partition " + std::to_string(p) +
+                                                   " (" + std::to_string(*partitions) + " partitions)");
+    }
+  }
   for (int32_t p = 0; p < *partitions; ++p) {
+    if (!only.empty() && std::find(only.begin(), only.end(), p) == only.end()) continue;
     auto w = Watermarks(topic, p, deadline);
     if (!w) return std::unexpected(w.error());
     end[static_cast<size_t>(p)] = w->second;

@@ -1,7 +1,8 @@
 // TopicReader: reads topics by explicit partition assignment, outside any
 // consumer group's balancing: the dedup stage's restore and tail of
-// `articles` (a global table), and `crawlstream run`'s collector of the
-// output topics. The stage consumers (kafka_consumer.h) are the ones in a
+// `articles` (a global table), the fetcher's restore of an assigned
+// partition's crawl state from `crawl.state`, and `crawlstream run`'s
+// collector of the output topics. The stage consumers (kafka_consumer.h) are the ones in a
 // group.
 //
 // One RAII owner of an rd_kafka_t consumer: the destructor closes and
@@ -74,6 +75,11 @@ class TopicReader {
   // watermark seen now, calling `fn` per record; returns the end offsets
   // per partition (where a tail continues). Leaves nothing assigned.
   Result<std::vector<int64_t>> ReadToEnd(const std::string& topic,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         const RecordFn& fn);
+  // The same for the partitions `only` of `topic` (all when empty); the
+  // end offsets of the others are 0.
+  Result<std::vector<int64_t>> ReadToEnd(const std::string& topic, const std::vector<int32_t>& only,
                                          std::chrono::steady_clock::time_point deadline,
                                          const RecordFn& fn);
   // Assigns exactly these partitions (replacing any assignment).
