@@ -270,6 +270,29 @@ TEST_F(CrawlStateTest, AFetchedPageIsNotFetchedAgainAfterARestartUntilDue) {
   EXPECT_TRUE(s.has_next_due());
 }
 
+TEST_F(CrawlStateTest, FeedsAreReadAgainAfterARestartWithTheirValidators) {
+  Restart();
+  const std::string url = server_->Url("/etag");
+  auto submit_feed = [&] {
+    CrawlRequest req;
+    req.set_url(url);
+    req.set_kind(CrawlRequest::KIND_FEED);
+    crawler_->Submit(req, [this, url](const CrawlOutcome& o) {
+      std::lock_guard lock(outcomes_mu_);
+      outcomes_[url].push_back(o.outcome + "/" + o.reason);
+    }, 1);
+  };
+  submit_feed();
+  RunUntilIdle();
+  ASSERT_EQ(out_.changelog.size(), 1u);  // fetched (not a feed after all: dead-lettered)
+  Restart();
+  submit_feed();  // a listing is never skipped for its state...
+  RunUntilIdle();
+  EXPECT_EQ(Outcomes(url).back(), "skipped/not_modified");  // ...and asks conditionally
+  EXPECT_EQ(crawler_->stats().known.load(), 0);
+  EXPECT_EQ(LastState(url).revisit_count(), 1u);
+}
+
 TEST_F(CrawlStateTest, RefetchesAndRequestsWithoutAPartitionAreFetched) {
   Restart();
   const std::string url = server_->Url("/ok");
