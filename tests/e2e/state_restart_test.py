@@ -11,8 +11,10 @@ on, transfers slowed to most of a second):
      (nginx log; only A's transfer in flight at the kill, or one whose
      state was not yet acknowledged, may repeat: at most 2 with one
      connection per host);
-  3. every request is produced again and fetcher C (SIGTERM-restarted, yet
-     another directory) fetches nothing: every page is known, not due;
+  3. scale-out: fetchers C1 and C2 (new directories) split the two
+     crawl.requests partitions (C1 hands one over to C2: dropped by one,
+     restored by the other); every request is produced again and neither
+     fetches anything: every page is known, not due;
   4. every request is produced again and fetcher D, with
      fetcher.revisit_interval 1s, fetches every page again with the stored
      validators: every answer is a 304.
@@ -157,12 +159,13 @@ def main():
                              max_in_flight_requests_per_connection=1)
 
     def publish():
+        # Pages alternate between the two partitions (as two hosts would).
         for n in range(args.pages):
             req = crawl_request_pb2.CrawlRequest()
             req.url = "%s/p/%d.html" % (base, n)
             req.kind = crawl_request_pb2.CrawlRequest.KIND_PAGE
             producer.send("crawl.requests", key=b"127.0.0.1", value=req.SerializeToString(),
-                          partition=0).get(timeout=30)
+                          partition=n % PARTITIONS).get(timeout=30)
 
     env = dict(os.environ, CRAWLSTREAM_KAFKA_BROKERS=bootstrap, CRAWLSTREAM_SERVICE_HTTP_PORT="0",
                CRAWLSTREAM_KAFKA_SESSION_TIMEOUT="6s", CRAWLSTREAM_KAFKA_COMMIT_INTERVAL="300ms",
@@ -189,7 +192,7 @@ def main():
     stop_fetcher("B")
     twice = sorted({g[0] for g in by("A")} & {g[0] for g in by("B")})
     log("B: %d GETs; fetched by both A and B: %s" % (len(by("B")), twice))
-    restore_b = re.findall(r"restored the crawl state of .*", fetcher_log("B"))
+    restore_b = re.findall(r"restored the crawl state of [^\"]*", fetcher_log("B"))
     log("B: %s" % restore_b)
     if len(twice) > 2:
         fail("%d pages A completed were fetched again after its SIGKILL: %s" % (len(twice), twice))
@@ -199,16 +202,23 @@ def main():
         if sum(1 for g in by("B") if g[0] == path) > 1:
             fail("B fetched %s twice" % path)
 
-    # 3. The same requests again, a fetcher started afresh: nothing fetched.
+    # 3. Scale-out to two fresh fetchers, the same requests again: nothing fetched.
     mark = len(gets(access))
+    start_fetcher("C1", env)
+    wait_until("C1 restored both partitions", lambda: "crawl state of 2 partitions" in fetcher_log("C1"))
+    start_fetcher("C2", env)
+    wait_until("C1 handed a partition over to C2",
+               lambda: "crawl state of 1 partitions" in fetcher_log("C2")
+               and "revoked 1 partitions" in fetcher_log("C1"))
     publish()
-    start_fetcher("C", env)
-    wait_until("C committed the repeated requests", lambda: committed(bootstrap) >= 2 * args.pages)
-    stop_fetcher("C")
+    wait_until("C1 and C2 committed the repeated requests", lambda: committed(bootstrap) >= 2 * args.pages)
+    stop_fetcher("C2")
+    stop_fetcher("C1")
     if len(gets(access)) != mark:
-        fail("C fetched pages fetched before: %s" % gets(access)[mark:])
-    log("C: every repeated request skipped (0 GETs); %s"
-        % re.findall(r"restored the crawl state of .*", fetcher_log("C")))
+        fail("C1/C2 fetched pages fetched before: %s" % gets(access)[mark:])
+    for name in ("C1", "C2"):
+        log("%s: %s" % (name, re.findall(r"restored the crawl state of [^\"]*", fetcher_log(name))))
+    log("C1 and C2: every repeated request skipped (0 GETs)")
 
     # 4. Due again: fetched conditionally, with the validators from crawl.state.
     time.sleep(1.1)
