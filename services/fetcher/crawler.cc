@@ -212,6 +212,18 @@ std::chrono::system_clock::time_point FromTimestamp(const google::protobuf::Time
       std::chrono::seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
 }
 
+// Dead-letter reasons after which a URL asked for again is fetched again,
+// due or not: the failure may have passed (crawler.h, crawl state).
+constexpr std::string_view kRetriedDeadLetters[] = {"max_retries"};
+
+// The last fetch settled the URL until it is due.
+bool Settled(const UrlState& s) {
+  if (!s.has_last_fetched()) return false;
+  if (s.outcome() != "dead_letter") return true;
+  return std::find(std::begin(kRetriedDeadLetters), std::end(kRetriedDeadLetters), s.reason()) ==
+         std::end(kRetriedDeadLetters);
+}
+
 // The state partition of a request's source (crawler.h: s - 1).
 int32_t StatePartition(uint64_t source) { return static_cast<int32_t>(source - 1); }
 
@@ -281,7 +293,7 @@ struct Crawler::Impl {
   std::unique_ptr<ValidatorCache> validators;
   std::unique_ptr<SeenUrls> seen;
   StateStore* state_store = nullptr;   // crawl state (may be null)
-  std::shared_ptr<Recorder> recorder;  // set with `state`
+  std::shared_ptr<Recorder> recorder;  // set with state_store
   // The tracker of each URL's first instance while it may be in flight
   // (Tracker: duplicates follow it).
   std::unordered_map<std::string, std::weak_ptr<Tracker>> first_instance;
@@ -554,8 +566,7 @@ struct Crawler::Impl {
     }
     // Fetched before (by this process or an earlier owner of the partition)
     // and not due: nothing to do.
-    if (w.prior && w.prior->has_last_fetched() && !w.req.refetch() && !IsListing(w.req) &&
-        !Due(*w.prior)) {
+    if (w.prior && Settled(*w.prior) && !w.req.refetch() && !IsListing(w.req) && !Due(*w.prior)) {
       stats.duplicates.fetch_add(1);
       stats.known.fetch_add(1);
       Skip(id, "duplicate");

@@ -55,7 +55,8 @@
 //     fetch is skipped as "duplicate" without a fetch unless it is due
 //     (next_due passed, or revisit_interval passed since the last fetch):
 //     it was fetched before, by this instance or a previous owner of the
-//     partition (feeds, sitemaps and refetches are fetched always);
+//     partition (feeds, sitemaps and refetches are fetched always, and so
+//     is a URL whose last attempt was dead-lettered "max_retries");
 //   - a fetch sends the stored validators (a 304 keeps the stored ones);
 //   - a finished request (not a duplicate) writes its new state: once its
 //     emissions are acknowledged, Tick() (or RecordStates()) stores it and

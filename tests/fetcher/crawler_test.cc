@@ -293,6 +293,24 @@ TEST_F(CrawlStateTest, FeedsAreReadAgainAfterARestartWithTheirValidators) {
   EXPECT_EQ(LastState(url).revisit_count(), 1u);
 }
 
+TEST_F(CrawlStateTest, AUrlThatRanOutOfRetriesIsTriedAgainButA404IsNot) {
+  Restart();
+  const std::string flaky = server_->Url("/500");
+  const std::string gone = server_->Url("/missing-page");
+  Submit(flaky, false, 1);
+  Submit(gone, false, 1);
+  RunUntilIdle();
+  ASSERT_EQ(Outcomes(flaky).back(), "dead_letter/max_retries");
+  ASSERT_EQ(Outcomes(gone).back(), "dead_letter/http_404");
+  EXPECT_EQ(LastState(gone).http_status(), 404u);
+  Restart();
+  Submit(flaky, false, 1);
+  Submit(gone, false, 1);
+  RunUntilIdle();
+  EXPECT_EQ(Outcomes(flaky).back(), "dead_letter/max_retries");  // tried again
+  EXPECT_EQ(Outcomes(gone).back(), "skipped/duplicate");         // settled
+}
+
 TEST_F(CrawlStateTest, RefetchesAndRequestsWithoutAPartitionAreFetched) {
   Restart();
   const std::string url = server_->Url("/ok");
