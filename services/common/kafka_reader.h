@@ -82,6 +82,11 @@ class TopicReader {
   Result<std::vector<int64_t>> ReadToEnd(const std::string& topic, const std::vector<int32_t>& only,
                                          std::chrono::steady_clock::time_point deadline,
                                          const RecordFn& fn);
+  // Reads offsets [from, to) of one partition (from at or above its low
+  // watermark; offsets compacted away are simply missing). Leaves nothing
+  // assigned.
+  Status ReadRange(const std::string& topic, int32_t partition, int64_t from, int64_t to,
+                   std::chrono::steady_clock::time_point deadline, const RecordFn& fn);
   // Assigns exactly these partitions (replacing any assignment).
   Status Assign(const std::vector<PartitionOffset>& from);
   // Assigns every partition of each topic at its current end: records
@@ -94,6 +99,10 @@ class TopicReader {
 
  private:
   explicit TopicReader(rd_kafka_s* rk) : rk_(rk) {}
+  // Reads each partition of `from` from its offset up to its `end`.
+  Status ReadRanges(const std::string& topic, const std::vector<PartitionOffset>& from,
+                    const std::vector<int64_t>& end, std::chrono::steady_clock::time_point deadline,
+                    const RecordFn& fn);
   rd_kafka_s* rk_;
 };
 

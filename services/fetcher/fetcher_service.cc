@@ -231,8 +231,9 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
           "re-poll interval of seed feeds and sitemaps (0 = never)",
           milliseconds(0), milliseconds(86'400'000 * 7LL));
   c->Bind("fetcher.state_dir", &o->state_dir,
-          "directory of the local crawl-state store (RocksDB, emptied at start and restored "
-          "from topics.state); empty: no crawl state (URLs seen and validators in memory only)");
+          "directory of the local crawl-state store (RocksDB, restored from topics.state, from "
+          "a local checkpoint when one is good); empty: no crawl state (URLs seen and "
+          "validators in memory only)");
   c->Bind("fetcher.state_restore_timeout", &o->state_restore_timeout,
           "longest restore of an assignment's crawl state (stops the fetcher when exceeded)",
           milliseconds(1000), milliseconds(3'600'000));
@@ -420,7 +421,13 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
       for (const auto& tp : tps) {
         if (tp.topic == topics_.requests) partitions.push_back(tp.partition);
       }
-      state->Drop(partitions);
+      // Stopping: kept on disk for the next process on this directory
+      // (it reads only what crawl.state gained since); else dropped.
+      if (Shutdown::Requested() || (stop && stop->load())) {
+        state->Release(partitions);
+      } else {
+        state->Drop(partitions);
+      }
     }
     spdlog::info("fetcher: {} partitions revoked: handed back {} queued and {} in-flight "
                  "requests ({} duplicates); {} requests still unfinished",

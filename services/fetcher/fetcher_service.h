@@ -28,8 +28,9 @@
 // Crawl state (fetcher.state_dir set; crawler.h, state_keeper.h): each
 // assigned crawl.requests partition's per-URL state is restored from
 // topics.state (crawl.state, same partition number) before its requests
-// are fetched, and dropped on revoke after the states of what was fetched
-// are written. A page fetched before (by this instance or an earlier
+// are fetched (from a local checkpoint when the directory holds a good
+// one), and dropped on revoke after the states of what was fetched are
+// written (kept on disk at shutdown). A page fetched before (by this instance or an earlier
 // owner, across SIGTERM and SIGKILL) is not fetched again until due, and
 // then with its validators. A restore that fails stops the fetcher
 // (exit 1).

@@ -83,31 +83,54 @@ Status StateKeeper::Restore(const std::vector<int32_t>& partitions) {
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + timeout_;
   int64_t total = 0;
+  int resumed = 0;
   for (int32_t p : partitions) {
-    store_->BeginRestore(p);
-    Status applied = Ok();
-    auto end = reader_->ReadToEnd(topic_, {p}, deadline, [&](const ReadRecord& r) {
-      if (!applied) return;
-      applied = store_->Restore(p, r.key, r.value, r.tombstone);
-    });
-    if (!end || !applied) {
+    auto fail = [&](const std::string& why) {
       (void)store_->Drop(p);
       UpdateMetrics();
       return Fail(ErrorCode::kUnavailable,
-                  "restoring " + topic_ + " partition " + std::to_string(p) + ": " +
-                      (!end ? end.error().message : applied.error().message));
+                  "restoring " + topic_ + " partition " + std::to_string(p) + ": " + why);
+    };
+    auto marks = reader_->Watermarks(topic_, p, deadline);
+    if (!marks) return fail(marks.error().message);
+    const auto [low, high] = *marks;
+    // Resume from a checkpoint this directory holds, when the record it
+    // names is still there (state_store.h).
+    auto checkpoint = store_->Checkpoint(p);
+    bool resume = false;
+    if (checkpoint && !checkpoint->last_key.empty() && checkpoint->next_offset > low &&
+        checkpoint->next_offset <= high) {
+      const int64_t at = checkpoint->next_offset - 1;
+      auto st = reader_->ReadRange(topic_, p, at, at + 1, deadline, [&](const ReadRecord& r) {
+        resume = r.offset == at && r.key == checkpoint->last_key;
+      });
+      if (!st) return fail(st.error().message);
     }
-    auto n = store_->FinishRestore(p);
-    if (!n) return std::unexpected(n.error());
+    store_->BeginRestore(p, resume);
+    std::optional<StateCheckpoint> reached;
+    if (resume) reached = checkpoint;
+    Status applied = Ok();
+    auto st = reader_->ReadRange(topic_, p, resume ? checkpoint->next_offset : low, high, deadline,
+                                 [&](const ReadRecord& r) {
+                                   if (!applied) return;
+                                   applied = store_->Restore(p, r.key, r.value, r.tombstone);
+                                   reached = StateCheckpoint{r.offset + 1, std::string(r.key), 0};
+                                 });
+    if (!st) return fail(st.error().message);
+    if (!applied) return fail(applied.error().message);
+    auto n = store_->FinishRestore(p, reached);
+    if (!n) return fail(n.error().message);
     total += *n;
+    resumed += resume ? 1 : 0;
     metrics_->restored->Increment(static_cast<double>(*n));
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->restore_seconds->Set(seconds);
   UpdateMetrics();
-  spdlog::info("fetcher: restored the crawl state of {} partitions from {}: {} records in {:.3f} s",
-               partitions.size(), topic_, total, seconds);
+  spdlog::info("fetcher: restored the crawl state of {} partitions from {} ({} from a local "
+               "checkpoint): {} records in {:.3f} s",
+               partitions.size(), topic_, resumed, total, seconds);
   return Ok();
 }
 
@@ -115,6 +138,11 @@ void StateKeeper::Drop(const std::vector<int32_t>& partitions) {
   for (int32_t p : partitions) {
     if (auto st = store_->Drop(p); !st) spdlog::warn("fetcher: {}", st.error().message);
   }
+  UpdateMetrics();
+}
+
+void StateKeeper::Release(const std::vector<int32_t>& partitions) {
+  for (int32_t p : partitions) store_->Release(p);
   UpdateMetrics();
 }
 

@@ -2,12 +2,14 @@
 // fetcher.state_dir holding the state of exactly the crawl.requests
 // partitions this instance is assigned, restored from the changelog topic
 // topics.state (same partition number) when a partition is assigned and
-// dropped when it is revoked.
+// dropped when it is revoked; at shutdown released instead (kept on disk
+// with its checkpoint), so that the next process on the same directory
+// reads only what the changelog gained since.
 //
 //   consumer.OnAssign -> keeper.Restore(partitions)   before fetching them
 //   consumer.OnRevoke -> crawler.Revoke, producer flush,
 //                        crawler.RecordStates, producer flush,
-//                        keeper.Drop(partitions)
+//                        keeper.Drop(partitions)  (Release when stopping)
 //
 // Metrics (gauges updated by UpdateMetrics(), counters by Restore()):
 //   crawlstream_fetch_state_restored_urls_total   changelog records applied
@@ -44,7 +46,7 @@ class StateStore;
 
 class StateKeeper {
  public:
-  // Opens the store in `dir` (emptied: state_store.h) and a reader of
+  // Opens the store in `dir` (state_store.h) and a reader of
   // topics.state; checks that topics.state has as many partitions as
   // topics.requests (the error names both keys).
   static Result<std::unique_ptr<StateKeeper>> Create(const std::string& dir,
@@ -55,11 +57,12 @@ class StateKeeper {
   ~StateKeeper();
 
   StateStore* store() const { return store_.get(); }
-  // Restores `partitions` from topics.state to its current end, within
-  // `timeout` for all. An error leaves the failed partition not owned
+  // Restores `partitions` from topics.state to its current end (from the
+  // local checkpoint when it is still good), within `timeout` for all. An error leaves the failed partition not owned
   // (the fetcher stops on it rather than crawl without its state).
   Status Restore(const std::vector<int32_t>& partitions);
   void Drop(const std::vector<int32_t>& partitions);
+  void Release(const std::vector<int32_t>& partitions);
   void UpdateMetrics();
 
   struct Metrics;

@@ -43,6 +43,39 @@ std::string Key(int32_t partition, std::string_view url) {
   return key;
 }
 
+// Checkpoints live above every partition's range.
+std::string CheckpointKey(int32_t partition) {
+  return std::string(4, '\xff') + PartitionPrefix(partition);
+}
+
+void PutInt64(std::string* out, int64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
+}
+
+int64_t GetInt64(std::string_view in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<size_t>(i)]);
+  return static_cast<int64_t>(v);
+}
+
+// next_offset (8 bytes) | urls (8 bytes) | last_key
+std::string EncodeCheckpoint(const StateCheckpoint& c) {
+  std::string out;
+  PutInt64(&out, c.next_offset);
+  PutInt64(&out, c.urls);
+  out.append(c.last_key);
+  return out;
+}
+
+std::optional<StateCheckpoint> DecodeCheckpoint(std::string_view in) {
+  if (in.size() < 16) return std::nullopt;
+  StateCheckpoint c;
+  c.next_offset = GetInt64(in.substr(0, 8));
+  c.urls = GetInt64(in.substr(8, 8));
+  c.last_key = std::string(in.substr(16));
+  return c;
+}
+
 rocksdb::CompressionType BestCompression() {
   const auto supported = rocksdb::GetSupportedCompressions();
   for (auto c : {rocksdb::kLZ4Compression, rocksdb::kSnappyCompression}) {
@@ -112,9 +145,6 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir) {
   options.max_write_buffer_number = 2;
   options.max_open_files = kMaxOpenFiles;
   options.keep_log_file_num = 2;
-  if (auto st = rocksdb::DestroyDB(dir, options); !st.ok()) {
-    return std::unexpected(FromRocks(st, "wiping " + dir));
-  }
   rocksdb::DB* db = nullptr;
   if (auto st = rocksdb::DB::Open(options, dir, &db); !st.ok()) {
     return std::unexpected(FromRocks(st, "opening " + dir));
@@ -124,10 +154,21 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir) {
   return std::unique_ptr<StateStore>(new StateStore(std::move(impl)));
 }
 
-void StateStore::BeginRestore(int32_t partition) {
+std::optional<StateCheckpoint> StateStore::Checkpoint(int32_t partition) const {
+  std::string value;
+  if (!impl_->db->Get(impl_->read, CheckpointKey(partition), &value).ok()) return std::nullopt;
+  return DecodeCheckpoint(value);
+}
+
+void StateStore::BeginRestore(int32_t partition, bool resume) {
   owned_.erase(partition);
   impl_->urls.erase(partition);
-  (void)impl_->DeletePartition(partition);  // a failure shows in the next write
+  if (resume) {
+    if (auto c = Checkpoint(partition)) impl_->urls[partition] = c->urls;
+  } else {
+    (void)impl_->DeletePartition(partition);  // a failure shows in the next write
+    (void)impl_->db->Delete(impl_->write, CheckpointKey(partition));
+  }
   auto& r = impl_->restoring[partition];
   r.first.Clear();
   r.second = 0;
@@ -159,16 +200,24 @@ Status StateStore::Restore(int32_t partition, std::string_view url, std::string_
   return Ok();
 }
 
-Result<int64_t> StateStore::FinishRestore(int32_t partition) {
+Result<int64_t> StateStore::FinishRestore(int32_t partition,
+                                          std::optional<StateCheckpoint> checkpoint) {
   auto node = impl_->restoring.extract(partition);
   if (node.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "state store: partition " + std::to_string(partition) + " is not being restored");
   }
   auto& [batch, applied] = node.mapped();
-  if (auto st = impl_->Write(&batch); !st) return std::unexpected(st.error());
   auto& n = impl_->urls[partition];
   n = std::max<int64_t>(n, 0);
+  // The checkpoint goes with the last batch: a crash keeps both or neither.
+  if (checkpoint) {
+    checkpoint->urls = n;
+    batch.Put(CheckpointKey(partition), EncodeCheckpoint(*checkpoint));
+  } else {
+    batch.Delete(CheckpointKey(partition));
+  }
+  if (auto st = impl_->Write(&batch); !st) return std::unexpected(st.error());
   owned_.insert(partition);
   return applied;
 }
@@ -177,7 +226,16 @@ Status StateStore::Drop(int32_t partition) {
   owned_.erase(partition);
   impl_->restoring.erase(partition);
   impl_->urls.erase(partition);
-  return impl_->DeletePartition(partition);
+  if (auto st = impl_->DeletePartition(partition); !st) return st;
+  auto st = impl_->db->Delete(impl_->write, CheckpointKey(partition));
+  if (!st.ok()) return std::unexpected(FromRocks(st, "delete checkpoint"));
+  return Ok();
+}
+
+void StateStore::Release(int32_t partition) {
+  owned_.erase(partition);
+  impl_->restoring.erase(partition);
+  impl_->urls.erase(partition);
 }
 
 std::optional<crawlstream::v1::UrlState> StateStore::Get(int32_t partition,

@@ -5,20 +5,33 @@
 // The local store is a cache of the compacted changelog topic
 // `crawl.state` (co-partitioned with crawl.requests, key = canonical URL),
 // the model of a Kafka Streams state store:
-//   Open()          wipes the directory: what a previous process left there
-//                   may miss records it never wrote to the changelog (or
-//                   hold partitions another instance owns now);
-//   BeginRestore(p) -> Restore(p, key, value)... -> FinishRestore(p)
-//                   when partition p is assigned, from the changelog,
-//                   before any request of p is fetched; p is owned after;
+//   Open()          keeps what the directory holds: partitions a previous
+//                   process released (or held when it died), each with its
+//                   checkpoint; nothing is owned yet;
+//   BeginRestore(p, resume) -> Restore(p, key, value)... ->
+//   FinishRestore(p, checkpoint)
+//                   when partition p is assigned, before any request of p
+//                   is fetched: from the start of the changelog into an
+//                   emptied range, or (resume) from the checkpoint on top
+//                   of what the range holds; p is owned after;
 //   Get / Put       while p is owned (Put returns the changelog value);
-//   Drop(p)         when p is revoked: forgotten locally (the changelog
-//                   keeps it for the next owner).
-// Writes skip RocksDB's write-ahead log: after a crash the changelog, not
-// the local files, is the truth.
+//   Drop(p)         when p is revoked: forgotten locally, checkpoint too
+//                   (the changelog keeps it for the next owner);
+//   Release(p)      at shutdown: no longer owned, kept with its checkpoint
+//                   for the next process on this directory.
+// A checkpoint is the changelog offset after the last record a restore
+// applied and that record's key: the caller resumes only when the record
+// at that offset still has that key (the topic was not recreated nor the
+// record compacted away), otherwise it restores from the start. Resuming
+// is safe although the range may hold states written after the
+// checkpoint: every one of them is also in the changelog after it (or was
+// never acknowledged there, and then its page is in Kafka all the same).
+// Writes skip RocksDB's write-ahead log: a crash loses at most unflushed
+// writes, data and checkpoint alike, and the changelog has them.
 //
 // Key in RocksDB: 4-byte big-endian partition, then the URL, so a
-// partition is one key range (dropped with one DeleteRange).
+// partition is one key range (dropped with one DeleteRange); checkpoints
+// live under the prefix FF FF FF FF, above every partition.
 //
 // Not thread-safe: the fetcher's loop thread owns it (the consumer's
 // rebalance callback runs there too).
@@ -39,26 +52,40 @@ class UrlState;
 
 namespace crawlstream::fetcher {
 
+struct StateCheckpoint {
+  int64_t next_offset = 0;  // changelog offset after the last record applied
+  std::string last_key;     // that record's key
+  int64_t urls = 0;         // URLs held then (estimate)
+};
+
 class StateStore {
  public:
-  // Creates `dir` if needed and opens an empty store there (see above).
+  // Creates `dir` if needed and opens the store there (see above).
   static Result<std::unique_ptr<StateStore>> Open(const std::string& dir);
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  // Forgets what the store held for `partition` and starts restoring it;
-  // the partition is not owned until FinishRestore().
-  void BeginRestore(int32_t partition);
+  // The checkpoint of a partition held before (see above), if any.
+  std::optional<StateCheckpoint> Checkpoint(int32_t partition) const;
+  // Starts restoring `partition`: forgets what the store held for it,
+  // unless `resume` (its checkpoint was checked). The partition is not
+  // owned until FinishRestore().
+  void BeginRestore(int32_t partition, bool resume = false);
   // Applies one changelog record of a partition being restored: a
   // tombstone (or an undecodable value, counted in undecodable()) erases
   // the URL. Written in batches.
   Status Restore(int32_t partition, std::string_view url, std::string_view value, bool tombstone);
-  // Writes the last batch; the partition is owned from now on. Returns the
+  // Writes the last batch with `checkpoint` (none: the next restore starts
+  // from the beginning); the partition is owned from now on. Returns the
   // records applied since BeginRestore.
-  Result<int64_t> FinishRestore(int32_t partition);
-  // Forgets `partition` (revoked): no longer owned, its keys deleted.
+  Result<int64_t> FinishRestore(int32_t partition,
+                                std::optional<StateCheckpoint> checkpoint = std::nullopt);
+  // Forgets `partition` (revoked): no longer owned, its keys and its
+  // checkpoint deleted.
   Status Drop(int32_t partition);
+  // No longer owned, kept on disk with its checkpoint (shutdown).
+  void Release(int32_t partition);
   bool Owns(int32_t partition) const { return owned_.contains(partition); }
 
   // The state of `url` in an owned `partition`; nullopt when there is none
@@ -70,10 +97,10 @@ class StateStore {
   Result<std::string> Put(int32_t partition, std::string_view url,
                           const crawlstream::v1::UrlState& state);
 
-  // Estimates from RocksDB, cheap enough for every metrics update:
-  // URLs held (all owned partitions), bytes on disk (SST files and the
-  // log), bytes of memory (memtables, index and filter blocks, block
-  // cache).
+  // Cheap enough for every metrics update: URLs held in the owned
+  // partitions (an estimate: restored records, new URLs put), and from
+  // RocksDB bytes on disk (SST files, released partitions included) and
+  // bytes of memory (memtables, index and filter blocks, block cache).
   int64_t EstimatedUrls() const;
   int64_t DiskBytes() const;
   int64_t MemoryBytes() const;

@@ -15,9 +15,11 @@ on, transfers slowed to most of a second):
      crawl.requests partitions (C1 hands one over to C2: dropped by one,
      restored by the other); every request is produced again and neither
      fetches anything: every page is known, not due;
-  4. every request is produced again and fetcher D, with
-     fetcher.revisit_interval 1s, fetches every page again with the stored
-     validators: every answer is a 304.
+  4. every request is produced again and fetcher D, on C1's directory
+     (C1 held both partitions when it was SIGTERMed: released with their
+     checkpoints) and with fetcher.revisit_interval 1s, resumes from the
+     local checkpoints (no record read back) and fetches every page again
+     with the stored validators: every answer is a 304.
 Prints the GETs per fetcher and the restore lines of the fetchers' logs.
 
     state_restart_test.py BUILD_DIR [--pages N]
@@ -104,10 +106,12 @@ def gets(access):
     return out
 
 
-def start_fetcher(name, env, extra_env=None):
+def start_fetcher(name, env, extra_env=None, state_of=None):
+    """Starts fetcher `name` on its own state directory (or on the one
+    fetcher `state_of` used)."""
     logf = open(os.path.join(work, "fetcher-%s.log" % name), "w")
     e = dict(env, CRAWLSTREAM_FETCHER_USER_AGENT="crawlstream-test-%s (+http://example.invalid)" % name,
-             CRAWLSTREAM_FETCHER_STATE_DIR=os.path.join(work, "state-" + name))
+             CRAWLSTREAM_FETCHER_STATE_DIR=os.path.join(work, "state-" + (state_of or name)))
     e.update(extra_env or {})
     procs[name] = subprocess.Popen([FETCHER, "--config", os.path.join(ROOT, "config/fetcher.yaml")],
                                    stdout=logf, stderr=subprocess.STDOUT, env=e, cwd=ROOT)
@@ -213,6 +217,8 @@ def main():
     publish()
     wait_until("C1 and C2 committed the repeated requests", lambda: committed(bootstrap) >= 2 * args.pages)
     stop_fetcher("C2")
+    wait_until("C1 took C2's partition back",
+               lambda: "crawl state of 1 partitions" in fetcher_log("C1"))
     stop_fetcher("C1")
     if len(gets(access)) != mark:
         fail("C1/C2 fetched pages fetched before: %s" % gets(access)[mark:])
@@ -223,7 +229,7 @@ def main():
     # 4. Due again: fetched conditionally, with the validators from crawl.state.
     time.sleep(1.1)
     publish()
-    start_fetcher("D", env, {"CRAWLSTREAM_FETCHER_REVISIT_INTERVAL": "1s"})
+    start_fetcher("D", env, {"CRAWLSTREAM_FETCHER_REVISIT_INTERVAL": "1s"}, state_of="C1")
     wait_until("D committed the requests", lambda: committed(bootstrap) >= 3 * args.pages)
     stop_fetcher("D")
     d = by("D")
@@ -233,6 +239,10 @@ def main():
         fail("D fetched %d times %d pages, expected each of the %d once" % (len(d), len({g[0] for g in d}), args.pages))
     if statuses != ["304"]:
         fail("D's conditional GETs were answered %s, expected only 304" % statuses)
+    restore_d = re.findall(r"restored the crawl state of [^\"]*", fetcher_log("D"))
+    log("D: %s" % restore_d)
+    if not restore_d or "(2 from a local checkpoint): 0 records" not in restore_d[0]:
+        fail("D did not resume both partitions from C1's local checkpoints: %s" % restore_d)
     producer.close()
     log("PASS")
     cleanup()

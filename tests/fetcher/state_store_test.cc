@@ -141,17 +141,54 @@ TEST_F(StateStoreTest, RestoringAgainForgetsWhatThePartitionHeld) {
   EXPECT_EQ(store->EstimatedUrls(), 1);
 }
 
-TEST_F(StateStoreTest, OpenStartsEmptyWhateverTheDirectoryHeld) {
+TEST_F(StateStoreTest, AReleasedPartitionIsKeptWithItsCheckpointForTheNextProcess) {
   {
     auto store = OpenStore();
-    RestoreFrom(store.get(), 0, {});
-    ASSERT_TRUE(store->Put(0, "http://a.example/x", Fetched("\"1\"")));
+    store->BeginRestore(0);
+    ASSERT_TRUE(store->Restore(0, "http://a.example/restored", Fetched("\"r\"").SerializeAsString(), false));
+    ASSERT_TRUE(store->FinishRestore(0, StateCheckpoint{10, "http://a.example/restored", 0}));
+    ASSERT_TRUE(store->Put(0, "http://a.example/local", Fetched("\"l\"")));
+    store->Release(0);  // shutdown
+    EXPECT_FALSE(store->Owns(0));
   }
   auto store = OpenStore();
   ASSERT_TRUE(store);
-  RestoreFrom(store.get(), 0, {});
+  EXPECT_FALSE(store->Owns(0));
+  auto checkpoint = store->Checkpoint(0);
+  ASSERT_TRUE(checkpoint);
+  EXPECT_EQ(checkpoint->next_offset, 10);
+  EXPECT_EQ(checkpoint->last_key, "http://a.example/restored");
+  EXPECT_EQ(checkpoint->urls, 1);
+  // Resumed: what the range held stays, the changelog's tail goes on top.
+  store->BeginRestore(0, /*resume=*/true);
+  ASSERT_TRUE(store->Restore(0, "http://a.example/tail", Fetched("\"t\"").SerializeAsString(), false));
+  ASSERT_TRUE(store->FinishRestore(0, StateCheckpoint{11, "http://a.example/tail", 0}));
+  EXPECT_TRUE(store->Get(0, "http://a.example/restored"));
+  EXPECT_TRUE(store->Get(0, "http://a.example/local"));  // written after the checkpoint
+  EXPECT_TRUE(store->Get(0, "http://a.example/tail"));
+  EXPECT_EQ(store->Checkpoint(0)->next_offset, 11);
+}
+
+TEST_F(StateStoreTest, ARestoreFromTheStartForgetsTheRangeAndItsCheckpoint) {
+  auto store = OpenStore();
+  store->BeginRestore(0);
+  ASSERT_TRUE(store->Restore(0, "http://a.example/x", Fetched("\"1\"").SerializeAsString(), false));
+  ASSERT_TRUE(store->FinishRestore(0, StateCheckpoint{1, "http://a.example/x", 0}));
+  store->Release(0);
+  store->BeginRestore(0);  // not resumed: e.g. the topic was recreated
+  ASSERT_TRUE(store->FinishRestore(0));
   EXPECT_FALSE(store->Get(0, "http://a.example/x"));
+  EXPECT_FALSE(store->Checkpoint(0));
   EXPECT_EQ(store->EstimatedUrls(), 0);
+}
+
+TEST_F(StateStoreTest, DropForgetsTheCheckpointToo) {
+  auto store = OpenStore();
+  store->BeginRestore(3);
+  ASSERT_TRUE(store->FinishRestore(3, StateCheckpoint{5, "k", 0}));
+  ASSERT_TRUE(store->Checkpoint(3));
+  ASSERT_TRUE(store->Drop(3));
+  EXPECT_FALSE(store->Checkpoint(3));
 }
 
 TEST_F(StateStoreTest, ReportsDiskAndMemory) {
