@@ -38,7 +38,9 @@ Result<std::unique_ptr<StateKeeper>> StateKeeper::Create(const std::string& dir,
   k->topic_ = topics.state;
   k->timeout_ = timeout;
   auto store = StateStore::Open(dir);
-  if (!store) return std::unexpected(store.error());
+  if (!store) {
+    return Fail(ErrorCode::kInvalidArgument, "fetcher.state_dir: " + store.error().message);
+  }
   k->store_ = std::move(*store);
   auto reader = TopicReader::Create(kafka, "crawlstream-fetcher-state-restore");
   if (!reader) return std::unexpected(reader.error());

@@ -20,7 +20,9 @@ on, transfers slowed to most of a second):
      checkpoints) and with fetcher.revisit_interval 1s, resumes from the
      local checkpoints (no record read back) and fetches every page again
      with the stored validators: every answer is a 304.
-Prints the GETs per fetcher and the restore lines of the fetchers' logs.
+  5. a fetcher whose topics.state does not exist exits 2 naming the key.
+Prints the GETs per fetcher, the restore lines of the fetchers' logs and
+D's crawlstream_fetch_state_* metrics (checked against what it holds).
 
     state_restart_test.py BUILD_DIR [--pages N]
 """
@@ -141,6 +143,22 @@ def wait_until(what, cond, timeout_s=60):
     fail("timed out waiting until " + what)
 
 
+def scrape_state_metrics(name):
+    """crawlstream_fetch_state_* from fetcher `name`'s /metrics (its admin
+    port from its log), once they reflect a restore (updated every 5 s)."""
+    import urllib.request
+    port = re.search(r"admin endpoint listening on 127.0.0.1:(\d+)", fetcher_log(name)).group(1)
+    deadline = time.time() + 15
+    while True:
+        with urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port, timeout=5) as r:
+            text = r.read().decode()
+        out = {m.group(1): float(m.group(2))
+               for m in re.finditer(r"^(crawlstream_fetch_state_\w+) (\S+)$", text, re.M)}
+        if out.get("crawlstream_fetch_state_urls", 0) > 0 or time.time() > deadline:
+            return out
+        time.sleep(0.5)
+
+
 def committed(bootstrap):
     from kafka import KafkaConsumer, TopicPartition
     c = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id="crawlstream-fetcher",
@@ -231,6 +249,15 @@ def main():
     publish()
     start_fetcher("D", env, {"CRAWLSTREAM_FETCHER_REVISIT_INTERVAL": "1s"}, state_of="C1")
     wait_until("D committed the requests", lambda: committed(bootstrap) >= 3 * args.pages)
+    metrics = scrape_state_metrics("D")
+    log("D /metrics: %s" % metrics)
+    if metrics.get("crawlstream_fetch_state_partitions") != 2 or \
+            metrics.get("crawlstream_fetch_state_urls", 0) < args.pages or \
+            "crawlstream_fetch_state_restore_seconds" not in metrics or \
+            "crawlstream_fetch_state_restored_urls_total" not in metrics or \
+            metrics.get("crawlstream_fetch_state_disk_bytes", -1) < 0 or \
+            metrics.get("crawlstream_fetch_state_memory_bytes", 0) <= 0:
+        fail("D's crawl-state metrics are not what it holds: %s" % metrics)
     stop_fetcher("D")
     d = by("D")
     statuses = sorted({g[1] for g in d})
@@ -244,6 +271,18 @@ def main():
     if not restore_d or "(2 from a local checkpoint): 0 records" not in restore_d[0]:
         fail("D did not resume both partitions from C1's local checkpoints: %s" % restore_d)
     producer.close()
+
+    # 5. A changelog topic that does not exist: exit 2 naming the key.
+    start_fetcher("E", env, {"CRAWLSTREAM_TOPICS_STATE": "crawl.no-such-state",
+                             "CRAWLSTREAM_FETCHER_STATE_RESTORE_TIMEOUT": "1s"})
+    stopped.add("E")
+    try:
+        rc = procs["E"].wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        fail("a fetcher without its crawl.state topic kept running")
+    if rc != 2 or "topics.state" not in fetcher_log("E"):
+        fail("a fetcher without its crawl.state topic exited %d: %s" % (rc, fetcher_log("E")[-500:]))
+    log("E (no crawl state topic): exit 2 naming topics.state")
     log("PASS")
     cleanup()
 
