@@ -20,14 +20,16 @@
 //   Release(p)      at shutdown: no longer owned, kept with its checkpoint
 //                   for the next process on this directory.
 // A checkpoint is the changelog offset after the last record a restore
-// applied and that record's key: the caller resumes only when the record
-// at that offset still has that key (the topic was not recreated nor the
-// record compacted away), otherwise it restores from the start. Resuming
-// is safe although the range may hold states written after the
-// checkpoint: every one of them is also in the changelog after it (or was
-// never acknowledged there, and then its page is in Kafka all the same).
-// Writes skip RocksDB's write-ahead log: a crash loses at most unflushed
-// writes, data and checkpoint alike, and the changelog has them.
+// applied (next_offset) and that record's key: the caller resumes only
+// when the record at next_offset - 1 still has that key (the topic was
+// not recreated nor the record compacted away), otherwise it restores
+// from the start. Resuming is safe although the range may hold states
+// written after the checkpoint: every one of them is also in the
+// changelog after it (or was never acknowledged there, and then its page
+// is in Kafka all the same). Writes skip RocksDB's write-ahead log: a
+// crash loses the writes not yet flushed, a checkpoint with them, and
+// the older checkpoint that survives makes the next restore read them
+// again from the changelog.
 //
 // Key in RocksDB: 4-byte big-endian partition, then the URL, so a
 // partition is one key range (dropped with one DeleteRange); checkpoints
