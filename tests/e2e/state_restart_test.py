@@ -20,7 +20,11 @@ on, transfers slowed to most of a second):
      checkpoints) and with fetcher.revisit_interval 1s, resumes from the
      local checkpoints (no record read back) and fetches every page again
      with the stored validators: every answer is a 304.
-  5. a fetcher whose topics.state does not exist exits 2 naming the key.
+  5. a fetcher whose topics.state does not exist exits 2 naming the key;
+  6. new pages: fetcher F on C1's directory is SIGKILLed mid-crawl with
+     nothing committed and G restarts on the same directory (local
+     checkpoint, F's unflushed writes maybe lost): G fetches none of the
+     pages F completed (at most 2 repeat).
 Prints the GETs per fetcher, the restore lines of the fetchers' logs and
 D's crawlstream_fetch_state_* metrics (checked against what it holds).
 
@@ -76,15 +80,16 @@ def fail(msg):
 
 
 def serve_origin():
-    """An nginx serving p/0.html.. (ETag and Last-Modified, as nginx sends
-    for static files), access log on, 8 KB/s per transfer."""
+    """An nginx serving p/0.html.. and q/0.html.. (ETag and Last-Modified,
+    as nginx sends for static files), access log on, 8 KB/s per transfer."""
     root = os.path.join(work, "site")
-    os.makedirs(os.path.join(root, "p"))
-    for n in range(args.pages):
-        filler = base64.b64encode(os.urandom(4500)).decode()
-        with open(os.path.join(root, "p", "%d.html" % n), "w") as f:
-            f.write("<html><head><title>Page %d</title></head><body><article><p>Story %d.</p>"
-                    "<p>%s</p></article></body></html>\n" % (n, n, filler))
+    for d in ("p", "q"):
+        os.makedirs(os.path.join(root, d))
+        for n in range(args.pages):
+            filler = base64.b64encode(os.urandom(4500)).decode()
+            with open(os.path.join(root, d, "%d.html" % n), "w") as f:
+                f.write("<html><head><title>Page %s%d</title></head><body><article><p>Story %d.</p>"
+                        "<p>%s</p></article></body></html>\n" % (d, n, n, filler))
     port_file = os.path.join(work, "port")
     access = os.path.join(work, "access.log")
     proc = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests/support/nginx_site.py"),
@@ -97,7 +102,7 @@ def serve_origin():
 
 def gets(access):
     """[(path, status, fetcher name)] of the page GETs, in log order."""
-    line_re = re.compile(r'"GET (/p/\S+) HTTP/[\d.]+" (\d+) \d+ "[^"]*" "crawlstream-test-(\w+) ')
+    line_re = re.compile(r'"GET (/[pq]/\S+) HTTP/[\d.]+" (\d+) \d+ "[^"]*" "crawlstream-test-(\w+) ')
     if not os.path.exists(access):
         return []
     out = []
@@ -180,11 +185,11 @@ def main():
     producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all", retries=10,
                              max_in_flight_requests_per_connection=1)
 
-    def publish():
+    def publish(d="p"):
         # Pages alternate between the two partitions (as two hosts would).
         for n in range(args.pages):
             req = crawl_request_pb2.CrawlRequest()
-            req.url = "%s/p/%d.html" % (base, n)
+            req.url = "%s/%s/%d.html" % (base, d, n)
             req.kind = crawl_request_pb2.CrawlRequest.KIND_PAGE
             producer.send("crawl.requests", key=b"127.0.0.1", value=req.SerializeToString(),
                           partition=n % PARTITIONS).get(timeout=30)
@@ -270,7 +275,6 @@ def main():
     log("D: %s" % restore_d)
     if not restore_d or "(2 from a local checkpoint): 0 records" not in restore_d[0]:
         fail("D did not resume both partitions from C1's local checkpoints: %s" % restore_d)
-    producer.close()
 
     # 5. A changelog topic that does not exist: exit 2 naming the key.
     start_fetcher("E", env, {"CRAWLSTREAM_TOPICS_STATE": "crawl.no-such-state",
@@ -283,6 +287,29 @@ def main():
     if rc != 2 or "topics.state" not in fetcher_log("E"):
         fail("a fetcher without its crawl.state topic exited %d: %s" % (rc, fetcher_log("E")[-500:]))
     log("E (no crawl state topic): exit 2 naming topics.state")
+
+    # 6. SIGKILL and restart on the same directory (a local checkpoint, the
+    # writes since maybe lost with the unflushed memtable): new pages q/,
+    # nothing committed by F, none F completed fetched again by G.
+    publish("q")
+    start_fetcher("F", env, {"CRAWLSTREAM_KAFKA_COMMIT_INTERVAL": "60s"}, state_of="C1")
+    wait_until("F fetched %d new pages" % kill_at, lambda: len(by("F")) >= kill_at)
+    stop_fetcher("F", signal.SIGKILL)
+    time.sleep(0.5)
+    start_fetcher("G", env, state_of="C1")
+    wait_until("every new page fetched",
+               lambda: {g[0] for g in gets(access)} >= {"/q/%d.html" % n for n in range(args.pages)})
+    wait_until("G committed the new requests", lambda: committed(bootstrap) >= 4 * args.pages)
+    stop_fetcher("G")
+    twice = sorted({g[0] for g in by("F")} & {g[0] for g in by("G")})
+    log("F: %d GETs, SIGKILLed; G on the same directory: %d GETs, %s; fetched by both: %s"
+        % (len(by("F")), len(by("G")), re.findall(r"restored the crawl state of [^\"]*", fetcher_log("G")),
+           twice))
+    if len(twice) > 2:
+        fail("%d pages F completed were fetched again after its SIGKILL: %s" % (len(twice), twice))
+    if any(g[0].startswith("/p/") for g in by("F") + by("G")):
+        fail("F or G fetched an old page again")
+    producer.close()
     log("PASS")
     cleanup()
 
