@@ -20,6 +20,8 @@ packages=(
   libcld2-dev
   # config and JSON
   libyaml-cpp-dev nlohmann-json3-dev libxml2-dev
+  # the fetcher's per-URL crawl state store
+  librocksdb-dev
   # real parts used by tests and benchmarks
   nginx-light kcat python3 python3-kafka python3-protobuf python3-yaml python3-lz4
   python3-confluent-kafka  # a read_committed Python consumer (python3-kafka 2.0.2 is not one)

@@ -133,7 +133,8 @@ int RunBrokerCommand(int argc, char** argv) {
   int parts = static_cast<int>(topics.partitions);
   std::vector<TopicSpec> specs = {{topics.requests, parts},   {topics.pages, parts},
                                   {topics.extracted, parts},  {topics.articles, parts},
-                                  {topics.duplicates, parts}, {topics.deadletter, parts}};
+                                  {topics.duplicates, parts}, {topics.deadletter, parts},
+                                  {topics.state, parts}};
   auto broker = DevBroker::Start(static_cast<int>(brokers), specs);
   if (!broker) {
     std::cerr << "crawlstream broker: " << broker.error().message << "\n";

@@ -230,7 +230,8 @@ int RunRunCommand(int argc, char** argv) {
     int parts = static_cast<int>(topics.partitions);
     auto b = DevBroker::Start(1, {{topics.requests, parts}, {topics.pages, parts},
                                   {topics.extracted, parts}, {topics.articles, parts},
-                                  {topics.duplicates, parts}, {topics.deadletter, parts}});
+                                  {topics.duplicates, parts}, {topics.deadletter, parts},
+                                  {topics.state, parts}});
     if (!b) {
       std::cerr << "crawlstream run: " << b.error().message << "\n";
       return 1;

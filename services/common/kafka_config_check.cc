@@ -123,6 +123,7 @@ constexpr std::pair<std::string_view, std::string TopicNames::*> kTopicKeys[] = 
     {"topics.requests", &TopicNames::requests},   {"topics.pages", &TopicNames::pages},
     {"topics.extracted", &TopicNames::extracted}, {"topics.articles", &TopicNames::articles},
     {"topics.duplicates", &TopicNames::duplicates}, {"topics.deadletter", &TopicNames::deadletter},
+    {"topics.state", &TopicNames::state},
 };
 
 // Why Kafka would refuse `name` as a topic name, or empty.

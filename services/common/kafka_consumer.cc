@@ -22,6 +22,7 @@ struct Consumer::Impl {
   std::chrono::milliseconds commit_interval{1000};
   std::chrono::steady_clock::time_point next_commit;
   Consumer::RevokeHandler on_revoke;
+  Consumer::AssignHandler on_assign;
   // librdkafka's cgrp join_state is "steady" (from its statistics; poll
   // thread only). False from a revoke until the statistics say steady.
   bool group_steady = false;
@@ -105,6 +106,7 @@ struct Consumer::Impl {
     const bool cooperative = protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
     auto tps = ToVector(parts);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      if (on_assign && !tps.empty()) on_assign(tps);
       self->tracker_.Assign(tps);
       spdlog::info("kafka consumer: assigned {} partitions{}", tps.size(),
                    cooperative ? " (incremental)" : "");
@@ -293,6 +295,7 @@ Result<std::optional<InRecord>> Consumer::Poll(std::chrono::milliseconds timeout
 int64_t Consumer::skipped_records() const { return impl_->skipped_total.load(); }
 
 void Consumer::OnRevoke(RevokeHandler handler) { impl_->on_revoke = std::move(handler); }
+void Consumer::OnAssign(AssignHandler handler) { impl_->on_assign = std::move(handler); }
 
 void Consumer::Pause(bool paused) {
   if (paused == impl_->paused) return;

@@ -11,7 +11,8 @@
 // Rebalances: partition.assignment.strategy is cooperative-sticky (a
 // member joining or leaving moves only the partitions it must; the
 // callback follows rd_kafka_rebalance_protocol(), so an eager assignor
-// would work too). On revoke, inside Poll(), in this order:
+// would work too). On assignment the OnAssign handler runs before the
+// partitions are fetched. On revoke, inside Poll(), in this order:
 //   1. the OnRevoke handler stops the application's work on those
 //      partitions and waits for what can still finish (it must not call
 //      Done() for the rest afterwards: such calls are ignored anyway),
@@ -86,6 +87,13 @@ class Consumer {
   // or lost, before their positions are committed (see above).
   using RevokeHandler = std::function<void(const std::vector<TopicPartition>&)>;
   void OnRevoke(RevokeHandler handler);
+  // Called inside Poll(), on its thread, with newly assigned partitions
+  // before librdkafka starts fetching them: the application restores what
+  // it needs for them first (the fetcher: their crawl state). It blocks the
+  // poll loop meanwhile (heartbeats go on; keep it under
+  // max.poll.interval.ms).
+  using AssignHandler = std::function<void(const std::vector<TopicPartition>&)>;
+  void OnAssign(AssignHandler handler);
   // False once the record's partition was revoked (its outputs would race
   // the new owner's).
   bool Owns(const InRecord& record) const { return tracker_.Owns(record.tp, record.generation); }

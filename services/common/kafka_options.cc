@@ -286,6 +286,8 @@ void BindTopics(Config* c, TopicNames* t) {
   c->Bind("topics.articles", &t->articles, "published articles, compacted (key: article id)");
   c->Bind("topics.duplicates", &t->duplicates, "duplicate decisions (key: article id)");
   c->Bind("topics.deadletter", &t->deadletter, "records a stage gave up on");
+  c->Bind("topics.state", &t->state,
+          "the fetcher's crawl state, compacted, as many partitions as topics.requests (key: URL)");
   c->Bind("topics.partitions", &t->partitions,
           "partitions per topic when the development broker creates them", 1, 1024);
 }

@@ -78,6 +78,9 @@ struct TopicNames {
   std::string articles = "articles";
   std::string duplicates = "articles.duplicates";
   std::string deadletter = "crawl.deadletter";
+  // The fetcher's crawl-state changelog (compacted, co-partitioned with
+  // requests; services/fetcher/state_store.h).
+  std::string state = "crawl.state";
   // Partition count used when the development broker creates the topics.
   // The development broker keeps only a few MB per partition in memory
   // (older records are dropped), so more partitions let a local crawl of

@@ -205,6 +205,7 @@ Result<Enqueued> Producer::TryProduce(const OutRecord& record, const DeliveryCal
   metrics_->inflight->Increment();
   rd_kafka_resp_err_t err = rd_kafka_producev(
       rk, RD_KAFKA_V_TOPIC(record.topic.c_str()),
+      RD_KAFKA_V_PARTITION(record.partition < 0 ? RD_KAFKA_PARTITION_UA : record.partition),
       RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
       // An empty value is a tombstone: a null payload, which compaction
       // deletes (an empty non-null value would be kept as a record).

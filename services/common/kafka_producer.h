@@ -53,6 +53,9 @@ struct OutRecord {
   std::string key;
   std::string value;  // empty = a tombstone (sent as a null value)
   KafkaHeaders headers;
+  // -1: the partitioner picks one from the key; else this partition (the
+  // fetcher's crawl.state records go to their crawl.requests partition).
+  int32_t partition = -1;
 };
 
 struct DeliveryReport {

@@ -132,6 +132,72 @@ Result<std::pair<int64_t, int64_t>> TopicReader::Watermarks(const std::string& t
   }
 }
 
+Status TopicReader::ReadRange(const std::string& topic, int32_t partition, int64_t from, int64_t to,
+                              Clock::time_point deadline, const RecordFn& fn) {
+  if (partition < 0) {
+    return Fail(ErrorCode::kInvalidArgument, topic + ": no partition " + std::to_string(partition));
+  }
+  if (to <= from) return Ok();
+  std::vector<int64_t> end(static_cast<size_t>(partition) + 1, 0);
+  end[static_cast<size_t>(partition)] = to;
+  return ReadRanges(topic, {{topic, partition, from}}, end, deadline, fn);
+}
+
+Status TopicReader::ReadRanges(const std::string& topic, const std::vector<PartitionOffset>& from,
+                               const std::vector<int64_t>& end, Clock::time_point deadline,
+                               const RecordFn& fn) {
+  if (auto st = Assign(from); !st) return st;
+  struct Unassign {
+    TopicReader* r;
+    ~Unassign() { (void)r->Assign({}); }
+  } unassign{this};
+
+  std::vector<bool> open(end.size(), false);
+  std::vector<int64_t> begin(end.size(), 0);
+  for (const auto& p : from) {
+    open[static_cast<size_t>(p.partition)] = true;
+    begin[static_cast<size_t>(p.partition)] = p.offset;
+  }
+  size_t remaining = from.size();
+  int64_t read = 0;
+  while (remaining > 0) {
+    if (Clock::now() > deadline) {
+      return Fail(ErrorCode::kUnavailable, "timed out reading " + topic + " after " +
+                                               std::to_string(read) + " records");
+    }
+    Message msg(rd_kafka_consumer_poll(rk_, 200));
+    const rd_kafka_message_t* m = msg.m;
+    if (!m) continue;
+    if (!m->rkt) {  // a consumer-level error, no partition
+      if (m->err && IsFatal(m->err)) {
+        return Fail(ErrorCode::kInternal, topic + ": " + rd_kafka_message_errstr(m));
+      }
+      continue;
+    }
+    const auto p = static_cast<size_t>(m->partition);
+    if (m->partition < 0 || p >= end.size() || topic != rd_kafka_topic_name(m->rkt)) {
+      continue;  // a late message of an earlier assignment
+    }
+    if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (IsFatal(m->err)) {
+        return Fail(ErrorCode::kInternal, topic + ": " + rd_kafka_message_errstr(m));
+      }
+      continue;
+    }
+    if (!m->err && m->offset < begin[p]) continue;  // a late message of an earlier read
+    if (!m->err && m->offset < end[p]) {
+      fn(View(m));
+      ++read;
+    }
+    const bool at_end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || m->offset + 1 >= end[p];
+    if (at_end && open[p]) {
+      open[p] = false;
+      --remaining;
+    }
+  }
+  return Ok();
+}
+
 Status TopicReader::Assign(const std::vector<PartitionOffset>& from) {
   PartitionList list(static_cast<int>(from.size()));
   for (const auto& p : from) {
@@ -161,61 +227,32 @@ Status TopicReader::AssignAtEnd(const std::vector<std::string>& topics,
 Result<std::vector<int64_t>> TopicReader::ReadToEnd(const std::string& topic,
                                                     Clock::time_point deadline,
                                                     const RecordFn& fn) {
+  return ReadToEnd(topic, {}, deadline, fn);
+}
+
+Result<std::vector<int64_t>> TopicReader::ReadToEnd(const std::string& topic,
+                                                    const std::vector<int32_t>& only,
+                                                    Clock::time_point deadline,
+                                                    const RecordFn& fn) {
   auto partitions = PartitionCount(topic, Within(deadline));
   if (!partitions) return std::unexpected(partitions.error());
   std::vector<int64_t> end(static_cast<size_t>(*partitions), 0);
   std::vector<PartitionOffset> from;
+  for (int32_t p : only) {
+    if (p < 0 || p >= *partitions) {
+      return Fail(ErrorCode::kInvalidArgument, topic + " has no partition " + std::to_string(p) +
+                                                   " (" + std::to_string(*partitions) + " partitions)");
+    }
+  }
   for (int32_t p = 0; p < *partitions; ++p) {
+    if (!only.empty() && std::find(only.begin(), only.end(), p) == only.end()) continue;
     auto w = Watermarks(topic, p, deadline);
     if (!w) return std::unexpected(w.error());
     end[static_cast<size_t>(p)] = w->second;
     if (w->second > w->first) from.push_back({topic, p, w->first});
   }
   if (from.empty()) return end;
-  if (auto st = Assign(from); !st) return std::unexpected(st.error());
-  struct Unassign {
-    TopicReader* r;
-    ~Unassign() { (void)r->Assign({}); }
-  } unassign{this};
-
-  std::vector<bool> open(end.size(), false);
-  for (const auto& p : from) open[static_cast<size_t>(p.partition)] = true;
-  size_t remaining = from.size();
-  int64_t read = 0;
-  while (remaining > 0) {
-    if (Clock::now() > deadline) {
-      return Fail(ErrorCode::kUnavailable, "timed out reading " + topic + " after " +
-                                               std::to_string(read) + " records");
-    }
-    Message msg(rd_kafka_consumer_poll(rk_, 200));
-    const rd_kafka_message_t* m = msg.m;
-    if (!m) continue;
-    if (!m->rkt) {  // a consumer-level error, no partition
-      if (m->err && IsFatal(m->err)) {
-        return Fail(ErrorCode::kInternal, topic + ": " + rd_kafka_message_errstr(m));
-      }
-      continue;
-    }
-    const auto p = static_cast<size_t>(m->partition);
-    if (m->partition < 0 || p >= end.size() || topic != rd_kafka_topic_name(m->rkt)) {
-      continue;  // a late message of an earlier assignment
-    }
-    if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (IsFatal(m->err)) {
-        return Fail(ErrorCode::kInternal, topic + ": " + rd_kafka_message_errstr(m));
-      }
-      continue;
-    }
-    if (!m->err && m->offset < end[p]) {
-      fn(View(m));
-      ++read;
-    }
-    const bool at_end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || m->offset + 1 >= end[p];
-    if (at_end && open[p]) {
-      open[p] = false;
-      --remaining;
-    }
-  }
+  if (auto st = ReadRanges(topic, from, end, deadline, fn); !st) return std::unexpected(st.error());
   return end;
 }
 

@@ -1,7 +1,8 @@
 // TopicReader: reads topics by explicit partition assignment, outside any
 // consumer group's balancing: the dedup stage's restore and tail of
-// `articles` (a global table), and `crawlstream run`'s collector of the
-// output topics. The stage consumers (kafka_consumer.h) are the ones in a
+// `articles` (a global table), the fetcher's restore of an assigned
+// partition's crawl state from `crawl.state`, and `crawlstream run`'s
+// collector of the output topics. The stage consumers (kafka_consumer.h) are the ones in a
 // group.
 //
 // One RAII owner of an rd_kafka_t consumer: the destructor closes and
@@ -76,6 +77,16 @@ class TopicReader {
   Result<std::vector<int64_t>> ReadToEnd(const std::string& topic,
                                          std::chrono::steady_clock::time_point deadline,
                                          const RecordFn& fn);
+  // The same for the partitions `only` of `topic` (all when empty); the
+  // end offsets of the others are 0.
+  Result<std::vector<int64_t>> ReadToEnd(const std::string& topic, const std::vector<int32_t>& only,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         const RecordFn& fn);
+  // Reads offsets [from, to) of one partition (from at or above its low
+  // watermark; offsets compacted away are simply missing). Leaves nothing
+  // assigned.
+  Status ReadRange(const std::string& topic, int32_t partition, int64_t from, int64_t to,
+                   std::chrono::steady_clock::time_point deadline, const RecordFn& fn);
   // Assigns exactly these partitions (replacing any assignment).
   Status Assign(const std::vector<PartitionOffset>& from);
   // Assigns every partition of each topic at its current end: records
@@ -88,6 +99,10 @@ class TopicReader {
 
  private:
   explicit TopicReader(rd_kafka_s* rk) : rk_(rk) {}
+  // Reads each partition of `from` from its offset up to its `end`.
+  Status ReadRanges(const std::string& topic, const std::vector<PartitionOffset>& from,
+                    const std::vector<int64_t>& end, std::chrono::steady_clock::time_point deadline,
+                    const RecordFn& fn);
   rd_kafka_s* rk_;
 };
 

@@ -17,17 +17,43 @@
 #include <unordered_set>
 #include <utility>
 
+#include "crawlstream/v1/crawl_state.pb.h"
+#include "services/common/sha256.h"
 #include "services/common/url.h"
 #include "services/fetcher/page.h"
 #include "services/fetcher/ssrf.h"
+#include "services/fetcher/state_store.h"
 #include "services/fetcher/validators.h"
 
 namespace crawlstream::fetcher {
 
 using crawlstream::v1::CrawlRequest;
 using crawlstream::v1::FetchedPage;
+using crawlstream::v1::UrlState;
 
 namespace {
+
+struct Tracker;
+
+// Requests whose emissions are acknowledged and whose state is still to be
+// written (crawler.h, crawl state): filled by any thread, emptied by the
+// crawler's (Crawler::RecordStates). `pending` counts them until their
+// state is acknowledged.
+struct Recorder {
+  std::mutex mu;
+  std::vector<std::shared_ptr<Tracker>> ready;  // guarded by mu
+  std::atomic<int64_t> pending{0};
+
+  void Push(std::shared_ptr<Tracker> t) {
+    pending.fetch_add(1);
+    std::lock_guard lock(mu);
+    ready.push_back(std::move(t));
+  }
+  std::vector<std::shared_ptr<Tracker>> Take() {
+    std::lock_guard lock(mu);
+    return std::exchange(ready, {});
+  }
+};
 
 // Counts the emissions of one request; runs `done` when the last one is
 // acknowledged and the crawler has released its own token.
@@ -59,17 +85,34 @@ struct Tracker {
   bool completed = false;     // guarded by mu
   bool completed_ok = false;  // guarded by mu
   std::vector<std::shared_ptr<Tracker>> followers;  // guarded by mu
+  // With crawl state: the state to write once the emissions are
+  // acknowledged, before `done` (set by the crawler's thread while it
+  // holds its own token, like `outcome`).
+  std::unique_ptr<UrlState> state;
+  std::string state_url;
+  uint64_t state_source = 0;
+  std::shared_ptr<Recorder> recorder;
 
   static void Release(const std::shared_ptr<Tracker>& t) {
     if (t->pending.fetch_sub(1) != 1) return;
-    t->outstanding->fetch_sub(1);
     if (t->revoked.load()) {
+      t->outstanding->fetch_sub(1);
       std::lock_guard lock(t->mu);
       t->completed = true;  // not ok: followers were taken over by Revoke
       return;
     }
-    t->stats->finished.fetch_add(1);
     const bool ok = !t->failed.load();
+    if (ok && t->state && t->recorder) {
+      t->recorder->Push(t);  // counted there before it leaves `outstanding`
+      t->outstanding->fetch_sub(1);
+      return;
+    }
+    t->outstanding->fetch_sub(1);
+    Complete(t, ok);
+  }
+  // Runs `done` (when ok) and releases the followers.
+  static void Complete(const std::shared_ptr<Tracker>& t, bool ok) {
+    t->stats->finished.fetch_add(1);
     std::vector<std::shared_ptr<Tracker>> followers;
     {
       std::lock_guard lock(t->mu);
@@ -105,6 +148,10 @@ struct Tracker {
       Release(follower);
     }
     return !now;
+  }
+  static bool Completed(const std::shared_ptr<Tracker>& t) {
+    std::lock_guard lock(t->mu);
+    return t->completed;
   }
   // Takes the followers over (their leader is being revoked).
   static std::vector<std::shared_ptr<Tracker>> TakeFollowers(const std::shared_ptr<Tracker>& t) {
@@ -152,6 +199,34 @@ bool IsListing(const CrawlRequest& req) {
   return req.kind() == CrawlRequest::KIND_FEED || req.kind() == CrawlRequest::KIND_SITEMAP;
 }
 
+google::protobuf::Timestamp ToTimestamp(std::chrono::system_clock::time_point t) {
+  const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(ns / 1'000'000'000);
+  ts.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
+  return ts;
+}
+
+std::chrono::system_clock::time_point FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
+}
+
+// Dead-letter reasons after which a URL asked for again is fetched again,
+// due or not: the failure may have passed (crawler.h, crawl state).
+constexpr std::string_view kRetriedDeadLetters[] = {"max_retries"};
+
+// The last fetch settled the URL until it is due.
+bool Settled(const UrlState& s) {
+  if (!s.has_last_fetched()) return false;
+  if (s.outcome() != "dead_letter") return true;
+  return std::find(std::begin(kRetriedDeadLetters), std::end(kRetriedDeadLetters), s.reason()) ==
+         std::end(kRetriedDeadLetters);
+}
+
+// The state partition of a request's source (crawler.h: s - 1).
+int32_t StatePartition(uint64_t source) { return static_cast<int32_t>(source - 1); }
+
 bool IsFeedDocument(DocumentKind kind) {
   switch (kind) {
     case DocumentKind::kRss:
@@ -195,6 +270,14 @@ struct Crawler::Impl {
     std::string last_error;
     bool in_seen = false;    // this request put its URL in the seen set
     bool in_flight = false;  // its transfer (tag = id) is running
+    // Crawl state: the source whose partition holds it (0: none), what it
+    // held before this fetch, and what this fetch learnt.
+    uint64_t state_source = 0;
+    std::optional<UrlState> prior;
+    int status = 0;
+    bool got_ok = false;  // a 2xx: fresh validators and content hash
+    Validators fresh;
+    std::string content_hash;
   };
 
   CrawlerOptions options;
@@ -209,6 +292,8 @@ struct Crawler::Impl {
   std::unique_ptr<RetryPolicy> retry;
   std::unique_ptr<ValidatorCache> validators;
   std::unique_ptr<SeenUrls> seen;
+  StateStore* state_store = nullptr;   // crawl state (may be null)
+  std::shared_ptr<Recorder> recorder;  // set with state_store
   // The tracker of each URL's first instance while it may be in flight
   // (Tracker: duplicates follow it).
   std::unordered_map<std::string, std::weak_ptr<Tracker>> first_instance;
@@ -228,7 +313,7 @@ struct Crawler::Impl {
   // kept as long as that robots.txt verdict is cached.
   std::unordered_map<std::string, std::string> ssrf_refused_origins;
   std::multimap<SteadyTime, uint64_t> timers;
-  std::multimap<SteadyTime, CrawlRequest> repolls;
+  std::multimap<SteadyTime, std::pair<CrawlRequest, uint64_t>> repolls;  // + state source
   size_t fetching = 0;
   bool held = false;  // Crawler::Hold: start no new transfer
   std::atomic<int64_t> outstanding{0};
@@ -323,11 +408,83 @@ struct Crawler::Impl {
     auto it = work.find(id);
     if (it == work.end()) return;
     auto tracker = it->second.tracker;
-    work.erase(it);
     if (tracker->outcome.outcome == "processed" && tracker->emitted == 0) {
       tracker->outcome = {"skipped", "no_output"};  // e.g. an empty feed
     }
+    NoteState(it->second);
+    work.erase(it);
     Tracker::Release(tracker);
+  }
+
+  // Due again: its next_due has passed, or revisit_interval (as configured
+  // now) has passed since its last fetch.
+  bool Due(const UrlState& s) const {
+    const auto now = clock->WallNow();
+    if (s.has_next_due() && FromTimestamp(s.next_due()) <= now) return true;
+    return options.revisit_interval.count() > 0 &&
+           FromTimestamp(s.last_fetched()) +
+                   std::chrono::duration_cast<std::chrono::system_clock::duration>(options.revisit_interval) <=
+               now;
+  }
+
+  // The state a finished request leaves (crawler.h, crawl state), written
+  // once its emissions are acknowledged (RecordStates).
+  void NoteState(Work& w) {
+    if (!state_store || w.state_source == 0 || w.origin.empty()) return;
+    const CrawlOutcome& outcome = w.tracker->outcome;
+    if (outcome.outcome == "skipped" && outcome.reason == "duplicate") return;
+    if (!state_store->Owns(StatePartition(w.state_source))) return;
+    auto s = std::make_unique<UrlState>(w.prior ? *w.prior : UrlState());
+    const auto wall = clock->WallNow();
+    if (w.prior) {
+      s->set_revisit_count(s->revisit_count() + 1);
+    } else {
+      *s->mutable_first_seen() = ToTimestamp(wall);
+    }
+    *s->mutable_last_fetched() = ToTimestamp(wall);
+    s->set_outcome(outcome.outcome);
+    s->set_reason(outcome.reason);
+    s->set_http_status(static_cast<uint32_t>(std::max(0, w.status)));
+    if (w.got_ok) {
+      s->set_etag(w.fresh.etag);
+      s->set_last_modified(w.fresh.last_modified);
+      s->set_content_hash(w.content_hash);
+    }
+    if (options.revisit_interval.count() > 0 && !IsListing(w.req)) {
+      *s->mutable_next_due() = ToTimestamp(
+          wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(options.revisit_interval));
+    } else {
+      s->clear_next_due();
+    }
+    w.tracker->state = std::move(s);
+    w.tracker->state_url = w.req.url();
+    w.tracker->state_source = w.state_source;
+    w.tracker->recorder = recorder;
+  }
+
+  // Stores and emits the states of requests whose emissions are
+  // acknowledged; `done` runs when the state is acknowledged.
+  size_t RecordStates() {
+    if (!recorder) return 0;
+    auto ready = recorder->Take();
+    for (auto& t : ready) {
+      auto value = state_store->Put(StatePartition(t->state_source), t->state_url, *t->state);
+      if (!value) {
+        // Revoked while its outputs were on their way: done without a
+        // state (the next owner may fetch it again: the safe side).
+        spdlog::debug("fetcher: no state written for {}: {}", t->state_url, value.error().message);
+        Tracker::Complete(t, true);
+        recorder->pending.fetch_sub(1);
+        continue;
+      }
+      auto rec = recorder;
+      output->EmitState(t->state_source, t->state_url, *value, [t, rec](bool ok) {
+        if (ok) t->stats->states.fetch_add(1);
+        Tracker::Complete(t, ok);
+        rec->pending.fetch_sub(1);
+      });
+    }
+    return ready.size();
   }
 
   // Finishes a request that emits nothing, for `reason`.
@@ -362,7 +519,7 @@ struct Crawler::Impl {
     }
   }
 
-  void Submit(CrawlRequest req, CrawlDone done, uint64_t source) {
+  void Submit(CrawlRequest req, CrawlDone done, uint64_t source, uint64_t state_source) {
     stats.submitted.fetch_add(1);
     outstanding.fetch_add(1);
     auto tracker = std::make_shared<Tracker>();
@@ -388,20 +545,36 @@ struct Crawler::Impl {
     }
     w.origin = w.url.Origin();
     w.host = w.url.host;
+    if (w.req.kind() == CrawlRequest::KIND_UNSPECIFIED) w.req.set_kind(GuessKind(w.req.url()));
+    w.state_source = state_source;
+    if (state_store && state_source > 0) w.prior = state_store->Get(StatePartition(state_source), w.req.url());
     if (!w.req.refetch() && !seen->Insert(w.host, w.req.url())) {
-      stats.duplicates.fetch_add(1);
+      std::shared_ptr<Tracker> leader;
       if (auto it = first_instance.find(w.req.url()); it != first_instance.end()) {
-        if (auto leader = it->second.lock(); leader && Tracker::Follow(leader, w.tracker)) {
-          w.tracker->request = w.req;
-        }
+        leader = it->second.lock();
       }
+      // Seen, but with crawl state a page is fetched again once due (and
+      // its last fetch is over).
+      const bool due_again = w.prior && !IsListing(w.req) && Due(*w.prior) &&
+                             (!leader || Tracker::Completed(leader));
+      if (!due_again) {
+        stats.duplicates.fetch_add(1);
+        if (leader && Tracker::Follow(leader, w.tracker)) w.tracker->request = w.req;
+        Skip(id, "duplicate");
+        return;
+      }
+    }
+    // Fetched before (by this process or an earlier owner of the partition)
+    // and not due: nothing to do.
+    if (w.prior && Settled(*w.prior) && !w.req.refetch() && !IsListing(w.req) && !Due(*w.prior)) {
+      stats.duplicates.fetch_add(1);
+      stats.known.fetch_add(1);
       Skip(id, "duplicate");
       return;
     }
     w.in_seen = !w.req.refetch();
     first_instance[w.req.url()] = w.tracker;
     PruneFirstInstances();
-    if (w.req.kind() == CrawlRequest::KIND_UNSPECIFIED) w.req.set_kind(GuessKind(w.req.url()));
     if (IsListing(w.req)) {
       if (auto refusal = sitemap_limits->Admit(w.host, w.req.index_depth())) {
         RefuseSitemap(id, *refusal);
@@ -489,7 +662,11 @@ struct Crawler::Impl {
     politeness_wait->Observe(std::chrono::duration<double>(clock->Now() - w.enqueued).count());
     FetchRequest fr;
     fr.url = w.req.url();
-    if (auto v = validators->Get(w.req.url())) fr.headers = ConditionalHeaders(*v);
+    if (w.prior && (!w.prior->etag().empty() || !w.prior->last_modified().empty())) {
+      fr.headers = ConditionalHeaders({w.prior->etag(), w.prior->last_modified()});
+    } else if (auto v = validators->Get(w.req.url())) {
+      fr.headers = ConditionalHeaders(*v);
+    }
     fr.tag = id;
     ++fetching;
     ++w.attempts;
@@ -567,6 +744,7 @@ struct Crawler::Impl {
     if (it == work.end()) return;
     Work& w = it->second;
     w.in_flight = false;
+    w.status = r.status;
     politeness->Complete(w.origin);
     latency->Observe(std::chrono::duration<double>(r.total_time).count());
     bytes->Increment(static_cast<double>(r.body.size()));
@@ -616,6 +794,11 @@ struct Crawler::Impl {
     Validators v;
     v.etag = std::string(r.Header("ETag"));
     v.last_modified = std::string(r.Header("Last-Modified"));
+    if (state_store) {
+      w.got_ok = true;
+      w.fresh = v;
+      w.content_hash = Sha256Hex(r.body);
+    }
     validators->Put(w.req.url(), v);
     std::string content_type(r.Header("Content-Type"));
 
@@ -647,7 +830,7 @@ struct Crawler::Impl {
           stats.discovered.fetch_add(1);
           output->EmitRequest(req, Tracker::Hold(w.tracker));
         }
-        MaybeRepoll(w.req);
+        MaybeRepoll(w);
         Finish(id);
         return;
       }
@@ -683,15 +866,16 @@ struct Crawler::Impl {
     Finish(id);
   }
 
-  void MaybeRepoll(const CrawlRequest& req) {
-    if (options.repoll_interval.count() <= 0 || req.depth() != 0) return;
-    CrawlRequest again = req;
+  void MaybeRepoll(const Work& w) {
+    if (options.repoll_interval.count() <= 0 || w.req.depth() != 0) return;
+    CrawlRequest again = w.req;
     again.set_refetch(true);
     again.set_attempt(0);
-    repolls.emplace(clock->Now() + options.repoll_interval, std::move(again));
+    repolls.emplace(clock->Now() + options.repoll_interval, std::make_pair(std::move(again), w.state_source));
   }
 
   void Tick(std::chrono::milliseconds max_wait) {
+    RecordStates();
     auto now = clock->Now();
     while (!timers.empty() && timers.begin()->first <= now) {
       uint64_t id = timers.begin()->second;
@@ -699,9 +883,9 @@ struct Crawler::Impl {
       if (work.contains(id)) Enqueue(id);
     }
     while (!repolls.empty() && repolls.begin()->first <= now) {
-      CrawlRequest req = std::move(repolls.begin()->second);
+      auto [req, state_source] = std::move(repolls.begin()->second);
       repolls.erase(repolls.begin());
-      Submit(std::move(req), nullptr, 0);
+      Submit(std::move(req), nullptr, 0, state_source);
     }
     if (!held) {
       while (auto ready = politeness->PopReady()) Dispatch(*ready);
@@ -776,7 +960,7 @@ struct Crawler::Impl {
       CrawlRequest req = std::move(*f->request);
       f->revoked.store(true);
       Tracker::Release(f);
-      Submit(std::move(req), std::move(done), f->source);
+      Submit(std::move(req), std::move(done), f->source, f->source);
     }
     stats.revoked.fetch_add(static_cast<int64_t>(ids.size() + result.duplicates));
     revoked_family->Add({{"state", "queued"}}).Increment(static_cast<double>(result.queued));
@@ -794,8 +978,10 @@ Crawler::~Crawler() {
 
 Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOutput* output,
                                                  std::shared_ptr<prometheus::Registry> registry,
-                                                 const Clock* clock) {
+                                                 const Clock* clock, StateStore* state) {
   auto impl = std::make_unique<Impl>();
+  impl->state_store = state;
+  if (state) impl->recorder = std::make_shared<Recorder>();
   impl->options = std::move(options);
   impl->output = output;
   impl->registry = std::move(registry);
@@ -828,8 +1014,10 @@ Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOu
 }
 
 void Crawler::Submit(CrawlRequest request, CrawlDone done, uint64_t source) {
-  impl_->Submit(std::move(request), std::move(done), source);
+  impl_->Submit(std::move(request), std::move(done), source, source);
 }
+
+size_t Crawler::RecordStates() { return impl_->RecordStates(); }
 
 RevokeResult Crawler::Revoke(const std::vector<uint64_t>& sources) {
   return impl_->Revoke(sources);
@@ -841,7 +1029,8 @@ void Crawler::Hold(bool hold) { impl_->held = hold; }
 
 bool Crawler::Idle() const {
   return impl_->work.empty() && impl_->timers.empty() && impl_->fetching == 0 &&
-         impl_->outstanding.load() == 0;
+         impl_->outstanding.load() == 0 &&
+         (!impl_->recorder || impl_->recorder->pending.load() == 0);
 }
 
 int64_t Crawler::outstanding() const { return impl_->outstanding.load(); }
@@ -853,6 +1042,11 @@ size_t Crawler::Abandon() {
   impl_->work.clear();
   impl_->timers.clear();
   impl_->repolls.clear();
+  if (impl_->recorder) {
+    // Acknowledged outputs whose state is not written: their inputs stay
+    // uncommitted (fetched again after restart).
+    impl_->recorder->pending.fetch_sub(static_cast<int64_t>(impl_->recorder->Take().size()));
+  }
   return transfers;
 }
 

@@ -48,6 +48,26 @@
 // awaiting acknowledgements are not touched: they finish normally.
 // Counted in crawlstream_fetch_revoked_total{state}.
 //
+// Crawl state (optional, state_store.h): with a StateStore, a request from
+// source s > 0 belongs to state partition s - 1 (the Kafka adapter's
+// crawl.requests partition). While that partition is owned:
+//   - a PAGE request (not `refetch`) whose URL has a state with a last
+//     fetch is skipped as "duplicate" without a fetch unless it is due
+//     (next_due passed, or revisit_interval passed since the last fetch):
+//     it was fetched before, by this instance or a previous owner of the
+//     partition (feeds, sitemaps and refetches are fetched always, and so
+//     is a URL whose last attempt was dead-lettered "max_retries");
+//   - a fetch sends the stored validators (a 304 keeps the stored ones);
+//   - a finished request (not a duplicate) writes its new state: once its
+//     emissions are acknowledged, Tick() (or RecordStates()) stores it and
+//     EmitState()s it to the changelog, and only that acknowledgement runs
+//     `done`; so a committed input always has its state in the changelog,
+//     and a state in the changelog always has its page in Kafka. A fetcher
+//     killed in between fetches that URL again (at most the in-flight
+//     ones). Repolls of a feed or sitemap keep their first source's state
+//     partition. next_due = last fetch + revisit_interval for pages (unset,
+//     i.e. never, when 0).
+//
 // Threading: a Crawler belongs to one thread, which calls Submit() and
 // Tick(). CrawlOutput callbacks may complete on any thread; `done`
 // callbacks run on the thread that completes the last emission.
@@ -90,6 +110,14 @@ class CrawlOutput {
   virtual void EmitDeadLetter(const crawlstream::v1::CrawlRequest& request,
                               const std::string& reason, const std::string& detail,
                               int attempts, Acked acked) = 0;
+  // Writes `value` (a serialized crawlstream.v1.UrlState) for `url` to the
+  // changelog partition of `source` (only with a StateStore). Without a
+  // changelog: acknowledged at once.
+  virtual void EmitState(uint64_t source, const std::string& url, const std::string& value,
+                         Acked acked) {
+    (void)source, (void)url, (void)value;
+    acked(true);
+  }
 };
 
 // How a submitted request ended, in the terms of
@@ -120,6 +148,9 @@ struct CrawlerOptions {
   // Feeds and sitemaps submitted with kind FEED/SITEMAP are submitted again
   // every interval (0 = never).
   std::chrono::milliseconds repoll_interval{0};
+  // With a StateStore: a fetched page is due again this long after its
+  // last fetch (0 = never).
+  std::chrono::milliseconds revisit_interval{0};
 };
 
 struct CrawlerStats {
@@ -132,6 +163,8 @@ struct CrawlerStats {
   std::atomic<int64_t> not_modified{0};
   std::atomic<int64_t> failed_emissions{0};
   std::atomic<int64_t> revoked{0};  // handed back by Revoke(), duplicates included
+  std::atomic<int64_t> known{0};    // skipped: the state store says fetched, not due
+  std::atomic<int64_t> states{0};   // states written to the changelog and acknowledged
 };
 
 // What Revoke() handed back.
@@ -141,11 +174,16 @@ struct RevokeResult {
   size_t duplicates = 0;  // followers of those, dropped with them
 };
 
+class StateStore;
+
 class Crawler {
  public:
+  // `state` (may be null: no crawl state) must outlive the Crawler and is
+  // used on the crawler's thread only.
   static Result<std::unique_ptr<Crawler>> Create(CrawlerOptions options, CrawlOutput* output,
                                                  std::shared_ptr<prometheus::Registry> registry,
-                                                 const Clock* clock = nullptr);
+                                                 const Clock* clock = nullptr,
+                                                 StateStore* state = nullptr);
   ~Crawler();
 
   // Accepts a request from `source` (0: none, never revoked); `done` runs
@@ -154,6 +192,10 @@ class Crawler {
   // Hands back the unfinished requests of `sources` (see above). Call from
   // the crawler's thread.
   RevokeResult Revoke(const std::vector<uint64_t>& sources);
+  // Stores and emits the states of the requests whose outputs were
+  // acknowledged since (Tick() does it too): call before a state partition
+  // is dropped, then wait for the producer. Returns how many.
+  size_t RecordStates();
   // Runs the event loop once (waits at most `max_wait`).
   void Tick(std::chrono::milliseconds max_wait);
   // While held, Tick() starts no new transfer (robots.txt included):

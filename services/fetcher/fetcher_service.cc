@@ -21,6 +21,7 @@
 #include "services/common/shutdown.h"
 #include "services/common/stage_loop.h"
 #include "services/common/url.h"
+#include "services/fetcher/state_keeper.h"
 
 namespace crawlstream::fetcher {
 
@@ -106,6 +107,15 @@ class KafkaCrawlOutput final : public CrawlOutput {
                            },
                            Refuse("dead letter", acked));
     if (!st) Refuse("dead letter", acked)(st.error());
+  }
+
+  void EmitState(uint64_t source, const std::string& url, const std::string& value,
+                 Acked acked) override {
+    OutRecord record{topics_.state, url, value, Headers("crawlstream.v1.UrlState")};
+    record.partition = static_cast<int32_t>(source) - 1;  // SourceOf: co-partitioned
+    auto st = queue_->Send(std::move(record), [acked](const DeliveryReport& r) { acked(r.ok()); },
+                           Refuse("crawl state", acked));
+    if (!st) Refuse("crawl state", acked)(st.error());
   }
 
  private:
@@ -220,6 +230,17 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
   c->Bind("fetcher.repoll_interval", &cr.repoll_interval,
           "re-poll interval of seed feeds and sitemaps (0 = never)",
           milliseconds(0), milliseconds(86'400'000 * 7LL));
+  c->Bind("fetcher.state_dir", &o->state_dir,
+          "directory of the local crawl-state store (RocksDB, restored from topics.state, from "
+          "a local checkpoint when one is good); empty: no crawl state (URLs seen and "
+          "validators in memory only)");
+  c->Bind("fetcher.state_restore_timeout", &o->state_restore_timeout,
+          "longest restore of an assignment's crawl state (stops the fetcher when exceeded)",
+          milliseconds(1000), milliseconds(3'600'000));
+  c->Bind("fetcher.revisit_interval", &cr.revisit_interval,
+          "with fetcher.state_dir: a fetched page is fetched again (conditionally) when requested "
+          "this long after its last fetch (0 = never)",
+          milliseconds(0), milliseconds(86'400'000 * 365LL));
   c->Bind("fetcher.max_queued", &o->max_queued,
           "pause consuming above this backlog (the group membership is kept)", 1, 10'000'000);
 }
@@ -324,7 +345,19 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
   ProduceQueue queue(producer->get(), *registry_);
   KafkaCrawlOutput output(&queue, topics_, acked_);
   IntakePause pause(*registry_);
-  auto crawler = Crawler::Create(options_.crawler, &output, registry_);
+  std::unique_ptr<StateKeeper> state;
+  if (!options_.state_dir.empty()) {
+    auto keeper = StateKeeper::Create(options_.state_dir, kafka_, topics_, *registry_,
+                                      options_.state_restore_timeout);
+    if (!keeper) {
+      spdlog::critical("fetcher: crawl state: {}", keeper.error().message);
+      return 2;
+    }
+    state = std::move(*keeper);
+    spdlog::info("fetcher: crawl state in {}, changelog {}", options_.state_dir, topics_.state);
+  }
+  auto crawler = Crawler::Create(options_.crawler, &output, registry_, nullptr,
+                                 state ? state->store() : nullptr);
   if (!crawler) {
     spdlog::critical("fetcher: {}", crawler.error().message);
     return 2;
@@ -373,15 +406,50 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     RevokeResult handed = (*crawler)->Revoke(sources);
     // Pages already fetched: wait for their acknowledgements, so that
     // their offsets are committed now rather than fetched again by the
-    // new owner.
+    // new owner (with crawl state: then their states, which come first).
     if (auto st = (*producer)->Flush(drain_timeout); !st) {
       spdlog::warn("fetcher: on revoke: {}", st.error().message);
+    }
+    if (state) {
+      if ((*crawler)->RecordStates() > 0) {
+        queue.Pump();
+        if (auto st = (*producer)->Flush(drain_timeout); !st) {
+          spdlog::warn("fetcher: on revoke: crawl state: {}", st.error().message);
+        }
+      }
+      std::vector<int32_t> partitions;
+      for (const auto& tp : tps) {
+        if (tp.topic == topics_.requests) partitions.push_back(tp.partition);
+      }
+      // Stopping: kept on disk for the next process on this directory
+      // (it reads only what crawl.state gained since); else dropped.
+      if (Shutdown::Requested() || (stop && stop->load())) {
+        state->Release(partitions);
+      } else {
+        state->Drop(partitions);
+      }
     }
     spdlog::info("fetcher: {} partitions revoked: handed back {} queued and {} in-flight "
                  "requests ({} duplicates); {} requests still unfinished",
                  tps.size(), handed.queued, handed.in_flight, handed.duplicates,
                  (*crawler)->outstanding());
   });
+  // Crawl state: an assigned partition's state is restored before any of
+  // its requests is fetched (state_keeper.h). A failed restore stops the
+  // fetcher (restarted, it tries again) rather than crawl without it.
+  bool restore_failed = false;
+  if (state) {
+    c->OnAssign([&](const std::vector<TopicPartition>& tps) {
+      std::vector<int32_t> partitions;
+      for (const auto& tp : tps) {
+        if (tp.topic == topics_.requests) partitions.push_back(tp.partition);
+      }
+      if (auto st = state->Restore(partitions); !st) {
+        spdlog::critical("fetcher: crawl state: {}", st.error().message);
+        restore_failed = true;
+      }
+    });
+  }
   auto records = std::make_shared<StageRecords>("fetcher", *registry_);
   auto stopping = [&] { return Shutdown::Requested() || (stop && stop->load()); };
   // Takes one polled crawl request (or dead-letters an undecodable one).
@@ -437,7 +505,16 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
     c->Pause(full || (*crawler)->queued() >= static_cast<size_t>(options_.max_queued));
   };
   int exit_code = 0;
+  auto next_state_metrics = std::chrono::steady_clock::now();
   while (!stopping()) {
+    if (restore_failed) {
+      exit_code = 1;
+      break;
+    }
+    if (state && std::chrono::steady_clock::now() >= next_state_metrics) {
+      state->UpdateMetrics();
+      next_state_metrics = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    }
     if (health_) health_->Beat();
     if ((*crawler)->stats().failed_emissions.load() > 0) {
       spdlog::error("fetcher: an output could not be delivered; stopping without committing it");

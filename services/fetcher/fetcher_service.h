@@ -25,6 +25,16 @@
 // Shutdown: the crawl drain and the producer flush share one
 // drain_timeout; then the final commit and leaving the group.
 //
+// Crawl state (fetcher.state_dir set; crawler.h, state_keeper.h): each
+// assigned crawl.requests partition's per-URL state is restored from
+// topics.state (crawl.state, same partition number) before its requests
+// are fetched (from a local checkpoint when the directory holds a good
+// one), and dropped on revoke after the states of what was fetched are
+// written (kept on disk at shutdown). A page fetched before (by this instance or an earlier
+// owner, across SIGTERM and SIGKILL) is not fetched again until due, and
+// then with its validators. A restore that fails stops the fetcher
+// (exit 1).
+//
 // Run() is the main loop of crawlstream-fetcher and of the fetcher thread
 // of `crawlstream run`.
 #pragma once
@@ -57,6 +67,9 @@ struct FetcherServiceOptions {
   std::string seeds_file;
   std::vector<std::string> feeds;
   int64_t max_queued = 50'000;  // stop taking input above this backlog
+  // Crawl state (state_keeper.h); empty: none.
+  std::string state_dir;
+  std::chrono::milliseconds state_restore_timeout{120'000};
   // Text form of the keys that need parsing at start.
   int64_t max_body_bytes = 5 << 20;
   int64_t max_redirect_body_bytes = 64 << 10;

@@ -30,7 +30,10 @@ TOPIC_VAR = {
     "crawl.requests": "PARTITIONS_REQUESTS", "crawl.pages": "PARTITIONS_PAGES",
     "articles.extracted": "PARTITIONS_EXTRACTED", "articles": "PARTITIONS_ARTICLES",
     "articles.duplicates": "PARTITIONS_DUPLICATES", "crawl.deadletter": "PARTITIONS_DEADLETTER",
+    # co-partitioned with crawl.requests (the fetcher's crawl state)
+    "crawl.state": "PARTITIONS_REQUESTS",
 }
+COMPACTED = ("articles", "crawl.state")
 failures = []
 
 
@@ -192,14 +195,19 @@ def created_topics(calls):
 
 
 def check_topic_settings(topics, where, rf):
-    expect(set(topics) == set(TOPIC_VAR), f"{where}: creates exactly the six topics {sorted(TOPIC_VAR)}"
+    expect(set(topics) == set(TOPIC_VAR), f"{where}: creates exactly the topics {sorted(TOPIC_VAR)}"
            f" (got {sorted(topics)})")
+    expect(topics.get("crawl.state", {}).get("partitions") == topics.get("crawl.requests", {}).get("partitions"),
+           f"{where}: crawl.state has as many partitions as crawl.requests")
+    st = topics.get("crawl.state", {}).get("config", {})
+    expect(st.get("cleanup.policy") == "compact" and "retention.ms" not in st,
+           f"{where}: crawl.state is compacted, without time retention")
     art = topics.get("articles", {}).get("config", {})
     expect(art.get("cleanup.policy") == "compact", f"{where}: articles is compacted")
     expect("retention.ms" not in art, f"{where}: articles has no time retention (compaction keeps one record per key)")
     for name, t in topics.items():
         cfg = t["config"]
-        if name != "articles":
+        if name not in COMPACTED:
             expect(cfg.get("cleanup.policy") == "delete" and cfg.get("retention.ms", "").isdigit(),
                    f"{where}: {name} has delete retention ({cfg.get('retention.ms')} ms)")
         expect(t.get("rf") == rf, f"{where}: {name} replication factor {t.get('rf')} == {rf}")

@@ -18,7 +18,9 @@ crawl. Checked from the outside:
 Prints the figures: GETs per fetcher, duplicates and cancellations, the
 rebalances seen, committed offsets and pages at A's SIGTERM.
 
-    rebalance_test.py BUILD_DIR [--pages-per-origin N]
+    rebalance_test.py BUILD_DIR [--pages-per-origin N] [--state]
+
+--state runs the same with crawl state on (fetcher.state_dir).
 """
 import argparse
 import base64
@@ -37,6 +39,8 @@ import harness  # noqa: E402
 ap = argparse.ArgumentParser()
 ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
 ap.add_argument("--pages-per-origin", type=int, default=40)
+ap.add_argument("--state", action="store_true",
+                help="with crawl state (fetcher.state_dir, one directory per fetcher; crawl.state)")
 args = ap.parse_args()
 BUILD = os.path.abspath(args.build)
 FETCHER = os.path.join(BUILD, "services/fetcher/crawlstream-fetcher")
@@ -106,6 +110,8 @@ def gets(access_logs):
 def start_fetcher(name, env):
     logf = open(os.path.join(work, "fetcher-%s.log" % name), "w")
     e = dict(env, CRAWLSTREAM_FETCHER_USER_AGENT="crawlstream-test-%s (+http://example.invalid)" % name)
+    if args.state:
+        e["CRAWLSTREAM_FETCHER_STATE_DIR"] = os.path.join(work, "state-" + name)
     procs[name] = subprocess.Popen([FETCHER, "--config", os.path.join(ROOT, "config/fetcher.yaml")],
                                    stdout=logf, stderr=subprocess.STDOUT, env=e, cwd=ROOT)
 
@@ -184,7 +190,9 @@ def main():
     from kafka import KafkaProducer
     origins = [serve_origin(i) for i in range(ORIGINS)]
     _, bootstrap = harness.start_kafka(work, nodes=1)
-    harness.create_topics(bootstrap, TOPICS)
+    if args.state:
+        TOPICS["crawl.state"] = ORIGINS
+    harness.create_topics(bootstrap, TOPICS, compacted=("crawl.state",))
     log("Kafka at %s; %d origins x %d pages" % (bootstrap, ORIGINS, args.pages_per_origin))
 
     # Origin i's requests go to partition i, in page order (key = host, as

@@ -7,9 +7,14 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <mutex>
 
+#include "crawlstream/v1/crawl_state.pb.h"
+#include "services/fetcher/state_store.h"
 #include "tests/fetcher/hostile_server.h"
 
 namespace crawlstream::fetcher {
@@ -41,6 +46,24 @@ class RecordingOutput final : public CrawlOutput {
     dead_attempts[request.url()] = attempts;
     acked(true);
   }
+  void EmitState(uint64_t source, const std::string& url, const std::string& value,
+                 Acked acked) override {
+    std::lock_guard lock(mu);
+    changelog.push_back({source, url, value});
+    if (ack_states) {
+      acked(true);
+    } else {
+      state_acks.push_back(std::move(acked));
+    }
+  }
+  struct StateRecord {
+    uint64_t source;
+    std::string url;
+    std::string value;
+  };
+  std::vector<StateRecord> changelog;  // every EmitState, in order
+  bool ack_states = true;              // false: kept in state_acks
+  std::vector<Acked> state_acks;
   std::mutex mu;
   bool ack_pages = true;  // false: the broker "refuses" every page
   std::vector<crawlstream::v1::FetchedPage> pages;
@@ -53,7 +76,7 @@ class CrawlerTest : public ::testing::Test {
  protected:
   void Start(const std::string& robots_mode, int max_attempts = 3,
              const std::function<void(CrawlerOptions&)>& adjust = nullptr) {
-    server_ = std::make_unique<HostileServer>(robots_mode);
+    if (!server_) server_ = std::make_unique<HostileServer>(robots_mode);  // kept by restarts
     ASSERT_GT(server_->port(), 0);
     CrawlerOptions o;
     o.allow_cidrs = {"127.0.0.1/32"};
@@ -63,7 +86,7 @@ class CrawlerTest : public ::testing::Test {
     o.retry.max_attempts = max_attempts;
     o.retry.base_delay = 1s;
     if (adjust) adjust(o);
-    auto c = Crawler::Create(o, &out_, registry_, &clock_);
+    auto c = Crawler::Create(o, &out_, registry_, &clock_, state_);
     ASSERT_TRUE(c) << c.error().message;
     crawler_ = std::move(*c);
   }
@@ -126,8 +149,184 @@ class CrawlerTest : public ::testing::Test {
   std::mutex outcomes_mu_;
   std::map<std::string, std::vector<std::string>> outcomes_;
   std::unique_ptr<HostileServer> server_;
+  StateStore* state_ = nullptr;  // crawl state for the crawler Start() makes
   std::unique_ptr<Crawler> crawler_;
 };
+
+// The crawl state across a restart: a store restored from the changelog
+// the crawler wrote (crawler.h, crawl state).
+class CrawlStateTest : public CrawlerTest {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("crawlstream-crawler-state-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  void TearDown() override {
+    crawler_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // A new store (as a restarted fetcher opens it), partition 0 restored
+  // from what the crawler emitted so far; a new crawler on it with fresh
+  // metrics and no memory of its own.
+  void Restart(const std::function<void(CrawlerOptions&)>& adjust = nullptr) {
+    crawler_.reset();
+    store_.reset();
+    auto store = StateStore::Open(dir_.string());
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+    store_->BeginRestore(0);
+    for (const auto& r : out_.changelog) {
+      ASSERT_EQ(r.source, 1u);  // source 1 = partition 0
+      ASSERT_TRUE(store_->Restore(0, r.url, r.value, false));
+    }
+    ASSERT_TRUE(store_->FinishRestore(0));
+    state_ = store_.get();
+    registry_ = std::make_shared<prometheus::Registry>();
+    Start("404", 3, adjust);
+  }
+  crawlstream::v1::UrlState LastState(const std::string& url) {
+    crawlstream::v1::UrlState s;
+    for (const auto& r : out_.changelog) {
+      if (r.url == url) {
+        EXPECT_TRUE(s.ParseFromString(r.value));
+      }
+    }
+    return s;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<StateStore> store_;
+};
+
+TEST_F(CrawlStateTest, DoneRunsOnlyOnceTheStateIsAcknowledged) {
+  Restart();
+  out_.ack_states = false;
+  const std::string url = server_->Url("/etag");
+  auto done = Submit(url, false, 1);
+  auto guard = std::chrono::steady_clock::now() + 30s;
+  while (out_.state_acks.empty() && std::chrono::steady_clock::now() < guard) {
+    crawler_->Tick(10ms);
+    clock_.Advance(2s);
+  }
+  ASSERT_EQ(out_.state_acks.size(), 1u);
+  ASSERT_EQ(out_.pages.size(), 1u);  // the page went out first
+  EXPECT_FALSE(*done);
+  EXPECT_FALSE(crawler_->Idle());
+  out_.state_acks[0](true);
+  EXPECT_TRUE(*done);
+  EXPECT_TRUE(crawler_->Idle());
+  EXPECT_EQ(crawler_->stats().states.load(), 1);
+  auto s = LastState(url);
+  EXPECT_EQ(s.outcome(), "processed");
+  EXPECT_EQ(s.http_status(), 200u);
+  EXPECT_EQ(s.etag(), "\"v1\"");
+  EXPECT_EQ(s.last_modified(), "Fri, 05 Jul 2024 05:53:00 GMT");
+  EXPECT_EQ(s.content_hash().size(), 64u);
+  EXPECT_TRUE(s.has_first_seen());
+  EXPECT_FALSE(s.has_next_due());  // revisit_interval 0: never due
+}
+
+TEST_F(CrawlStateTest, AFetchedPageIsNotFetchedAgainAfterARestartUntilDue) {
+  Restart();
+  const std::string url = server_->Url("/etag");
+  Submit(url, false, 1);
+  RunUntilIdle();
+  ASSERT_EQ(out_.pages.size(), 1u);
+  ASSERT_EQ(out_.changelog.size(), 1u);
+
+  // Restarted: the state comes back from the changelog; no fetch at all.
+  Restart();
+  auto done = Submit(url, false, 1);
+  RunUntilIdle();
+  EXPECT_TRUE(*done);
+  EXPECT_EQ(Outcomes(url).back(), "skipped/duplicate");
+  EXPECT_EQ(CounterValue("crawlstream_fetch_requests_total", "outcome", "ok"), 0);
+  EXPECT_EQ(crawler_->stats().known.load(), 1);
+  EXPECT_EQ(out_.pages.size(), 1u);
+  EXPECT_EQ(out_.changelog.size(), 1u);  // a skip writes no state
+
+  // Due (revisit_interval passed): fetched with the stored validators; the
+  // server answers 304 and the state keeps them, one revisit more.
+  Restart([](CrawlerOptions& o) { o.revisit_interval = 1h; });
+  Submit(url, false, 1);  // fetched seconds ago: not due yet
+  RunUntilIdle();
+  EXPECT_EQ(Outcomes(url).back(), "skipped/duplicate");
+  clock_.Advance(2h);
+  Submit(url, false, 1);
+  RunUntilIdle();
+  EXPECT_EQ(Outcomes(url).back(), "skipped/not_modified");  // 304: nothing sent again
+  Submit(url, false, 1);  // fetched just now: not due yet
+  RunUntilIdle();
+  EXPECT_EQ(Outcomes(url).back(), "skipped/duplicate");
+  EXPECT_EQ(CounterValue("crawlstream_fetch_not_modified_total"), 1);
+  EXPECT_EQ(out_.pages.size(), 1u);
+  auto s = LastState(url);
+  EXPECT_EQ(s.revisit_count(), 1u);
+  EXPECT_EQ(s.http_status(), 304u);
+  EXPECT_EQ(s.etag(), "\"v1\"");
+  EXPECT_EQ(s.content_hash().size(), 64u);
+  EXPECT_TRUE(s.has_next_due());
+}
+
+TEST_F(CrawlStateTest, FeedsAreReadAgainAfterARestartWithTheirValidators) {
+  Restart();
+  const std::string url = server_->Url("/etag");
+  auto submit_feed = [&] {
+    CrawlRequest req;
+    req.set_url(url);
+    req.set_kind(CrawlRequest::KIND_FEED);
+    crawler_->Submit(req, [this, url](const CrawlOutcome& o) {
+      std::lock_guard lock(outcomes_mu_);
+      outcomes_[url].push_back(o.outcome + "/" + o.reason);
+    }, 1);
+  };
+  submit_feed();
+  RunUntilIdle();
+  ASSERT_EQ(out_.changelog.size(), 1u);  // fetched (not a feed after all: dead-lettered)
+  Restart();
+  submit_feed();  // a listing is never skipped for its state...
+  RunUntilIdle();
+  EXPECT_EQ(Outcomes(url).back(), "skipped/not_modified");  // ...and asks conditionally
+  EXPECT_EQ(crawler_->stats().known.load(), 0);
+  EXPECT_EQ(LastState(url).revisit_count(), 1u);
+}
+
+TEST_F(CrawlStateTest, AUrlThatRanOutOfRetriesIsTriedAgainButA404IsNot) {
+  Restart();
+  const std::string flaky = server_->Url("/500");
+  const std::string gone = server_->Url("/missing-page");
+  Submit(flaky, false, 1);
+  Submit(gone, false, 1);
+  RunUntilIdle();
+  ASSERT_EQ(Outcomes(flaky).back(), "dead_letter/max_retries");
+  ASSERT_EQ(Outcomes(gone).back(), "dead_letter/http_404");
+  EXPECT_EQ(LastState(gone).http_status(), 404u);
+  Restart();
+  Submit(flaky, false, 1);
+  Submit(gone, false, 1);
+  RunUntilIdle();
+  EXPECT_EQ(Outcomes(flaky).back(), "dead_letter/max_retries");  // tried again
+  EXPECT_EQ(Outcomes(gone).back(), "skipped/duplicate");         // settled
+}
+
+TEST_F(CrawlStateTest, RefetchesAndRequestsWithoutAPartitionAreFetched) {
+  Restart();
+  const std::string url = server_->Url("/ok");
+  Submit(url, false, 1);
+  RunUntilIdle();
+  ASSERT_EQ(out_.pages.size(), 1u);
+  Restart();
+  Submit(url, /*refetch=*/true, 1);  // asked for again (a repoll, a refetch)
+  RunUntilIdle();
+  EXPECT_EQ(out_.pages.size(), 2u);
+  Restart();
+  Submit(url, false, /*source=*/2);  // partition 1: not owned, no state
+  RunUntilIdle();
+  EXPECT_EQ(out_.pages.size(), 3u);
+  EXPECT_EQ(out_.changelog.size(), 2u);  // nothing recorded for partition 1
+}
 
 TEST_F(CrawlerTest, HostileCasesEndWithTheRightOutcome) {
   Start("404");

@@ -52,6 +52,32 @@ class TopicReaderTest : public ::testing::Test {
   KafkaOptions kafka_;
 };
 
+TEST_F(TopicReaderTest, ReadsOnlyTheChosenPartitionsOfRecordsSentToAPartition) {
+  {
+    auto p = Producer::Create(kafka_, std::make_shared<prometheus::Registry>(), nullptr);
+    ASSERT_TRUE(p);
+    for (int32_t partition : {0, 1, 1}) {
+      OutRecord r{table_, "same-key", "in-" + std::to_string(partition), {}};
+      r.partition = partition;  // not the key's partition: this one
+      ASSERT_TRUE((*p)->Produce(std::move(r), nullptr));
+    }
+    ASSERT_TRUE((*p)->Flush(10s));
+  }
+  auto reader = Reader();
+  ASSERT_TRUE(reader);
+  std::vector<std::string> values;
+  auto end = reader->ReadToEnd(table_, {1}, std::chrono::steady_clock::now() + 30s,
+                               [&](const ReadRecord& r) {
+                                 EXPECT_EQ(r.partition, 1);
+                                 values.emplace_back(r.value);
+                               });
+  ASSERT_TRUE(end) << end.error().message;
+  EXPECT_EQ(values, (std::vector<std::string>{"in-1", "in-1"}));
+  EXPECT_EQ(*end, (std::vector<int64_t>{0, 2}));  // partition 0 not read
+  EXPECT_FALSE(reader->ReadToEnd(table_, {2}, std::chrono::steady_clock::now() + 5s,
+                                 [](const ReadRecord&) {}));
+}
+
 TEST_F(TopicReaderTest, ReadsToTheEndSeenAtStartThenTails) {
   Produce(table_, {{"a", "1"}, {"b", "2"}, {"a", ""}, {"c", "3"}});
   auto reader = Reader();

@@ -15,11 +15,17 @@
 #   PARTITIONS_ARTICLES    6    articles (compacted; never changed later)
 #   PARTITIONS_DUPLICATES  3
 #   PARTITIONS_DEADLETTER  3
+#   crawl.state (compacted) always gets crawl.requests' count: the fetcher
+#   keeps a URL's state in the partition number of its request's partition
 #   WAIT_SECONDS           120  how long to wait for the brokers
 #
 # Partitions are only ever increased, and never for `articles`: a compacted
 # topic keeps the latest record per key per partition, so moving keys to
 # other partitions would leave two live records for one article.
+# crawl.state grows with crawl.requests (it must stay co-partitioned, or the
+# fetcher refuses to start): a host whose requests move to another
+# partition then starts with no state there (its pages are fetched once
+# more, conditionally when the old partition's validators are lost).
 set -euo pipefail
 
 BOOTSTRAP_SERVERS=${BOOTSTRAP_SERVERS:-kafka:9092}
@@ -42,6 +48,7 @@ articles.extracted|${PARTITIONS_EXTRACTED:-6}|cleanup.policy=delete,retention.ms
 articles|${PARTITIONS_ARTICLES:-6}|cleanup.policy=compact,min.compaction.lag.ms=3600000,delete.retention.ms=${DAY},segment.ms=${DAY},max.message.bytes=${MAX_MESSAGE}
 articles.duplicates|${PARTITIONS_DUPLICATES:-3}|cleanup.policy=delete,retention.ms=$((30 * DAY))
 crawl.deadletter|${PARTITIONS_DEADLETTER:-3}|cleanup.policy=delete,retention.ms=$((14 * DAY)),max.message.bytes=${MAX_MESSAGE}
+crawl.state|${PARTITIONS_REQUESTS:-12}|cleanup.policy=compact,min.compaction.lag.ms=3600000,delete.retention.ms=${DAY},segment.ms=${DAY}
 "
 
 log() { echo "create-topics: $*" >&2; }

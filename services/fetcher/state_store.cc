@@ -1,0 +1,288 @@
+#include "services/fetcher/state_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "crawlstream/v1/crawl_state.pb.h"
+
+namespace crawlstream::fetcher {
+
+namespace {
+
+// RocksDB settings, chosen for many small records read one by one: memory
+// stays bounded whatever the number of URLs (index and filter blocks live
+// in the block cache, not beside it).
+constexpr size_t kBlockCacheBytes = 32 << 20;
+constexpr size_t kWriteBufferBytes = 32 << 20;
+constexpr int kBloomBitsPerKey = 10;
+constexpr int kMaxOpenFiles = 512;
+// Restored records per write.
+constexpr size_t kRestoreBatch = 4096;
+
+std::string PartitionPrefix(int32_t partition) {
+  const auto p = static_cast<uint32_t>(partition);
+  std::string key(4, '\0');
+  key[0] = static_cast<char>(p >> 24);
+  key[1] = static_cast<char>(p >> 16);
+  key[2] = static_cast<char>(p >> 8);
+  key[3] = static_cast<char>(p);
+  return key;
+}
+
+std::string Key(int32_t partition, std::string_view url) {
+  std::string key = PartitionPrefix(partition);
+  key.append(url);
+  return key;
+}
+
+// Checkpoints live above every partition's range.
+std::string CheckpointKey(int32_t partition) {
+  return std::string(4, '\xff') + PartitionPrefix(partition);
+}
+
+void PutInt64(std::string* out, int64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
+}
+
+int64_t GetInt64(std::string_view in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<size_t>(i)]);
+  return static_cast<int64_t>(v);
+}
+
+// next_offset (8 bytes) | urls (8 bytes) | last_key
+std::string EncodeCheckpoint(const StateCheckpoint& c) {
+  std::string out;
+  PutInt64(&out, c.next_offset);
+  PutInt64(&out, c.urls);
+  out.append(c.last_key);
+  return out;
+}
+
+std::optional<StateCheckpoint> DecodeCheckpoint(std::string_view in) {
+  if (in.size() < 16) return std::nullopt;
+  StateCheckpoint c;
+  c.next_offset = GetInt64(in.substr(0, 8));
+  c.urls = GetInt64(in.substr(8, 8));
+  c.last_key = std::string(in.substr(16));
+  return c;
+}
+
+rocksdb::CompressionType BestCompression() {
+  const auto supported = rocksdb::GetSupportedCompressions();
+  for (auto c : {rocksdb::kLZ4Compression, rocksdb::kSnappyCompression}) {
+    if (std::find(supported.begin(), supported.end(), c) != supported.end()) return c;
+  }
+  return rocksdb::kNoCompression;
+}
+
+Error FromRocks(const rocksdb::Status& st, const std::string& what) {
+  return Error{ErrorCode::kInternal, "state store: " + what + ": " + st.ToString()};
+}
+
+}  // namespace
+
+struct StateStore::Impl {
+  std::shared_ptr<rocksdb::Cache> cache;
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::WriteOptions write;
+  rocksdb::ReadOptions read;
+  // Per partition: URLs held (an estimate: a restore counts records, of
+  // which a compacted topic not yet compacted may hold a URL twice).
+  std::map<int32_t, int64_t> urls;
+  // Per partition being restored: the open batch and the records applied.
+  std::map<int32_t, std::pair<rocksdb::WriteBatch, int64_t>> restoring;
+
+  Status Write(rocksdb::WriteBatch* batch) {
+    auto st = db->Write(write, batch);
+    if (!st.ok()) return std::unexpected(FromRocks(st, "write"));
+    batch->Clear();
+    return Ok();
+  }
+
+  Status DeletePartition(int32_t partition) {
+    const std::string from = PartitionPrefix(partition);
+    const std::string to = PartitionPrefix(partition + 1);
+    auto st = db->DeleteRange(write, db->DefaultColumnFamily(), from, to);
+    if (!st.ok()) return std::unexpected(FromRocks(st, "delete partition"));
+    return Ok();
+  }
+
+  int64_t Property(const char* name) const {
+    uint64_t v = 0;
+    return db->GetIntProperty(name, &v) ? static_cast<int64_t>(v) : 0;
+  }
+};
+
+StateStore::StateStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StateStore::~StateStore() = default;
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir) {
+  if (dir.empty()) return Fail(ErrorCode::kInvalidArgument, "state store: no directory");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail(ErrorCode::kInvalidArgument, "state store: " + dir + ": " + ec.message());
+  auto impl = std::make_unique<Impl>();
+  impl->cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = impl->cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.compression = BestCompression();
+  options.write_buffer_size = kWriteBufferBytes;
+  options.max_write_buffer_number = 2;
+  options.max_open_files = kMaxOpenFiles;
+  options.keep_log_file_num = 2;
+  rocksdb::DB* db = nullptr;
+  if (auto st = rocksdb::DB::Open(options, dir, &db); !st.ok()) {
+    return std::unexpected(FromRocks(st, "opening " + dir));
+  }
+  impl->db.reset(db);
+  impl->write.disableWAL = true;  // the changelog is the log (see the header)
+  return std::unique_ptr<StateStore>(new StateStore(std::move(impl)));
+}
+
+std::optional<StateCheckpoint> StateStore::Checkpoint(int32_t partition) const {
+  std::string value;
+  if (!impl_->db->Get(impl_->read, CheckpointKey(partition), &value).ok()) return std::nullopt;
+  return DecodeCheckpoint(value);
+}
+
+void StateStore::BeginRestore(int32_t partition, bool resume) {
+  owned_.erase(partition);
+  impl_->urls.erase(partition);
+  if (resume) {
+    if (auto c = Checkpoint(partition)) impl_->urls[partition] = c->urls;
+  } else {
+    (void)impl_->DeletePartition(partition);  // a failure shows in the next write
+    (void)impl_->db->Delete(impl_->write, CheckpointKey(partition));
+  }
+  auto& r = impl_->restoring[partition];
+  r.first.Clear();
+  r.second = 0;
+}
+
+Status StateStore::Restore(int32_t partition, std::string_view url, std::string_view value,
+                           bool tombstone) {
+  auto it = impl_->restoring.find(partition);
+  if (it == impl_->restoring.end()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "state store: partition " + std::to_string(partition) + " is not being restored");
+  }
+  auto& [batch, applied] = it->second;
+  const std::string key = Key(partition, url);
+  crawlstream::v1::UrlState probe;
+  if (!tombstone && !probe.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    ++undecodable_;
+    tombstone = true;
+  }
+  if (tombstone) {
+    batch.Delete(key);
+    --impl_->urls[partition];
+  } else {
+    batch.Put(key, rocksdb::Slice(value.data(), value.size()));
+    ++impl_->urls[partition];
+  }
+  ++applied;
+  if (static_cast<size_t>(batch.Count()) >= kRestoreBatch) return impl_->Write(&batch);
+  return Ok();
+}
+
+Result<int64_t> StateStore::FinishRestore(int32_t partition,
+                                          std::optional<StateCheckpoint> checkpoint) {
+  auto node = impl_->restoring.extract(partition);
+  if (node.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "state store: partition " + std::to_string(partition) + " is not being restored");
+  }
+  auto& [batch, applied] = node.mapped();
+  auto& n = impl_->urls[partition];
+  n = std::max<int64_t>(n, 0);
+  // The checkpoint goes with the last batch: a crash keeps both or neither.
+  if (checkpoint) {
+    checkpoint->urls = n;
+    batch.Put(CheckpointKey(partition), EncodeCheckpoint(*checkpoint));
+  } else {
+    batch.Delete(CheckpointKey(partition));
+  }
+  if (auto st = impl_->Write(&batch); !st) return std::unexpected(st.error());
+  owned_.insert(partition);
+  return applied;
+}
+
+Status StateStore::Drop(int32_t partition) {
+  owned_.erase(partition);
+  impl_->restoring.erase(partition);
+  impl_->urls.erase(partition);
+  if (auto st = impl_->DeletePartition(partition); !st) return st;
+  auto st = impl_->db->Delete(impl_->write, CheckpointKey(partition));
+  if (!st.ok()) return std::unexpected(FromRocks(st, "delete checkpoint"));
+  return Ok();
+}
+
+void StateStore::Release(int32_t partition) {
+  owned_.erase(partition);
+  impl_->restoring.erase(partition);
+  impl_->urls.erase(partition);
+}
+
+std::optional<crawlstream::v1::UrlState> StateStore::Get(int32_t partition,
+                                                         std::string_view url) const {
+  if (!Owns(partition)) return std::nullopt;
+  std::string value;
+  auto st = impl_->db->Get(impl_->read, Key(partition, url), &value);
+  if (!st.ok()) return std::nullopt;  // not found (or unreadable: fetched again, the safe side)
+  crawlstream::v1::UrlState state;
+  if (!state.ParseFromString(value)) return std::nullopt;
+  return state;
+}
+
+Result<std::string> StateStore::Put(int32_t partition, std::string_view url,
+                                    const crawlstream::v1::UrlState& state) {
+  if (!Owns(partition)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "state store: partition " + std::to_string(partition) + " is not owned");
+  }
+  const std::string key = Key(partition, url);
+  std::string old;
+  const bool existed = impl_->db->Get(impl_->read, key, &old).ok();
+  std::string value = state.SerializeAsString();
+  auto st = impl_->db->Put(impl_->write, key, value);
+  if (!st.ok()) return std::unexpected(FromRocks(st, "put"));
+  if (!existed) ++impl_->urls[partition];
+  return value;
+}
+
+Status StateStore::Flush() {
+  auto st = impl_->db->Flush(rocksdb::FlushOptions());
+  if (!st.ok()) return std::unexpected(FromRocks(st, "flush"));
+  return Ok();
+}
+
+int64_t StateStore::EstimatedUrls() const {
+  int64_t n = 0;
+  for (const auto& [p, count] : impl_->urls) n += std::max<int64_t>(count, 0);
+  return n;
+}
+
+int64_t StateStore::DiskBytes() const { return impl_->Property("rocksdb.total-sst-files-size"); }
+
+int64_t StateStore::MemoryBytes() const {
+  return impl_->Property("rocksdb.cur-size-all-mem-tables") +
+         impl_->Property("rocksdb.estimate-table-readers-mem") +
+         static_cast<int64_t>(impl_->cache->GetUsage());
+}
+
+}  // namespace crawlstream::fetcher
