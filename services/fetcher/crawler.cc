@@ -1019,6 +1019,8 @@ void Crawler::Submit(CrawlRequest request, CrawlDone done, uint64_t source) {
 
 size_t Crawler::RecordStates() { return impl_->RecordStates(); }
 
+void Crawler::NoteAssignment() { impl_->politeness->NoteAssignment(); }
+
 RevokeResult Crawler::Revoke(const std::vector<uint64_t>& sources) {
   return impl_->Revoke(sources);
 }

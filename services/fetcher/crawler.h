@@ -192,6 +192,10 @@ class Crawler {
   // Hands back the unfinished requests of `sources` (see above). Call from
   // the crawler's thread.
   RevokeResult Revoke(const std::vector<uint64_t>& sources);
+  // Partitions were assigned to this instance: hosts it has not contacted
+  // since wait one politeness delay from now (politeness.h). Call from the
+  // crawler's thread.
+  void NoteAssignment();
   // Stores and emits the states of the requests whose outputs were
   // acknowledged since (Tick() does it too): call before a state partition
   // is dropped, then wait for the producer. Returns how many.

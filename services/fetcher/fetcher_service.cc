@@ -438,18 +438,19 @@ int FetcherService::Run(const std::atomic<bool>* stop, std::chrono::milliseconds
   // its requests is fetched (state_keeper.h). A failed restore stops the
   // fetcher (restarted, it tries again) rather than crawl without it.
   bool restore_failed = false;
-  if (state) {
-    c->OnAssign([&](const std::vector<TopicPartition>& tps) {
-      std::vector<int32_t> partitions;
-      for (const auto& tp : tps) {
-        if (tp.topic == topics_.requests) partitions.push_back(tp.partition);
-      }
-      if (auto st = state->Restore(partitions); !st) {
-        spdlog::critical("fetcher: crawl state: {}", st.error().message);
-        restore_failed = true;
-      }
-    });
-  }
+  // Politeness across a hand-over: a host taken over waits one delay.
+  c->OnAssign([&](const std::vector<TopicPartition>& tps) {
+    (*crawler)->NoteAssignment();
+    if (!state) return;
+    std::vector<int32_t> partitions;
+    for (const auto& tp : tps) {
+      if (tp.topic == topics_.requests) partitions.push_back(tp.partition);
+    }
+    if (auto st = state->Restore(partitions); !st) {
+      spdlog::critical("fetcher: crawl state: {}", st.error().message);
+      restore_failed = true;
+    }
+  });
   auto records = std::make_shared<StageRecords>("fetcher", *registry_);
   auto stopping = [&] { return Shutdown::Requested() || (stop && stop->load()); };
   // Takes one polled crawl request (or dead-letters an undecodable one).

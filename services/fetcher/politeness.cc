@@ -34,8 +34,16 @@ void PolitenessScheduler::Reschedule(const std::string& name, Host& host) {
 // are served in the order they became ready, and Overdue() counts from
 // then, not from a delay that ran out while the host was idle.
 void PolitenessScheduler::MarkReadySince(Host& host) {
-  if (host.queue.empty()) host.next_start = std::max(host.next_start, clock_.Now());
+  if (!host.queue.empty()) return;
+  // Not contacted since the latest assignment (its last request started
+  // `delay` before next_start, or never): one delay from the assignment.
+  if (assigned_at_ && host.active == 0 && host.next_start - host.delay < *assigned_at_) {
+    host.next_start = std::max(host.next_start, *assigned_at_ + host.delay);
+  }
+  host.next_start = std::max(host.next_start, clock_.Now());
 }
+
+void PolitenessScheduler::NoteAssignment() { assigned_at_ = clock_.Now(); }
 
 void PolitenessScheduler::Enqueue(const std::string& host, uint64_t id) {
   Host& state = HostState(host);

@@ -8,7 +8,14 @@
 //     max_crawl_delay, else default_delay),
 //   - the host has fewer than max_connections_per_host requests in flight,
 //   - fewer than global_concurrency requests are in flight overall,
-//   - the host is not paused (Retry-After on 429/503).
+//   - the host is not paused (Retry-After on 429/503),
+//   - after NoteAssignment() (this instance took over partitions of hosts
+//     from another), a host not contacted since waits one delay from the
+//     assignment: its previous owner may have contacted it just before
+//     handing it over, and the two instances' clocks are not shared. (A
+//     Crawl-delay longer than default_delay is learnt from robots.txt
+//     again, so the first request after a hand-over, robots.txt itself,
+//     waits default_delay only.)
 // The event loop calls PopReady() until it returns nothing, then sleeps
 // until NextWakeup() (or until a completion). Each PopReady() must be
 // matched by exactly one Complete() for that host.
@@ -106,6 +113,9 @@ class PolitenessScheduler {
   // call now and then).
   void Prune();
 
+  // Partitions were assigned to this instance now (see above).
+  void NoteAssignment();
+
  private:
   struct Host {
     std::deque<uint64_t> queue;
@@ -129,6 +139,7 @@ class PolitenessScheduler {
   std::set<std::pair<SteadyTime, std::string>> ready_;  // hosts with work and a free slot
   size_t queued_ = 0;
   size_t in_flight_ = 0;
+  std::optional<SteadyTime> assigned_at_;  // the latest NoteAssignment()
 };
 
 struct RetryOptions {

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
+#include <vector>
 
 namespace crawlstream::fetcher {
 namespace {
@@ -31,6 +33,59 @@ TEST(PolitenessTest, MinDelayBetweenRequestsToOneHost) {
   auto second = s.PopReady();
   ASSERT_TRUE(second);
   EXPECT_EQ(second->id, 2u);
+}
+
+// After partitions move to this instance, a host it has not contacted
+// since waits one delay from the assignment (its previous owner may have
+// just contacted it); hosts contacted since, and hosts with work queued
+// across the assignment, keep their own clocks; without an assignment a
+// new host is served at once.
+TEST(PolitenessTest, HostsTakenOverWaitOneDelayFromTheAssignment) {
+  FakeClock clock;
+  PolitenessScheduler s(clock);
+  s.Enqueue("known", 1);  // contacted long before the assignment
+  ASSERT_TRUE(s.PopReady());
+  s.Complete("known");
+  s.Enqueue("busy", 2);
+  s.Enqueue("busy", 3);
+  ASSERT_TRUE(s.PopReady());  // busy/2 in flight, busy/3 queued
+  clock.Advance(seconds(10));
+  s.Complete("busy");  // busy/3 may go at 11 s: its own delay
+
+  s.NoteAssignment();  // at 10 s
+  s.Enqueue("new", 4);
+  s.Enqueue("known", 5);
+  std::vector<uint64_t> at10;
+  while (auto r = s.PopReady()) at10.push_back(r->id);
+  EXPECT_TRUE(at10.empty()) << at10.size() << " served at the assignment";
+  clock.Advance(milliseconds(999));
+  EXPECT_FALSE(s.PopReady());
+  clock.Advance(milliseconds(1));  // 11 s: one delay after the assignment
+  std::vector<uint64_t> at11;
+  while (auto r = s.PopReady()) at11.push_back(r->id);
+  std::sort(at11.begin(), at11.end());
+  EXPECT_EQ(at11, (std::vector<uint64_t>{3, 4, 5}));
+
+  // Contacted since the assignment: the usual delay only.
+  s.Complete("new");
+  clock.Advance(seconds(1));
+  s.Enqueue("new", 6);
+  auto again = s.PopReady();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->id, 6u);
+
+  // A host first seen well after the assignment is served at once.
+  clock.Advance(seconds(5));
+  s.Enqueue("later", 7);
+  auto later = s.PopReady();
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->id, 7u);
+
+  // No assignment noted: a new host at once (the scheduler's default).
+  FakeClock fresh_clock;
+  PolitenessScheduler fresh(fresh_clock);
+  fresh.Enqueue("x", 8);
+  EXPECT_TRUE(fresh.PopReady());
 }
 
 TEST(PolitenessTest, HostsAreIndependent) {
