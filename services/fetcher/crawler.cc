@@ -335,6 +335,12 @@ struct Crawler::Impl {
   prometheus::Gauge* queued_hosts = nullptr;
   prometheus::Gauge* queued = nullptr;
   prometheus::Gauge* due_age = nullptr;
+  // crawlstream_fetch_cache_entries{cache}: the per-instance caches.
+  prometheus::Gauge* seen_urls = nullptr;
+  prometheus::Gauge* seen_hosts = nullptr;
+  prometheus::Gauge* validator_entries = nullptr;
+  prometheus::Gauge* robots_entries = nullptr;
+  prometheus::Gauge* politeness_hosts = nullptr;
   prometheus::Family<prometheus::Counter>* revoked_family = nullptr;
 
   void Count(const std::string& outcome, int status) {
@@ -396,6 +402,18 @@ struct Crawler::Impl {
                    .Help("How long the most overdue host has been due (its politeness delay "
                          "passed) without a fetch slot: 0 while the fetcher keeps up")
                    .Register(r).Add({});
+    auto& caches = prometheus::BuildGauge()
+                       .Name("crawlstream_fetch_cache_entries")
+                       .Help("Entries of the fetcher's in-memory caches, each bounded: seen_urls "
+                             "(200,000 per host, oldest evicted), seen_hosts (20,000, least "
+                             "recently used evicted), validators (200,000, LRU), robots (one "
+                             "per origin, 24 h at most), politeness_hosts (idle hosts pruned)")
+                       .Register(r);
+    seen_urls = &caches.Add({{"cache", "seen_urls"}});
+    seen_hosts = &caches.Add({{"cache", "seen_hosts"}});
+    validator_entries = &caches.Add({{"cache", "validators"}});
+    robots_entries = &caches.Add({{"cache", "robots"}});
+    politeness_hosts = &caches.Add({{"cache", "politeness_hosts"}});
     revoked_family = &prometheus::BuildCounter()
                           .Name("crawlstream_fetch_revoked_total")
                           .Help("Requests handed back unfinished when their input partition "
@@ -910,6 +928,11 @@ struct Crawler::Impl {
     queued->Set(static_cast<double>(politeness->queued()));
     auto overdue = politeness->Overdue();
     due_age->Set(std::chrono::duration<double>(overdue).count());
+    seen_urls->Set(static_cast<double>(seen->urls()));
+    seen_hosts->Set(static_cast<double>(seen->hosts()));
+    validator_entries->Set(static_cast<double>(validators->size()));
+    robots_entries->Set(static_cast<double>(robots->size()));
+    politeness_hosts->Set(static_cast<double>(politeness->hosts()));
   }
 
   RevokeResult Revoke(const std::vector<uint64_t>& sources) {

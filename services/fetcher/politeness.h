@@ -107,6 +107,8 @@ class PolitenessScheduler {
   size_t queued() const { return queued_; }
   size_t in_flight() const { return in_flight_; }
   size_t queued_hosts() const { return ready_.size(); }
+  // Hosts with a clock (bounded by Prune()).
+  size_t hosts() const { return hosts_.size(); }
   size_t QueuedFor(const std::string& host) const;
 
   // Forgets idle hosts whose delay and pause have passed (bounded memory;

@@ -70,7 +70,9 @@ bool SeenUrls::Insert(const std::string& host, std::string_view url) {
   auto it = hosts_.find(host);
   if (it == hosts_.end()) {
     if (hosts_.size() >= max_hosts_) {
-      hosts_.erase(host_lru_.back());
+      auto evicted = hosts_.find(host_lru_.back());
+      urls_ -= evicted->second.hashes.size();
+      hosts_.erase(evicted);
       host_lru_.pop_back();
     }
     host_lru_.push_front(host);
@@ -82,11 +84,12 @@ bool SeenUrls::Insert(const std::string& host, std::string_view url) {
   HostSet& set = it->second;
   uint64_t h = UrlHash(url);
   if (!set.hashes.insert(h).second) return false;
+  ++urls_;
   set.order.push_back(h);
   // Evict the oldest; entries left behind by Erase() are dropped on the
   // way (one may take a re-inserted URL with it: forgetting is safe).
   while (set.hashes.size() > max_per_host_ || set.order.size() > 2 * max_per_host_) {
-    set.hashes.erase(set.order.front());
+    urls_ -= set.hashes.erase(set.order.front());
     set.order.pop_front();
   }
   return true;
@@ -101,7 +104,7 @@ void SeenUrls::Erase(const std::string& host, std::string_view url) {
   // O(1): the hash stays in `order` and is skipped when its turn to be
   // evicted comes (see Insert).
   auto it = hosts_.find(host);
-  if (it != hosts_.end()) it->second.hashes.erase(UrlHash(url));
+  if (it != hosts_.end()) urls_ -= it->second.hashes.erase(UrlHash(url));
 }
 
 size_t SeenUrls::SizeFor(const std::string& host) const {

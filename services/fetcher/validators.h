@@ -71,6 +71,8 @@ class SeenUrls {
   void Erase(const std::string& host, std::string_view url);
 
   size_t hosts() const { return hosts_.size(); }
+  // URLs held over all hosts (at most max_per_host x max_hosts).
+  size_t urls() const { return urls_; }
   size_t SizeFor(const std::string& host) const;
 
  private:
@@ -83,6 +85,7 @@ class SeenUrls {
   size_t max_hosts_;
   std::unordered_map<std::string, HostSet> hosts_;
   std::list<std::string> host_lru_;  // front = most recent
+  size_t urls_ = 0;
 };
 
 }  // namespace crawlstream::fetcher

@@ -58,6 +58,7 @@ TEST(SeenUrlsTest, BoundedPerHostForgetsOldest) {
   SeenUrls seen(3, 10);
   for (int i = 0; i < 5; ++i) seen.Insert("h", "u" + std::to_string(i));
   EXPECT_EQ(seen.SizeFor("h"), 3u);
+  EXPECT_EQ(seen.urls(), 3u);
   EXPECT_FALSE(seen.Contains("h", "u0"));
   EXPECT_FALSE(seen.Contains("h", "u1"));
   EXPECT_TRUE(seen.Contains("h", "u4"));
@@ -73,6 +74,7 @@ TEST(SeenUrlsTest, EraseAndReinsertStaysBounded) {
   }
   EXPECT_LE(seen.SizeFor("h"), 4u);
   EXPECT_TRUE(seen.Contains("h", "u9"));
+  EXPECT_EQ(seen.urls(), seen.SizeFor("h"));  // the gauge's count
 }
 
 TEST(SeenUrlsTest, BoundedHostCountForgetsLeastRecentHost) {
@@ -84,6 +86,10 @@ TEST(SeenUrlsTest, BoundedHostCountForgetsLeastRecentHost) {
   EXPECT_EQ(seen.hosts(), 2u);
   EXPECT_TRUE(seen.Contains("a", "1"));
   EXPECT_FALSE(seen.Contains("b", "1"));
+  EXPECT_EQ(seen.urls(), 3u);  // a/1, a/2, c/1: b's URL left with b
+  seen.Erase("a", "1");
+  seen.Erase("a", "never-seen");
+  EXPECT_EQ(seen.urls(), 2u);
 }
 
 TEST(SeenUrlsTest, HashIsStable) {
