@@ -238,7 +238,7 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
           milliseconds(1000), milliseconds(86'400'000 * 7LL));
   c->Bind("fetcher.repoll_max", &cr.repoll_max,
           "longest re-poll interval (the interval grows by half after a poll with nothing new "
-          "or a 304)",
+          "or a 304, doubles after one dead-lettered as max_retries or sitemap_budget_exhausted)",
           milliseconds(1000), milliseconds(86'400'000 * 7LL));
   c->Bind("fetcher.max_age", &cr.max_age,
           "feed and sitemap entries dated (lastmod, news:publication_date, pubDate) before now "
