@@ -64,7 +64,7 @@ unless --follow keeps polling the seed feeds and sitemaps.
 
   --allow-cidr CIDR   let the SSRF guard reach this range (e.g. 127.0.0.1/32
                       for a local test site); repeatable
-  --follow            keep running, re-polling feeds (fetcher.repoll_interval)
+  --follow            keep running, re-polling feeds (fetcher.repoll_interval, adaptive)
   --check-config      validate the configuration and exit
 
 Keys (also settable in --config FILE and by environment variable):
@@ -223,7 +223,10 @@ int RunRunCommand(int argc, char** argv) {
     return 2;
   }
   Shutdown::Install();
-  if (follow && fopts.crawler.repoll_interval.count() == 0) fopts.crawler.repoll_interval = 5min;
+  if (follow && fopts.crawler.repoll_interval.count() == 0) {
+    fopts.crawler.repoll_interval = 5min;
+    fopts.crawler.sitemaps.cycle = fetcher::SitemapCycle(fopts.crawler);
+  }
 
   std::unique_ptr<DevBroker> broker;
   if (kafka.brokers.empty()) {

@@ -20,7 +20,9 @@
 #include "crawlstream/v1/crawl_state.pb.h"
 #include "services/common/sha256.h"
 #include "services/common/url.h"
+#include "services/fetcher/listing_order.h"
 #include "services/fetcher/page.h"
+#include "services/fetcher/repoll.h"
 #include "services/fetcher/ssrf.h"
 #include "services/fetcher/state_store.h"
 #include "services/fetcher/validators.h"
@@ -224,6 +226,15 @@ bool Settled(const UrlState& s) {
          std::end(kRetriedDeadLetters);
 }
 
+// Dead-letter reasons after which a seed feed or sitemap is still polled
+// again (later: repoll.h, kFailed): the failure may pass.
+constexpr std::string_view kRepolledDeadLetters[] = {"max_retries", "sitemap_budget_exhausted"};
+
+bool RepolledAfter(std::string_view reason) {
+  return std::find(std::begin(kRepolledDeadLetters), std::end(kRepolledDeadLetters), reason) !=
+         std::end(kRepolledDeadLetters);
+}
+
 // The state partition of a request's source (crawler.h: s - 1).
 int32_t StatePartition(uint64_t source) { return static_cast<int32_t>(source - 1); }
 
@@ -299,6 +310,7 @@ struct Crawler::Impl {
   std::unordered_map<std::string, std::weak_ptr<Tracker>> first_instance;
   size_t prune_at = 1024;
   std::unique_ptr<SitemapLimits> sitemap_limits;
+  std::unique_ptr<RepollSchedule> repoll_schedule;
   std::optional<Scope> scope;
   std::mt19937_64 rng{0x5eed};
   std::uniform_real_distribution<double> uniform{0.0, 1.0};
@@ -331,6 +343,8 @@ struct Crawler::Impl {
   prometheus::Counter* retries = nullptr;
   prometheus::Counter* not_modified = nullptr;
   prometheus::Counter* discovered = nullptr;
+  prometheus::Counter* too_old = nullptr;
+  prometheus::Family<prometheus::Counter>* listing_polls_family = nullptr;
   prometheus::Gauge* inflight = nullptr;
   prometheus::Gauge* queued_hosts = nullptr;
   prometheus::Gauge* queued = nullptr;
@@ -392,6 +406,19 @@ struct Crawler::Impl {
                         .Help("Conditional GETs answered 304").Register(r).Add({});
     discovered = &prometheus::BuildCounter().Name("crawlstream_fetch_discovered_total")
                       .Help("Requests discovered in feeds, sitemaps and links").Register(r).Add({});
+    too_old = &prometheus::BuildCounter().Name("crawlstream_fetch_too_old_total")
+                   .Help("Feed and sitemap entries not crawled: dated before now - fetcher.max_age")
+                   .Register(r).Add({});
+    listing_polls_family = &prometheus::BuildCounter()
+                                .Name("crawlstream_fetch_listing_polls_total")
+                                .Help("Polls of seed feeds and sitemaps by what they found compared "
+                                      "with the previous poll (first, new_items, nothing_new, not_modified, failed); "
+                                      "they set the adaptive re-poll interval")
+                                .Register(r);
+    for (auto f : {PollFinding::kFirst, PollFinding::kNewItems, PollFinding::kNothingNew,
+                   PollFinding::kNotModified, PollFinding::kFailed}) {
+      listing_polls_family->Add({{"finding", std::string(PollFindingName(f))}});
+    }
     inflight = &prometheus::BuildGauge().Name("crawlstream_fetch_inflight")
                     .Help("Transfers in progress").Register(r).Add({});
     queued_hosts = &prometheus::BuildGauge().Name("crawlstream_fetch_queued_hosts")
@@ -516,6 +543,9 @@ struct Crawler::Impl {
     w.tracker->outcome = {"dead_letter", reason};
     stats.dead_letters.fetch_add(1);
     spdlog::info("fetcher: giving up on {}: {}: {}", w.req.url(), reason, detail);
+    if (IsListing(w.req) && RepolledAfter(reason)) {
+      MaybeRepoll(w.req, w.state_source, nullptr, PollFinding::kFailed);
+    }
     output->EmitDeadLetter(w.req, reason, detail, std::max(1, w.attempts), Tracker::Hold(w.tracker));
     Finish(id);
   }
@@ -777,6 +807,7 @@ struct Crawler::Impl {
         Count("not_modified", r.status);
         not_modified->Increment();
         stats.not_modified.fetch_add(1);
+        if (IsListing(w.req)) MaybeRepoll(w.req, w.state_source, nullptr);
         Skip(id, "not_modified");
         return;
       case FetchDisposition::kRetry: {
@@ -843,12 +874,14 @@ struct Crawler::Impl {
           }
           listing.set_kind(IsFeedDocument(doc->kind) ? CrawlRequest::KIND_FEED : CrawlRequest::KIND_SITEMAP);
         }
-        for (const auto& req : ToCrawlRequests(doc->links, listing, clock->WallNow())) {
+        OrderedListing entries = NewestFirst(std::move(doc->links), clock->WallNow(), options.max_age);
+        if (entries.too_old > 0) too_old->Increment(static_cast<double>(entries.too_old));
+        for (const auto& req : ToCrawlRequests(entries.links, listing, clock->WallNow())) {
           discovered->Increment();
           stats.discovered.fetch_add(1);
           output->EmitRequest(req, Tracker::Hold(w.tracker));
         }
-        MaybeRepoll(w);
+        MaybeRepoll(listing, w.state_source, &entries.links);
         Finish(id);
         return;
       }
@@ -884,12 +917,32 @@ struct Crawler::Impl {
     Finish(id);
   }
 
-  void MaybeRepoll(const Work& w) {
-    if (options.repoll_interval.count() <= 0 || w.req.depth() != 0) return;
-    CrawlRequest again = w.req;
+  // Schedules the next poll of a seed feed or sitemap that listed `entries`
+  // (null: none, `unlisted` says why: kNotModified or kFailed), after the
+  // adaptive interval (repoll.h).
+  void MaybeRepoll(const CrawlRequest& listing, uint64_t state_source,
+                   const std::vector<DiscoveredLink>* entries,
+                   PollFinding unlisted = PollFinding::kNotModified) {
+    if (options.repoll_interval.count() <= 0 || listing.depth() != 0) return;
+    PollFinding finding = unlisted;
+    std::chrono::milliseconds wait{0};
+    if (entries) {
+      std::vector<std::string> urls;
+      urls.reserve(entries->size());
+      for (const auto& e : *entries) urls.push_back(e.url);
+      wait = repoll_schedule->AfterListing(listing.url(), urls, &finding);
+    } else if (unlisted == PollFinding::kFailed) {
+      wait = repoll_schedule->AfterFailure(listing.url());
+    } else {
+      wait = repoll_schedule->AfterNotModified(listing.url());
+    }
+    listing_polls_family->Add({{"finding", std::string(PollFindingName(finding))}}).Increment();
+    spdlog::debug("fetcher: {} polled ({}), next poll in {} ms", listing.url(), PollFindingName(finding),
+                  wait.count());
+    CrawlRequest again = listing;
     again.set_refetch(true);
     again.set_attempt(0);
-    repolls.emplace(clock->Now() + options.repoll_interval, std::make_pair(std::move(again), w.state_source));
+    repolls.emplace(clock->Now() + wait, std::make_pair(std::move(again), state_source));
   }
 
   void Tick(std::chrono::milliseconds max_wait) {
@@ -1027,6 +1080,11 @@ Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOu
   impl->validators = std::make_unique<ValidatorCache>(impl->options.max_validators);
   impl->seen = std::make_unique<SeenUrls>(impl->options.seen_per_host, impl->options.seen_hosts);
   impl->sitemap_limits = std::make_unique<SitemapLimits>(*clock, impl->options.sitemaps);
+  impl->repoll_schedule = std::make_unique<RepollSchedule>(RepollOptions{
+      .initial = impl->options.repoll_interval,
+      .min = impl->options.repoll_min,
+      .max = impl->options.repoll_max,
+  });
   if (impl->options.follow_links) {
     auto scope = Scope::Create(impl->options.scope);
     if (!scope) return std::unexpected(scope.error());

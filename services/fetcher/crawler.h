@@ -10,12 +10,22 @@
 //   2xx HTML           -> EmitPage; in-scope links -> EmitRequest (when
 //                         follow_links)
 //   2xx feed / sitemap -> every entry -> EmitRequest (robots Sitemap: lines
-//                         too); no page. Feeds and sitemaps nested too deep
+//                         too), newest first by the entries' dates, those
+//                         older than max_age skipped and counted in
+//                         crawlstream_fetch_too_old_total
+//                         (listing_order.h); no page. Feeds and sitemaps nested too deep
 //                         or over the host's budget are refused before the
 //                         fetch, or after it when a page turns out to be
 //                         one (sitemap_limits.h): EmitDeadLetter(
 //                         "sitemap_too_deep" / "sitemap_budget_exhausted")
 //   304                -> nothing (counted)
+// A seed feed or sitemap (depth 0) is polled again (refetch, with its
+// validators) after an adaptive interval: shorter after a poll that found
+// entries the previous poll did not list, longer after one that did not
+// or answered 304, longer still after one dead-lettered for a reason that
+// may pass ("max_retries", "sitemap_budget_exhausted"; repoll.h). Each
+// poll is counted in crawlstream_fetch_listing_polls_total{finding=
+// "first"|"new_items"|"nothing_new"|"not_modified"|"failed"}.
 //   429/503/5xx/timeout/reset/DNS/connect -> retried with exponential
 //                         backoff and jitter (Retry-After pauses the host),
 //                         then EmitDeadLetter("max_retries")
@@ -145,9 +155,15 @@ struct CrawlerOptions {
   size_t max_validators = 200'000;
   size_t seen_per_host = 200'000;
   size_t seen_hosts = 20'000;
-  // Feeds and sitemaps submitted with kind FEED/SITEMAP are submitted again
-  // every interval (0 = never).
+  // Seed feeds and sitemaps (depth 0) are polled again: first after
+  // repoll_interval (0 = never), then adaptively within [repoll_min,
+  // repoll_max] (repoll.h).
   std::chrono::milliseconds repoll_interval{0};
+  std::chrono::milliseconds repoll_min{60'000};
+  std::chrono::milliseconds repoll_max{3'600'000};
+  // Feed and sitemap entries dated before now - max_age are not crawled
+  // (0 = no limit; listing_order.h).
+  std::chrono::milliseconds max_age{0};
   // With a StateStore: a fetched page is due again this long after its
   // last fetch (0 = never).
   std::chrono::milliseconds revisit_interval{0};

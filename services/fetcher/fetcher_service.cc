@@ -219,7 +219,8 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
   c->Bind("fetcher.max_index_depth", &o->max_index_depth,
           "feeds/sitemaps nested deeper than this below a seed are dead-lettered", 0, 100);
   c->Bind("fetcher.max_sitemaps_per_host", &o->max_sitemaps_per_host,
-          "feeds and sitemaps fetched per host per repoll_interval (the whole run when 0); "
+          "feeds and sitemaps fetched per host per repoll_min (the whole run when repoll_interval "
+          "is 0); "
           "the rest are dead-lettered", 1, 10'000'000);
   c->Bind("fetcher.scope_domains", &cr.scope.domains,
           "registrable domains in scope (empty: the parent's domain)");
@@ -228,8 +229,21 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
   c->Bind("fetcher.seeds_file", &o->seeds_file, "file of seed URLs published at start");
   c->Bind("fetcher.feeds", &o->feeds, "feed and sitemap URLs published at start and re-polled");
   c->Bind("fetcher.repoll_interval", &cr.repoll_interval,
-          "re-poll interval of seed feeds and sitemaps (0 = never)",
+          "first re-poll interval of seed feeds and sitemaps (0 = never re-polled); then adaptive "
+          "within repoll_min..repoll_max",
           milliseconds(0), milliseconds(86'400'000 * 7LL));
+  c->Bind("fetcher.repoll_min", &cr.repoll_min,
+          "shortest re-poll interval: a feed or sitemap that keeps gaining items is polled "
+          "this often at most (the interval halves after a poll with new items)",
+          milliseconds(1000), milliseconds(86'400'000 * 7LL));
+  c->Bind("fetcher.repoll_max", &cr.repoll_max,
+          "longest re-poll interval (the interval grows by half after a poll with nothing new "
+          "or a 304, doubles after one dead-lettered as max_retries or sitemap_budget_exhausted)",
+          milliseconds(1000), milliseconds(86'400'000 * 7LL));
+  c->Bind("fetcher.max_age", &cr.max_age,
+          "feed and sitemap entries dated (lastmod, news:publication_date, pubDate) before now "
+          "minus this are not crawled (crawlstream_fetch_too_old_total); 0 = no limit",
+          milliseconds(0), milliseconds(86'400'000 * 36'500LL));
   c->Bind("fetcher.state_dir", &o->state_dir,
           "directory of the local crawl-state store (RocksDB, restored from topics.state, from "
           "a local checkpoint when one is good); empty: no crawl state (URLs seen and "
@@ -245,6 +259,11 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
           "pause consuming above this backlog (the group membership is kept)", 1, 10'000'000);
 }
 
+std::chrono::milliseconds SitemapCycle(const CrawlerOptions& crawler) {
+  if (crawler.repoll_interval.count() <= 0) return std::chrono::milliseconds(0);
+  return crawler.repoll_min;
+}
+
 Status FinishFetcherOptions(FetcherServiceOptions* o) {
   auto& cr = o->crawler;
   cr.http.max_body_bytes = static_cast<size_t>(o->max_body_bytes);
@@ -253,7 +272,7 @@ Status FinishFetcherOptions(FetcherServiceOptions* o) {
   cr.http.max_header_bytes = static_cast<size_t>(o->max_header_bytes);
   cr.sitemaps.max_index_depth = static_cast<uint32_t>(o->max_index_depth);
   cr.sitemaps.max_per_host = o->max_sitemaps_per_host;
-  cr.sitemaps.cycle = cr.repoll_interval;
+  cr.sitemaps.cycle = SitemapCycle(cr);
   cr.sitemaps.max_hosts = cr.seen_hosts;
   cr.http.low_speed_bytes = static_cast<long>(o->low_speed_bytes);
   cr.http.low_speed_time = std::chrono::duration_cast<std::chrono::seconds>(o->low_speed_time);
@@ -267,6 +286,10 @@ Status FinishFetcherOptions(FetcherServiceOptions* o) {
   cr.retry.max_delay = o->retry_max_delay;
   cr.robots.max_age = o->robots_max_age;
   cr.scope.max_depth = static_cast<uint32_t>(o->max_depth);
+  if (cr.repoll_min > cr.repoll_max) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "fetcher.repoll_min: must not exceed fetcher.repoll_max");
+  }
   if (cr.http.user_agent.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "fetcher.user_agent: must not be empty");
   }

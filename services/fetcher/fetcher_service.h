@@ -12,8 +12,9 @@
 // counts the other stages' (crawler.h, CrawlOutcome). Garbage records on
 // crawl.requests are dead-lettered ("undecodable"). Seeds from
 // fetcher.seeds_file and fetcher.feeds are produced to crawl.requests at
-// start (feeds and sitemaps are re-polled every fetcher.repoll_interval
-// by the instance that owns their host).
+// start (feeds and sitemaps are re-polled at an adaptive interval,
+// fetcher.repoll_interval at first, within fetcher.repoll_min..repoll_max:
+// repoll.h; by the instance that owns their host).
 //
 // Back-pressure: the loop never waits on Kafka. When the producer queue
 // (kafka.producer_queue_bytes) is full, outputs wait in a ProduceQueue
@@ -92,6 +93,11 @@ struct FetcherServiceOptions {
 };
 
 void BindFetcherKeys(Config* config, FetcherServiceOptions* options);
+// The crawl cycle of the per-host feed and sitemap budget
+// (sitemap_limits.h): repoll_min while listings are re-polled (so that a
+// listing polled as often as allowed takes one admission per cycle), the
+// whole run (0) when they are not.
+std::chrono::milliseconds SitemapCycle(const CrawlerOptions& crawler);
 // Copies the flat keys into options->crawler and validates them.
 Status FinishFetcherOptions(FetcherServiceOptions* options);
 

@@ -9,7 +9,8 @@
 // than max_index_depth is refused; pages are not (they end the chain).
 //
 // Host budget: at most max_per_host feeds and sitemaps of one host are
-// admitted per crawl cycle (`cycle`, the re-poll interval; 0 = the whole
+// admitted per crawl cycle (`cycle`: fetcher.repoll_min while listings
+// are re-polled, see SitemapCycle in fetcher_service.h; 0 = the whole
 // life of the crawler, i.e. one cycle for a one-shot crawl). At most
 // max_hosts hosts are tracked: hosts whose cycle ended are forgotten
 // first, then arbitrary ones (a forgotten host starts a new budget).

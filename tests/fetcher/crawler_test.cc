@@ -667,6 +667,92 @@ TEST_F(SitemapCrawlTest, FanOutStopsAtSitemapsPerHost) {
   EXPECT_EQ(out_.dead[server_->Url("/sitemap-fanout/other")], "sitemap_budget_exhausted");
 }
 
+// Issue 13 item 3: a seed feed is polled again sooner after a poll that
+// found new items and later after one that did not (304 here), within
+// repoll_min..repoll_max; its entries go out newest first and those older
+// than max_age not at all. /news-feed gains items at its 3rd and 4th poll.
+class RepollCrawlTest : public CrawlerTest {
+ protected:
+  double Polls(const std::string& finding = "") {
+    return finding.empty() ? CounterValue("crawlstream_fetch_listing_polls_total")
+                           : CounterValue("crawlstream_fetch_listing_polls_total", "finding", finding);
+  }
+  std::vector<std::string> TakeRequestUrls() {
+    std::lock_guard lock(out_.mu);
+    std::vector<std::string> urls;
+    for (const auto& r : out_.requests) urls.push_back(r.url());
+    out_.requests.clear();
+    return urls;
+  }
+  // The last poll finished before now; the next is due `wait` after it:
+  // not polled 45 s before that, polled by 45 s after.
+  void ExpectNextPollAfter(std::chrono::milliseconds wait) {
+    const double before = Polls();
+    clock_.Advance(wait - 45s);
+    for (int i = 0; i < 5; ++i) crawler_->Tick(10ms);
+    EXPECT_EQ(Polls(), before) << "polled before " << wait.count() << " ms";
+    clock_.Advance(90s);
+    crawler_->Tick(10ms);
+    RunUntilIdle();
+    EXPECT_EQ(Polls(), before + 1) << "not polled " << wait.count() << " ms after the last poll";
+  }
+  std::string News(int i) { return server_->Url("/news/" + std::to_string(i)); }
+};
+
+TEST_F(RepollCrawlTest, FeedIsPolledSoonerAfterNewItemsAndLaterAfterNone) {
+  Start("404", 3, [](CrawlerOptions& o) {
+    o.repoll_interval = 10min;
+    o.repoll_min = 1min;
+    o.repoll_max = 1h;
+    o.max_age = 24h * 365;  // the fake clock says 2024-07-05: the 2001 item is too old
+  });
+  Submit(server_->Url("/news-feed"));
+  RunUntilIdle();
+  EXPECT_EQ(Polls("first"), 1);
+  EXPECT_EQ(TakeRequestUrls(), std::vector<std::string>{News(1)});
+  EXPECT_EQ(CounterValue("crawlstream_fetch_too_old_total"), 1);
+
+  ExpectNextPollAfter(10min);  // repoll_interval; unchanged: 304, grows by half
+  EXPECT_EQ(Polls("not_modified"), 1);
+  EXPECT_TRUE(TakeRequestUrls().empty());
+
+  ExpectNextPollAfter(15min);  // item 2 appeared: halves
+  EXPECT_EQ(Polls("new_items"), 1);
+  EXPECT_EQ(TakeRequestUrls(), (std::vector<std::string>{News(2), News(1)}));
+
+  ExpectNextPollAfter(7min + 30s);  // item 3: halves again
+  EXPECT_EQ(Polls("new_items"), 2);
+  EXPECT_EQ(TakeRequestUrls(), (std::vector<std::string>{News(3), News(2), News(1)}));
+  EXPECT_EQ(CounterValue("crawlstream_fetch_too_old_total"), 3);
+
+  ExpectNextPollAfter(3min + 45s);  // 304 again: grows
+  EXPECT_EQ(Polls("not_modified"), 2);
+  ExpectNextPollAfter(5min + 37s + 500ms);
+  EXPECT_EQ(Polls("not_modified"), 3);
+}
+
+// A feed whose host fails (500s until max_retries) is dead-lettered and
+// still polled again, later: before, its re-polling ended there (and at
+// its first 304).
+TEST_F(RepollCrawlTest, FeedThatFailedIsPolledAgainLater) {
+  Start("404", 2, [](CrawlerOptions& o) {
+    o.repoll_interval = 10min;
+    o.repoll_min = 1min;
+    o.repoll_max = 1h;
+  });
+  CrawlRequest req;
+  req.set_url(server_->Url("/500"));
+  req.set_kind(CrawlRequest::KIND_FEED);
+  crawler_->Submit(req, nullptr);
+  RunUntilIdle();
+  EXPECT_EQ(out_.dead[server_->Url("/500")], "max_retries");
+  EXPECT_EQ(Polls("failed"), 1);
+  ExpectNextPollAfter(20min);
+  EXPECT_EQ(Polls("failed"), 2);
+  ExpectNextPollAfter(40min);
+  EXPECT_EQ(Polls("failed"), 3);
+}
+
 // Issue 15 item 5: while the fetcher's outputs wait for room in the
 // producer queue it holds the crawler; a held crawler starts no transfer
 // (robots.txt included) and does not busy-loop on a ready host, and,

@@ -193,7 +193,36 @@ def index_as_page(sock, req):
     send(sock, "200 OK", [("Content-Type", "application/xml"), ("Content-Length", len(body))], body)
 
 
+# /news-feed: an RSS feed that gains items as it is polled. The n-th
+# request (304s included) sees NEWS_FEED_ITEMS[n-1] dated items (the last
+# count from then on), oldest first in the document, plus one item from
+# 2001; the ETag names the count, so an unchanged feed answers 304.
+NEWS_FEED_ITEMS = [1, 1, 2, 3]
+news_feed_polls = [0]
+news_feed_lock = threading.Lock()
+
+
+def news_feed(sock, req):
+    with news_feed_lock:
+        news_feed_polls[0] += 1
+        n = NEWS_FEED_ITEMS[min(news_feed_polls[0], len(NEWS_FEED_ITEMS)) - 1]
+    tag = '"items-%d"' % n
+    if req["header_map"].get("if-none-match") == tag:
+        send(sock, "304 Not Modified", [("ETag", tag)])
+        return
+    body = '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>news</title>\n'
+    body += ('<item><link>/news/ancient</link>'
+             '<pubDate>Mon, 01 Jan 2001 00:00:00 GMT</pubDate></item>\n')
+    for i in range(1, n + 1):
+        body += ('<item><link>/news/%d</link><pubDate>Wed, 0%d Jul 2024 10:00:00 +0000</pubDate>'
+                 '</item>\n' % (i, i))
+    body = (body + "</channel></rss>\n").encode()
+    send(sock, "200 OK", [("Content-Type", "application/rss+xml"), ("ETag", tag),
+                          ("Content-Length", len(body))], body)
+
+
 ROUTES = {
+    "/news-feed": news_feed,
     "/ok": ok,
     "/echo-headers": echo_headers,
     "/slow": slow,
