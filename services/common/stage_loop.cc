@@ -34,6 +34,23 @@ StageResult ProcessGuarded(const Processor& process, const InRecord& record) {
   }
 }
 
+// The dead-letter record for `input`. `trimmed`: the original value cut to
+// 4 KiB and the detail saying so (for when the full one is refused: the
+// original is huge).
+OutRecord DeadLetterRecord(const std::string& stage, const std::string& topic,
+                           const std::string& reason, const std::string& detail,
+                           const InRecord& input, bool trimmed) {
+  KafkaHeaders headers = {{"content-type", "application/x-protobuf"},
+                          {"schema", "crawlstream.v1.DeadLetter"},
+                          {"producer", "crawlstream-" + stage}};
+  if (!trimmed) return {topic, input.key, MakeDeadLetter(stage, reason, detail, input), headers};
+  InRecord cut = input;
+  cut.value.resize(std::min<size_t>(cut.value.size(), 4096));
+  std::string note = detail + " (original value truncated to 4 KiB: " +
+                     std::to_string(input.value.size()) + " bytes)";
+  return {topic, input.key, MakeDeadLetter(stage, reason, note, cut), headers};
+}
+
 }  // namespace
 
 StageRecords::StageRecords(std::string stage, prometheus::Registry& registry)
@@ -306,18 +323,10 @@ void StageLoop::Finish(const InRecord& record, StageResult result) {
         state->failed.store(true);
       }
     };
-    KafkaHeaders headers = {{"content-type", "application/x-protobuf"},
-                            {"schema", "crawlstream.v1.DeadLetter"},
-                            {"producer", "crawlstream-" + stage}};
-    auto st = producer->Produce(
-        {dlq, record.key, MakeDeadLetter(stage, reason, detail, record), headers}, on_ack);
-    if (st) return;
-    InRecord trimmed = record;
-    trimmed.value.resize(std::min<size_t>(trimmed.value.size(), 4096));
-    std::string note = detail + " (original value truncated to 4 KiB: " +
-                       std::to_string(record.value.size()) + " bytes)";
-    if (!producer->Produce({dlq, record.key, MakeDeadLetter(stage, reason, note, trimmed), headers},
-                           on_ack)) {
+    if (producer->Produce(DeadLetterRecord(stage, dlq, reason, detail, record, false), on_ack)) {
+      return;
+    }
+    if (!producer->Produce(DeadLetterRecord(stage, dlq, reason, detail, record, true), on_ack)) {
       state->failed.store(true);
     }
   };
@@ -418,18 +427,10 @@ void StageLoop::FinishInTransaction(const InRecord& record, StageResult result) 
   auto dead_letter = [&](const std::string& reason, const std::string& detail) {
     spdlog::warn("{}: dead-lettering {}/{}@{}: {}: {}", options_.stage, record.tp.topic,
                  record.tp.partition, record.offset, reason, detail);
-    KafkaHeaders headers = {{"content-type", "application/x-protobuf"},
-                            {"schema", "crawlstream.v1.DeadLetter"},
-                            {"producer", "crawlstream-" + options_.stage}};
-    auto st = produce({options_.deadletter_topic, record.key,
-                       MakeDeadLetter(options_.stage, reason, detail, record), headers});
+    const auto& dlq = options_.deadletter_topic;
+    auto st = produce(DeadLetterRecord(options_.stage, dlq, reason, detail, record, false));
     if (!st && st.error().code == ErrorCode::kResourceExhausted) {
-      InRecord trimmed = record;
-      trimmed.value.resize(std::min<size_t>(trimmed.value.size(), 4096));
-      std::string note = detail + " (original value truncated to 4 KiB: " +
-                         std::to_string(record.value.size()) + " bytes)";
-      st = produce({options_.deadletter_topic, record.key,
-                    MakeDeadLetter(options_.stage, reason, note, trimmed), headers});
+      st = produce(DeadLetterRecord(options_.stage, dlq, reason, detail, record, true));
     }
     if (!st) fail_transaction(st.error().message);
     state_->txn_outcomes.emplace_back("dead_letter", reason);
