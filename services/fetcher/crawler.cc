@@ -23,6 +23,7 @@
 #include "services/fetcher/listing_order.h"
 #include "services/fetcher/page.h"
 #include "services/fetcher/repoll.h"
+#include "services/fetcher/revisit.h"
 #include "services/fetcher/ssrf.h"
 #include "services/fetcher/state_store.h"
 #include "services/fetcher/validators.h"
@@ -289,6 +290,8 @@ struct Crawler::Impl {
     bool got_ok = false;  // a 2xx: fresh validators and content hash
     Validators fresh;
     std::string content_hash;
+    // A listing's next poll, when the crawl state schedules it (NoteState).
+    std::optional<std::chrono::milliseconds> repoll_wait;
   };
 
   CrawlerOptions options;
@@ -326,6 +329,7 @@ struct Crawler::Impl {
   std::unordered_map<std::string, std::string> ssrf_refused_origins;
   std::multimap<SteadyTime, uint64_t> timers;
   std::multimap<SteadyTime, std::pair<CrawlRequest, uint64_t>> repolls;  // + state source
+  SteadyTime next_due_scan{};  // of the state store's due index
   size_t fetching = 0;
   bool held = false;  // Crawler::Hold: start no new transfer
   std::atomic<int64_t> outstanding{0};
@@ -356,6 +360,7 @@ struct Crawler::Impl {
   prometheus::Gauge* robots_entries = nullptr;
   prometheus::Gauge* politeness_hosts = nullptr;
   prometheus::Family<prometheus::Counter>* revoked_family = nullptr;
+  prometheus::Family<prometheus::Counter>* revisits_family = nullptr;
 
   void Count(const std::string& outcome, int status) {
     auto key = std::make_pair(outcome, StatusClass(status));
@@ -447,6 +452,16 @@ struct Crawler::Impl {
                                 "was revoked, by state (queued, in_flight, duplicate)")
                           .Register(r);
     for (const char* state : {"queued", "in_flight", "duplicate"}) revoked_family->Add({{"state", state}});
+    revisits_family = &prometheus::BuildCounter()
+                           .Name("crawlstream_fetch_revisits_total")
+                           .Help("Fetches of pages fetched before (crawl state on) by finding: "
+                                 "changed (sent on as a new revision), unchanged (same body, "
+                                 "skipped), not_modified (304), failed")
+                           .Register(r);
+    for (auto f : {RevisitFinding::kChanged, RevisitFinding::kUnchanged,
+                   RevisitFinding::kNotModified, RevisitFinding::kFailed}) {
+      revisits_family->Add({{"finding", std::string(RevisitFindingName(f))}});
+    }
   }
 
   void Finish(uint64_t id) {
@@ -461,15 +476,53 @@ struct Crawler::Impl {
     Tracker::Release(tracker);
   }
 
-  // Due again: its next_due has passed, or revisit_interval (as configured
-  // now) has passed since its last fetch.
+  RevisitOptions Revisits() const { return {options.revisit_interval, options.revisits}; }
+
+  // A page due for a revisit (revisit.h, as configured now).
   bool Due(const UrlState& s) const {
-    const auto now = clock->WallNow();
-    if (s.has_next_due() && FromTimestamp(s.next_due()) <= now) return true;
-    return options.revisit_interval.count() > 0 &&
-           FromTimestamp(s.last_fetched()) +
-                   std::chrono::duration_cast<std::chrono::system_clock::duration>(options.revisit_interval) <=
-               now;
+    auto next = NextRevisit(s, Revisits());
+    return next && *next <= clock->WallNow();
+  }
+
+  // What the due index hands out: a listing whose next poll has come, a
+  // page due for a revisit.
+  bool DueFromIndex(const UrlState& s) const {
+    const bool listing = s.kind() == CrawlRequest::KIND_FEED || s.kind() == CrawlRequest::KIND_SITEMAP;
+    if (listing) return s.has_next_due() && FromTimestamp(s.next_due()) <= clock->WallNow();
+    return Due(s);
+  }
+
+  // Submits what has come due in the owned state partitions (crawler.h:
+  // next_due), at most once a second.
+  void SubmitDue() {
+    constexpr auto kScanPeriod = std::chrono::seconds(1);
+    constexpr size_t kPerScan = 256;
+    constexpr size_t kMaxBacklog = 10'000;
+    constexpr auto kLease = std::chrono::minutes(15);
+    if (!state_store || clock->Now() < next_due_scan) return;
+    next_due_scan = clock->Now() + kScanPeriod;
+    if (politeness->queued() + timers.size() >= kMaxBacklog) return;
+    const auto wall = clock->WallNow();
+    for (int32_t partition : state_store->owned()) {
+      auto due = state_store->TakeDue(partition, wall, kPerScan, kLease,
+                                      [this](const UrlState& s) { return DueFromIndex(s); });
+      if (!due) {
+        spdlog::warn("fetcher: state partition {}: {}", partition, due.error().message);
+        continue;
+      }
+      for (auto& d : *due) {
+        CrawlRequest req;
+        req.set_url(d.url);
+        req.set_kind(d.state->kind() == CrawlRequest::KIND_UNSPECIFIED ? CrawlRequest::KIND_PAGE
+                                                                        : d.state->kind());
+        req.set_depth(d.state->depth());
+        req.set_index_depth(d.state->index_depth());
+        req.set_refetch(IsListing(req));
+        req.set_origin(IsListing(req) ? "repoll" : "revisit");
+        *req.mutable_requested_at() = ToTimestamp(wall);
+        Submit(std::move(req), nullptr, 0, static_cast<uint64_t>(partition) + 1);
+      }
+    }
   }
 
   // The state a finished request leaves (crawler.h, crawl state), written
@@ -481,6 +534,17 @@ struct Crawler::Impl {
     if (!state_store->Owns(StatePartition(w.state_source))) return;
     auto s = std::make_unique<UrlState>(w.prior ? *w.prior : UrlState());
     const auto wall = clock->WallNow();
+    if (w.prior && w.prior->has_last_fetched() && !IsListing(w.req)) {
+      const auto finding = ClassifyRevisit(w.prior->content_hash(), w.got_ok, w.content_hash,
+                                           w.status == 304);
+      revisits_family->Add({{"finding", std::string(RevisitFindingName(finding))}}).Increment();
+      if (finding == RevisitFinding::kChanged && !w.prior->content_hash().empty()) {
+        s->set_changes(s->changes() + 1);
+      }
+    }
+    s->set_kind(w.req.kind());
+    s->set_depth(w.req.depth());
+    s->set_index_depth(w.req.index_depth());
     if (w.prior) {
       s->set_revisit_count(s->revisit_count() + 1);
     } else {
@@ -495,11 +559,14 @@ struct Crawler::Impl {
       s->set_last_modified(w.fresh.last_modified);
       s->set_content_hash(w.content_hash);
     }
-    if (options.revisit_interval.count() > 0 && !IsListing(w.req)) {
-      *s->mutable_next_due() = ToTimestamp(
-          wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(options.revisit_interval));
-    } else {
-      s->clear_next_due();
+    s->clear_next_due();
+    if (IsListing(w.req)) {
+      if (w.repoll_wait) {
+        *s->mutable_next_due() = ToTimestamp(
+            wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(*w.repoll_wait));
+      }
+    } else if (auto next = NextRevisit(*s, Revisits())) {
+      *s->mutable_next_due() = ToTimestamp(*next);
     }
     w.tracker->state = std::move(s);
     w.tracker->state_url = w.req.url();
@@ -544,7 +611,7 @@ struct Crawler::Impl {
     stats.dead_letters.fetch_add(1);
     spdlog::info("fetcher: giving up on {}: {}: {}", w.req.url(), reason, detail);
     if (IsListing(w.req) && RepolledAfter(reason)) {
-      MaybeRepoll(w.req, w.state_source, nullptr, PollFinding::kFailed);
+      MaybeRepoll(w, w.req, nullptr, PollFinding::kFailed);
     }
     output->EmitDeadLetter(w.req, reason, detail, std::max(1, w.attempts), Tracker::Hold(w.tracker));
     Finish(id);
@@ -807,7 +874,7 @@ struct Crawler::Impl {
         Count("not_modified", r.status);
         not_modified->Increment();
         stats.not_modified.fetch_add(1);
-        if (IsListing(w.req)) MaybeRepoll(w.req, w.state_source, nullptr);
+        if (IsListing(w.req)) MaybeRepoll(w, w.req, nullptr);
         Skip(id, "not_modified");
         return;
       case FetchDisposition::kRetry: {
@@ -881,7 +948,8 @@ struct Crawler::Impl {
           stats.discovered.fetch_add(1);
           output->EmitRequest(req, Tracker::Hold(w.tracker));
         }
-        MaybeRepoll(listing, w.state_source, &entries.links);
+        w.req.set_kind(listing.kind());  // recorded as what it turned out to be
+        MaybeRepoll(w, listing, &entries.links);
         Finish(id);
         return;
       }
@@ -892,6 +960,13 @@ struct Crawler::Impl {
       r.body = std::move(body);  // not a feed after all: treat as a page
     }
 
+    // A revisit that found the body of the last fetch: nothing new for the
+    // extractor (revisit.h). An explicit refetch goes on all the same.
+    if (w.prior && !w.req.refetch() && !w.prior->content_hash().empty() &&
+        w.prior->content_hash() == w.content_hash) {
+      Skip(id, "unchanged");
+      return;
+    }
     FetchedPage page = ToFetchedPage(std::move(r), w.req, w.req.url(), clock->WallNow());
     if (options.follow_links && scope && ContainsCi(content_type, "html")) {
       auto base = ParseUrl(page.final_url());
@@ -919,9 +994,9 @@ struct Crawler::Impl {
 
   // Schedules the next poll of a seed feed or sitemap that listed `entries`
   // (null: none, `unlisted` says why: kNotModified or kFailed), after the
-  // adaptive interval (repoll.h).
-  void MaybeRepoll(const CrawlRequest& listing, uint64_t state_source,
-                   const std::vector<DiscoveredLink>* entries,
+  // adaptive interval (repoll.h): in the crawl state when it has a
+  // partition (NoteState writes it as next_due), else in memory.
+  void MaybeRepoll(Work& w, const CrawlRequest& listing, const std::vector<DiscoveredLink>* entries,
                    PollFinding unlisted = PollFinding::kNotModified) {
     if (options.repoll_interval.count() <= 0 || listing.depth() != 0) return;
     PollFinding finding = unlisted;
@@ -939,10 +1014,14 @@ struct Crawler::Impl {
     listing_polls_family->Add({{"finding", std::string(PollFindingName(finding))}}).Increment();
     spdlog::debug("fetcher: {} polled ({}), next poll in {} ms", listing.url(), PollFindingName(finding),
                   wait.count());
+    if (state_store && w.state_source != 0) {
+      w.repoll_wait = wait;
+      return;
+    }
     CrawlRequest again = listing;
     again.set_refetch(true);
     again.set_attempt(0);
-    repolls.emplace(clock->Now() + wait, std::make_pair(std::move(again), state_source));
+    repolls.emplace(clock->Now() + wait, std::make_pair(std::move(again), w.state_source));
   }
 
   void Tick(std::chrono::milliseconds max_wait) {
@@ -958,6 +1037,7 @@ struct Crawler::Impl {
       repolls.erase(repolls.begin());
       Submit(std::move(req), nullptr, 0, state_source);
     }
+    SubmitDue();
     if (!held) {
       while (auto ready = politeness->PopReady()) Dispatch(*ready);
     }
@@ -993,7 +1073,11 @@ struct Crawler::Impl {
     const std::unordered_set<uint64_t> from(sources.begin(), sources.end());
     std::unordered_set<uint64_t> ids;
     for (const auto& [id, w] : work) {
-      if (w.tracker->source != 0 && from.contains(w.tracker->source)) ids.insert(id);
+      // Its input's partition, or (a revisit or re-poll from the crawl
+      // state) its state partition: the next owner schedules it again.
+      const bool scheduled = state_store && w.tracker->source == 0 && w.state_source != 0;
+      const uint64_t owner = scheduled ? w.state_source : w.tracker->source;
+      if (owner != 0 && from.contains(owner)) ids.insert(id);
     }
     if (ids.empty()) return result;
     // In flight: cancelled now (OnFetched frees the politeness slot); an

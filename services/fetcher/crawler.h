@@ -63,7 +63,7 @@
 // crawl.requests partition). While that partition is owned:
 //   - a PAGE request (not `refetch`) whose URL has a state with a last
 //     fetch is skipped as "duplicate" without a fetch unless it is due
-//     (next_due passed, or revisit_interval passed since the last fetch):
+//     (revisit.h, as configured now):
 //     it was fetched before, by this instance or a previous owner of the
 //     partition (feeds, sitemaps and refetches are fetched always, and so
 //     is a URL whose last attempt was dead-lettered "max_retries");
@@ -75,8 +75,22 @@
 //     and a state in the changelog always has its page in Kafka. A fetcher
 //     killed in between fetches that URL again (at most the in-flight
 //     ones). Repolls of a feed or sitemap keep their first source's state
-//     partition. next_due = last fetch + revisit_interval for pages (unset,
-//     i.e. never, when 0).
+//     partition.
+//   - next_due: a page's next revisit (revisit.h: revisit_interval doubled
+//     after each revisit, `revisits` of them), a seed feed's or sitemap's
+//     next poll (the adaptive interval). Tick() takes what has come due
+//     from the store's due index (state_store.h; at most 256 a second,
+//     none while 10,000 requests are queued) and submits it with no
+//     source (no input offset) and the state's partition: a page as a
+//     PAGE request fetched conditionally (a 200 with the body of the last
+//     fetch is skipped "unchanged" and sends nothing to the extractor; a
+//     changed one goes on as a page), a listing as a refetch. These
+//     requests are handed back by Revoke(sources) with the partition (the
+//     next owner has the same schedule from the changelog), so the
+//     schedule of a partition is followed by exactly its owner. Without a
+//     StateStore (or for a request with no partition) feeds are re-polled
+//     from memory by the instance that polled them first, whatever the
+//     rebalances, and pages are not revisited.
 //
 // Threading: a Crawler belongs to one thread, which calls Submit() and
 // Tick(). CrawlOutput callbacks may complete on any thread; `done`
@@ -164,9 +178,11 @@ struct CrawlerOptions {
   // Feed and sitemap entries dated before now - max_age are not crawled
   // (0 = no limit; listing_order.h).
   std::chrono::milliseconds max_age{0};
-  // With a StateStore: a fetched page is due again this long after its
-  // last fetch (0 = never).
+  // With a StateStore: a fetched page is revisited `revisits` times, the
+  // first revisit_interval after its first fetch, each next one twice as
+  // long after the one before (revisit.h; 0 = never).
   std::chrono::milliseconds revisit_interval{0};
+  int64_t revisits = 3;
 };
 
 struct CrawlerStats {

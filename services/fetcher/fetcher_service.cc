@@ -252,9 +252,12 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
           "longest restore of an assignment's crawl state (stops the fetcher when exceeded)",
           milliseconds(1000), milliseconds(3'600'000));
   c->Bind("fetcher.revisit_interval", &cr.revisit_interval,
-          "with fetcher.state_dir: a fetched page is fetched again (conditionally) when requested "
-          "this long after its last fetch (0 = never)",
+          "with fetcher.state_dir: a fetched page is fetched again (conditionally) this long after "
+          "its first fetch, and each next revisit twice as long after the one before, to catch "
+          "corrections (0 = never)",
           milliseconds(0), milliseconds(86'400'000 * 365LL));
+  c->Bind("fetcher.revisits", &cr.revisits,
+          "with fetcher.revisit_interval: how many times a page is revisited", 0, 30);
   c->Bind("fetcher.max_queued", &o->max_queued,
           "pause consuming above this backlog (the group membership is kept)", 1, 10'000'000);
 }

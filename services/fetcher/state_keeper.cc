@@ -17,6 +17,7 @@ struct StateKeeper::Metrics {
   prometheus::Gauge* disk = nullptr;
   prometheus::Gauge* memory = nullptr;
   prometheus::Gauge* partitions = nullptr;
+  prometheus::Gauge* scheduled = nullptr;
 };
 
 namespace {
@@ -77,6 +78,10 @@ Result<std::unique_ptr<StateKeeper>> StateKeeper::Create(const std::string& dir,
                     "cache)");
   m->partitions = Gauge(registry, "crawlstream_fetch_state_partitions",
                         "Partitions whose crawl state this instance holds");
+  m->scheduled = Gauge(registry, "crawlstream_fetch_state_scheduled",
+                       "Revisits of pages and polls of feeds scheduled in the owned partitions' "
+                       "due index, due or not (estimate: entries superseded by a later fetch "
+                       "count until their time)");
   k->metrics_ = std::move(m);
   return k;
 }
@@ -153,6 +158,7 @@ void StateKeeper::UpdateMetrics() {
   metrics_->disk->Set(static_cast<double>(store_->DiskBytes()));
   metrics_->memory->Set(static_cast<double>(store_->MemoryBytes()));
   metrics_->partitions->Set(static_cast<double>(store_->owned_partitions()));
+  metrics_->scheduled->Set(static_cast<double>(store_->ScheduledUrls()));
 }
 
 }  // namespace crawlstream::fetcher

@@ -18,6 +18,8 @@
 //   crawlstream_fetch_state_disk_bytes            RocksDB SST files
 //   crawlstream_fetch_state_memory_bytes          RocksDB memtables + caches
 //   crawlstream_fetch_state_partitions            partitions held
+//   crawlstream_fetch_state_scheduled             due-index entries (the due
+//                                                 queue: revisits, re-polls)
 //
 // Not thread-safe: the fetcher's loop thread (where the consumer's
 // rebalance callbacks run) owns it.

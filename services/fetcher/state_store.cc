@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <unordered_set>
 
 #include "crawlstream/v1/crawl_state.pb.h"
 
@@ -48,6 +49,15 @@ std::string CheckpointKey(int32_t partition) {
   return std::string(4, '\xff') + PartitionPrefix(partition);
 }
 
+// The due index too, below the checkpoints.
+std::string DuePrefix(int32_t partition) {
+  return std::string("\xff\xff\xff\xfe", 4) + PartitionPrefix(partition);
+}
+
+int64_t EpochMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 void PutInt64(std::string* out, int64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
 }
@@ -56,6 +66,20 @@ int64_t GetInt64(std::string_view in) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<size_t>(i)]);
   return static_cast<int64_t>(v);
+}
+
+std::string DueKey(int32_t partition, int64_t millis, std::string_view url) {
+  std::string key = DuePrefix(partition);
+  PutInt64(&key, std::max<int64_t>(millis, 0));
+  key.append(url);
+  return key;
+}
+
+// The due-index key of a state with next_due, else empty.
+std::string DueKeyOf(int32_t partition, std::string_view url, const crawlstream::v1::UrlState& s) {
+  if (!s.has_next_due()) return {};
+  const int64_t millis = s.next_due().seconds() * 1000 + s.next_due().nanos() / 1'000'000;
+  return DueKey(partition, millis, url);
 }
 
 // next_offset (8 bytes) | urls (8 bytes) | last_key
@@ -98,6 +122,8 @@ struct StateStore::Impl {
   // Per partition: URLs held (an estimate: a restore counts records, of
   // which a compacted topic not yet compacted may hold a URL twice).
   std::map<int32_t, int64_t> urls;
+  // Per partition: entries in its due index (an estimate, see the header).
+  std::map<int32_t, int64_t> scheduled;
   // Per partition being restored: the open batch and the records applied.
   std::map<int32_t, std::pair<rocksdb::WriteBatch, int64_t>> restoring;
 
@@ -108,12 +134,27 @@ struct StateStore::Impl {
     return Ok();
   }
 
+  // The partition's states and its due index.
   Status DeletePartition(int32_t partition) {
-    const std::string from = PartitionPrefix(partition);
-    const std::string to = PartitionPrefix(partition + 1);
-    auto st = db->DeleteRange(write, db->DefaultColumnFamily(), from, to);
-    if (!st.ok()) return std::unexpected(FromRocks(st, "delete partition"));
+    for (const auto& [from, to] : {std::pair{PartitionPrefix(partition), PartitionPrefix(partition + 1)},
+                                   std::pair{DuePrefix(partition), DuePrefix(partition + 1)}}) {
+      auto st = db->DeleteRange(write, db->DefaultColumnFamily(), from, to);
+      if (!st.ok()) return std::unexpected(FromRocks(st, "delete partition"));
+    }
     return Ok();
+  }
+
+  // Entries in the partition's due index, counted (a resumed restore).
+  int64_t CountScheduled(int32_t partition) {
+    const std::string from = DuePrefix(partition);
+    const std::string to = DuePrefix(partition + 1);
+    rocksdb::Slice upper(to);
+    rocksdb::ReadOptions ro = read;
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+    int64_t n = 0;
+    for (it->Seek(from); it->Valid(); it->Next()) ++n;
+    return n;
   }
 
   int64_t Property(const char* name) const {
@@ -163,8 +204,10 @@ std::optional<StateCheckpoint> StateStore::Checkpoint(int32_t partition) const {
 void StateStore::BeginRestore(int32_t partition, bool resume) {
   owned_.erase(partition);
   impl_->urls.erase(partition);
+  impl_->scheduled.erase(partition);
   if (resume) {
     if (auto c = Checkpoint(partition)) impl_->urls[partition] = c->urls;
+    impl_->scheduled[partition] = impl_->CountScheduled(partition);
   } else {
     (void)impl_->DeletePartition(partition);  // a failure shows in the next write
     (void)impl_->db->Delete(impl_->write, CheckpointKey(partition));
@@ -189,11 +232,15 @@ Status StateStore::Restore(int32_t partition, std::string_view url, std::string_
     tombstone = true;
   }
   if (tombstone) {
-    batch.Delete(key);
+    batch.Delete(key);  // its due entry, if any, goes when its time comes
     --impl_->urls[partition];
   } else {
     batch.Put(key, rocksdb::Slice(value.data(), value.size()));
     ++impl_->urls[partition];
+    if (auto due = DueKeyOf(partition, url, probe); !due.empty()) {
+      batch.Put(due, rocksdb::Slice());
+      ++impl_->scheduled[partition];
+    }
   }
   ++applied;
   if (static_cast<size_t>(batch.Count()) >= kRestoreBatch) return impl_->Write(&batch);
@@ -226,6 +273,7 @@ Status StateStore::Drop(int32_t partition) {
   owned_.erase(partition);
   impl_->restoring.erase(partition);
   impl_->urls.erase(partition);
+  impl_->scheduled.erase(partition);
   if (auto st = impl_->DeletePartition(partition); !st) return st;
   auto st = impl_->db->Delete(impl_->write, CheckpointKey(partition));
   if (!st.ok()) return std::unexpected(FromRocks(st, "delete checkpoint"));
@@ -236,6 +284,7 @@ void StateStore::Release(int32_t partition) {
   owned_.erase(partition);
   impl_->restoring.erase(partition);
   impl_->urls.erase(partition);
+  impl_->scheduled.erase(partition);
 }
 
 std::optional<crawlstream::v1::UrlState> StateStore::Get(int32_t partition,
@@ -259,10 +308,66 @@ Result<std::string> StateStore::Put(int32_t partition, std::string_view url,
   std::string old;
   const bool existed = impl_->db->Get(impl_->read, key, &old).ok();
   std::string value = state.SerializeAsString();
-  auto st = impl_->db->Put(impl_->write, key, value);
+  rocksdb::WriteBatch batch;
+  batch.Put(key, value);
+  const std::string due = DueKeyOf(partition, url, state);
+  if (!due.empty()) batch.Put(due, rocksdb::Slice());
+  auto st = impl_->db->Write(impl_->write, &batch);
   if (!st.ok()) return std::unexpected(FromRocks(st, "put"));
   if (!existed) ++impl_->urls[partition];
+  if (!due.empty()) ++impl_->scheduled[partition];
   return value;
+}
+
+Result<std::vector<DueUrl>> StateStore::TakeDue(int32_t partition,
+                                                std::chrono::system_clock::time_point now,
+                                                size_t max, std::chrono::milliseconds lease,
+                                                const DuePredicate& due) {
+  std::vector<DueUrl> out;
+  if (!Owns(partition) || max == 0) return out;
+  const std::string prefix = DuePrefix(partition);
+  // Everything filed at or before now: keys below the one of now + 1 ms.
+  const std::string upper_key = DueKey(partition, EpochMillis(now) + 1, "");
+  rocksdb::Slice upper(upper_key);
+  rocksdb::ReadOptions ro = impl_->read;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+  rocksdb::WriteBatch batch;
+  const int64_t again = EpochMillis(now) + lease.count();
+  int64_t& scheduled = impl_->scheduled[partition];
+  size_t looked = 0;
+  std::unordered_set<std::string> taken;
+  for (it->Seek(prefix); it->Valid() && out.size() < max && looked < 4 * max; it->Next(), ++looked) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() < prefix.size() + 8) continue;
+    std::string url(key.data() + prefix.size() + 8, key.size() - prefix.size() - 8);
+    batch.Delete(key);
+    --scheduled;
+    if (!taken.insert(url).second) continue;  // filed twice (a restore of an uncompacted log)
+    auto state = std::make_unique<crawlstream::v1::UrlState>();
+    std::string value;
+    if (!impl_->db->Get(impl_->read, Key(partition, url), &value).ok() ||
+        !state->ParseFromString(value) || !due(*state)) {
+      continue;  // superseded or forgotten
+    }
+    batch.Put(DueKey(partition, again, url), rocksdb::Slice());
+    ++scheduled;
+    out.push_back(DueUrl{std::move(url), std::move(state)});
+  }
+  if (!it->status().ok()) return std::unexpected(FromRocks(it->status(), "due index"));
+  if (batch.Count() > 0) {
+    if (auto st = impl_->Write(&batch); !st) return std::unexpected(st.error());
+  }
+  scheduled = std::max<int64_t>(scheduled, 0);
+  return out;
+}
+
+int64_t StateStore::ScheduledUrls() const {
+  int64_t n = 0;
+  for (const auto& [p, count] : impl_->scheduled) {
+    if (Owns(p)) n += std::max<int64_t>(count, 0);
+  }
+  return n;
 }
 
 Status StateStore::Flush() {

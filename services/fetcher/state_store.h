@@ -31,20 +31,35 @@
 // the older checkpoint that survives makes the next restore read them
 // again from the changelog.
 //
+// Schedule: a state with next_due (a page's next revisit, a seed feed's
+// next poll) is also filed under that time in the partition's due index,
+// written with the state (Put, Restore). TakeDue() hands out the URLs
+// whose time has come, oldest first; each handed out is filed again at
+// now + lease, so that a process that dies (or loses the partition)
+// before the revisit is written finds it again; an entry whose URL's
+// state no longer has it due (a later fetch moved next_due, or the URL
+// was forgotten) is deleted when its time comes. So the index holds at
+// most one live entry per URL plus superseded ones until their time.
+//
 // Key in RocksDB: 4-byte big-endian partition, then the URL, so a
-// partition is one key range (dropped with one DeleteRange); checkpoints
-// live under the prefix FF FF FF FF, above every partition.
+// partition is one key range (dropped with one DeleteRange); the due
+// index under FF FF FF FE, partition, 8-byte big-endian milliseconds since
+// the epoch, URL; checkpoints under FF FF FF FF, partition: both above
+// every partition.
 //
 // Not thread-safe: the fetcher's loop thread owns it (the consumer's
 // rebalance callback runs there too).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "services/common/result.h"
 
@@ -53,6 +68,9 @@ class UrlState;
 }
 
 namespace crawlstream::fetcher {
+
+// A URL TakeDue() handed out, with its state.
+struct DueUrl;
 
 struct StateCheckpoint {
   int64_t next_offset = 0;  // changelog offset after the last record applied
@@ -89,6 +107,7 @@ class StateStore {
   // No longer owned, kept on disk with its checkpoint (shutdown).
   void Release(int32_t partition);
   bool Owns(int32_t partition) const { return owned_.contains(partition); }
+  const std::set<int32_t>& owned() const { return owned_; }
 
   // The state of `url` in an owned `partition`; nullopt when there is none
   // (or the partition is not owned).
@@ -98,6 +117,17 @@ class StateStore {
   // when the partition is not owned (nothing stored).
   Result<std::string> Put(int32_t partition, std::string_view url,
                           const crawlstream::v1::UrlState& state);
+
+  // Up to `max` URLs of owned `partition` filed at or before `now` whose
+  // state `due` accepts, oldest first (see Schedule above); entries it
+  // rejects are deleted. Looks at most 4 * max entries per call.
+  using DuePredicate = std::function<bool(const crawlstream::v1::UrlState&)>;
+  Result<std::vector<DueUrl>> TakeDue(int32_t partition, std::chrono::system_clock::time_point now,
+                                      size_t max, std::chrono::milliseconds lease,
+                                      const DuePredicate& due);
+  // Entries in the due indexes of the owned partitions (an estimate:
+  // superseded entries count until their time comes).
+  int64_t ScheduledUrls() const;
 
   // Cheap enough for every metrics update: URLs held in the owned
   // partitions (an estimate: restored records, new URLs put), and from
@@ -119,6 +149,11 @@ class StateStore {
   std::unique_ptr<Impl> impl_;
   std::set<int32_t> owned_;
   int64_t undecodable_ = 0;
+};
+
+struct DueUrl {
+  std::string url;
+  std::unique_ptr<crawlstream::v1::UrlState> state;
 };
 
 }  // namespace crawlstream::fetcher

@@ -328,6 +328,118 @@ TEST_F(CrawlStateTest, RefetchesAndRequestsWithoutAPartitionAreFetched) {
   EXPECT_EQ(out_.changelog.size(), 2u);  // nothing recorded for partition 1
 }
 
+// Issue 13 item 3: pages are revisited by the fetcher itself on a back-off
+// (1h, then 2h after that), across a restart; a revisit that finds the
+// same body sends nothing on, one that finds a correction sends the page
+// again; then the revisits are used up.
+TEST_F(CrawlStateTest, PagesAreRevisitedOnABackoffAndOnlyChangesGoOn) {
+  auto options = [](CrawlerOptions& o) {
+    o.revisit_interval = 1h;
+    o.revisits = 2;
+  };
+  Restart(options);
+  const std::string url = server_->Url("/edited");
+  Submit(url, false, 1);
+  RunUntilIdle();
+  ASSERT_EQ(out_.pages.size(), 1u);
+  EXPECT_TRUE(LastState(url).has_next_due());
+  EXPECT_EQ(LastState(url).kind(), CrawlRequest::KIND_PAGE);
+  auto fetches = [&] { return CounterValue("crawlstream_fetch_requests_total", "outcome", "ok"); };
+  auto revisits = [&](const std::string& finding) {
+    return CounterValue("crawlstream_fetch_revisits_total", "finding", finding);
+  };
+  // Passes a span of fake time in steps of a minute, ticking each time.
+  auto pass = [&](std::chrono::minutes span) {
+    for (auto t = 0min; t < span; t += 1min) {
+      clock_.Advance(1min);
+      crawler_->Tick(0ms);
+    }
+    RunUntilIdle();
+  };
+
+  Restart(options);  // the schedule comes back with the state
+  EXPECT_EQ(state_->ScheduledUrls(), 1);
+  pass(55min);
+  EXPECT_EQ(fetches(), 0);
+  pass(10min);  // first revisit, about 1 h after the fetch: same body
+  EXPECT_EQ(fetches(), 1);
+  EXPECT_EQ(revisits("unchanged"), 1);
+  EXPECT_EQ(out_.pages.size(), 1u);
+  EXPECT_EQ(LastState(url).revisit_count(), 1u);
+  EXPECT_EQ(LastState(url).changes(), 0u);
+
+  pass(110min);  // the next one waits 2 h
+  EXPECT_EQ(fetches(), 1);
+  pass(15min);  // second revisit: corrected
+  EXPECT_EQ(fetches(), 2);
+  EXPECT_EQ(revisits("changed"), 1);
+  ASSERT_EQ(out_.pages.size(), 2u);
+  EXPECT_NE(out_.pages[1].body().find("Version 2"), std::string::npos);
+  auto s = LastState(url);
+  EXPECT_EQ(s.revisit_count(), 2u);
+  EXPECT_EQ(s.changes(), 1u);
+  EXPECT_FALSE(s.has_next_due());  // revisits used up
+
+  pass(600min);
+  EXPECT_EQ(fetches(), 2);
+  EXPECT_EQ(out_.pages.size(), 2u);
+}
+
+// A revisit in flight belongs to its state partition: revoked with it (the
+// next owner has the same schedule), nothing emitted.
+TEST_F(CrawlStateTest, RevisitsAreHandedBackWithTheirPartition) {
+  auto options = [](CrawlerOptions& o) { o.revisit_interval = 1h; };
+  Restart(options);
+  const std::string url = server_->Url("/edited");
+  Submit(url, false, 1);
+  RunUntilIdle();
+  ASSERT_EQ(out_.pages.size(), 1u);
+  clock_.Advance(61min);
+  crawler_->Hold(true);  // so that it stays queued (a local fetch is quick)
+  crawler_->Tick(0ms);   // submits the revisit
+  EXPECT_EQ(crawler_->outstanding(), 1);
+  auto other = crawler_->Revoke({2});  // another partition: not touched
+  EXPECT_EQ(other.queued + other.in_flight, 0u);
+  auto r = crawler_->Revoke({1});
+  EXPECT_EQ(r.queued, 1u);
+  crawler_->Hold(false);
+  RunUntilIdle();
+  EXPECT_EQ(out_.pages.size(), 1u);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_revisits_total"), 0);
+}
+
+// A seed feed's next poll is kept in the crawl state: a restarted crawler
+// (no schedule in memory) polls it when it is due, not before.
+TEST_F(CrawlStateTest, SeedFeedPollsAreScheduledInTheState) {
+  auto options = [](CrawlerOptions& o) {
+    o.repoll_interval = 10min;
+    o.repoll_min = 1min;
+    o.repoll_max = 1h;
+  };
+  Restart(options);
+  CrawlRequest req;
+  req.set_url(server_->Url("/news-feed"));
+  req.set_kind(CrawlRequest::KIND_FEED);
+  crawler_->Submit(req, nullptr, 1);
+  RunUntilIdle();
+  auto polls = [&] { return CounterValue("crawlstream_fetch_listing_polls_total"); };
+  ASSERT_EQ(polls(), 1);
+  ASSERT_TRUE(LastState(req.url()).has_next_due());
+  EXPECT_EQ(LastState(req.url()).kind(), CrawlRequest::KIND_FEED);
+
+  Restart(options);
+  clock_.Advance(8min);
+  for (int i = 0; i < 5; ++i) crawler_->Tick(0ms);
+  EXPECT_EQ(polls(), 0);
+  clock_.Advance(3min);
+  crawler_->Tick(0ms);
+  RunUntilIdle();
+  EXPECT_EQ(polls(), 1);  // the second poll: 304
+  EXPECT_EQ(CounterValue("crawlstream_fetch_listing_polls_total", "finding", "not_modified"), 1);
+  EXPECT_EQ(LastState(req.url()).revisit_count(), 1u);
+  EXPECT_TRUE(LastState(req.url()).has_next_due());  // and the next one
+}
+
 TEST_F(CrawlerTest, HostileCasesEndWithTheRightOutcome) {
   Start("404");
   struct Case {

@@ -221,8 +221,24 @@ def news_feed(sock, req):
                           ("Content-Length", len(body))], body)
 
 
+# /edited: an article page without validators that is corrected once: the
+# first EDITED_AFTER requests get version 1, the later ones version 2.
+EDITED_AFTER = 2
+edited_requests = [0]
+
+
+def edited(sock, req):
+    with news_feed_lock:
+        edited_requests[0] += 1
+        version = 1 if edited_requests[0] <= EDITED_AFTER else 2
+    body = ("<html><head><title>Story</title></head><body><article><p>Version %d of the "
+            "story.</p></article></body></html>" % version).encode()
+    send(sock, "200 OK", [("Content-Type", "text/html"), ("Content-Length", len(body))], body)
+
+
 ROUTES = {
     "/news-feed": news_feed,
+    "/edited": edited,
     "/ok": ok,
     "/echo-headers": echo_headers,
     "/slow": slow,

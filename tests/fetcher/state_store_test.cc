@@ -200,6 +200,92 @@ TEST_F(StateStoreTest, ReportsDiskAndMemory) {
   EXPECT_EQ(store->owned_partitions(), 1u);
 }
 
+// The due index (state_store.h, Schedule).
+class DueIndexTest : public StateStoreTest {
+ protected:
+  using TimePoint = std::chrono::system_clock::time_point;
+  static TimePoint At(int64_t seconds) { return TimePoint(std::chrono::seconds(seconds)); }
+  static UrlState DueAt(int64_t seconds) {
+    UrlState s = Fetched("e");
+    s.mutable_next_due()->set_seconds(seconds);
+    return s;
+  }
+  // The URLs TakeDue hands out at `now` (everything filed is due).
+  static std::vector<std::string> Take(StateStore* store, int32_t partition, int64_t now,
+                                       size_t max = 100) {
+    auto due = store->TakeDue(partition, At(now), max, std::chrono::minutes(10),
+                              [now](const UrlState& s) {
+                                return s.has_next_due() && s.next_due().seconds() <= now;
+                              });
+    EXPECT_TRUE(due) << due.error().message;
+    std::vector<std::string> urls;
+    if (due) {
+      for (const auto& d : *due) urls.push_back(d.url);
+    }
+    return urls;
+  }
+};
+
+TEST_F(DueIndexTest, HandsOutWhatIsDueOldestFirstAndLeasesIt) {
+  auto store = OpenStore();
+  RestoreFrom(store.get(), 0, {});
+  ASSERT_TRUE(store->Put(0, "https://a.example/late", DueAt(2'000)));
+  ASSERT_TRUE(store->Put(0, "https://a.example/early", DueAt(1'000)));
+  ASSERT_TRUE(store->Put(0, "https://a.example/never", Fetched("e")));
+  EXPECT_EQ(store->ScheduledUrls(), 2);
+  EXPECT_TRUE(Take(store.get(), 0, 999).empty());
+  EXPECT_EQ(Take(store.get(), 0, 2'500), (std::vector<std::string>{"https://a.example/early",
+                                                                  "https://a.example/late"}));
+  // Leased for 10 minutes: not handed out again before, then again (the
+  // revisit never wrote a new state: the process died, say).
+  EXPECT_TRUE(Take(store.get(), 0, 2'500 + 599).empty());
+  EXPECT_EQ(Take(store.get(), 0, 2'500 + 600, 1), std::vector<std::string>{"https://a.example/early"});
+  EXPECT_EQ(store->ScheduledUrls(), 2);
+}
+
+TEST_F(DueIndexTest, EntriesSupersededOrForgottenAreDroppedWhenTheirTimeComes) {
+  auto store = OpenStore();
+  RestoreFrom(store.get(), 0, {});
+  ASSERT_TRUE(store->Put(0, "https://a.example/moved", DueAt(1'000)));
+  ASSERT_TRUE(store->Put(0, "https://a.example/moved", DueAt(5'000)));  // refetched: later
+  ASSERT_TRUE(store->Put(0, "https://a.example/done", DueAt(1'000)));
+  ASSERT_TRUE(store->Put(0, "https://a.example/done", Fetched("e")));  // no more revisits
+  EXPECT_EQ(store->ScheduledUrls(), 3);
+  EXPECT_TRUE(Take(store.get(), 0, 2'000).empty());
+  EXPECT_EQ(store->ScheduledUrls(), 1);  // only moved's entry at 5,000 is left
+  EXPECT_EQ(Take(store.get(), 0, 5'000), std::vector<std::string>{"https://a.example/moved"});
+}
+
+TEST_F(DueIndexTest, RestoreFilesTheScheduleAndADroppedPartitionLosesIt) {
+  auto store = OpenStore();
+  // An uncompacted changelog: two records of one URL, both due.
+  RestoreFrom(store.get(), 3, {{"https://b.example/x", DueAt(1'000)},
+                               {"https://b.example/x", DueAt(1'500)},
+                               {"https://b.example/gone", DueAt(1'000)},
+                               {"https://b.example/gone", std::nullopt}});
+  RestoreFrom(store.get(), 4, {{"https://c.example/y", DueAt(1'000)}});
+  EXPECT_EQ(Take(store.get(), 3, 2'000), std::vector<std::string>{"https://b.example/x"});
+  ASSERT_TRUE(store->Drop(4));
+  EXPECT_TRUE(Take(store.get(), 4, 2'000).empty());  // not owned
+  RestoreFrom(store.get(), 4, {});
+  EXPECT_TRUE(Take(store.get(), 4, 2'000).empty());  // its index went with it
+  EXPECT_EQ(store->ScheduledUrls(), 1);  // x's lease in partition 3
+}
+
+TEST_F(DueIndexTest, AResumedPartitionKeepsItsSchedule) {
+  {
+    auto store = OpenStore();
+    RestoreFrom(store.get(), 0, {});
+    ASSERT_TRUE(store->Put(0, "https://a.example/p", DueAt(1'000)));
+    store->Release(0);
+  }
+  auto store = OpenStore();
+  store->BeginRestore(0, /*resume=*/true);
+  ASSERT_TRUE(store->FinishRestore(0, StateCheckpoint{7, "k", 0}));
+  EXPECT_EQ(store->ScheduledUrls(), 1);
+  EXPECT_EQ(Take(store.get(), 0, 1'000), std::vector<std::string>{"https://a.example/p"});
+}
+
 TEST(StateStoreOpenTest, RefusesAnEmptyDirectoryName) {
   EXPECT_FALSE(StateStore::Open(""));
 }
