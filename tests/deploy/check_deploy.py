@@ -81,6 +81,9 @@ def byte_size(text):
 # (kafka.producer_queue_bytes, raised to max_message_bytes + framing) and a
 # baseline for everything else.
 FETCHER_BASELINE_BYTES = 256 << 20
+# With fetcher.state_dir: RocksDB's block cache, memtables and table
+# readers (services/fetcher/state_store.cc: 32 MiB + 2 x 32 MiB + readers).
+FETCHER_STATE_BYTES = 128 << 20
 KAFKA_FRAMING_BYTES = 65536  # kKafkaFramingBytes, services/common/kafka_options.h
 # Fetcher shutdown after SIGTERM (deploy/README.md, "Shutdown"): one
 # drain_timeout for the crawl drain and the producer flush, then the
@@ -107,6 +110,8 @@ def check_fetcher_memory(w, name, container, container_env, shared_env, config_t
     keys = ("fetcher.global_concurrency", "fetcher.max_body_bytes", "kafka.producer_queue_bytes",
             "kafka.max_message_bytes")
     vals = {k: service_setting(k, container_env, shared_env, doc) for k in keys}
+    state = FETCHER_STATE_BYTES if service_setting("fetcher.state_dir", container_env, shared_env,
+                                                   doc) else 0
     missing = [k for k, v in vals.items() if v is None]
     if not expect(not missing, f"{w} {name} memory formula inputs set in config/fetcher.yaml ({missing} missing)"):
         return
@@ -114,13 +119,13 @@ def check_fetcher_memory(w, name, container, container_env, shared_env, config_t
     body = byte_size(vals["fetcher.max_body_bytes"])
     queue = max(byte_size(vals["kafka.producer_queue_bytes"]),
                 byte_size(vals["kafka.max_message_bytes"]) + KAFKA_FRAMING_BYTES)
-    need = concurrency * body + queue + FETCHER_BASELINE_BYTES
+    need = concurrency * body + queue + FETCHER_BASELINE_BYTES + state
     limit_text = container.get("resources", {}).get("limits", {}).get("memory", "")
     limit = byte_size(limit_text)
     expect(limit is not None and limit >= need,
            f"{w} {name} memory limit {limit_text} >= global_concurrency {concurrency} x max_body_bytes "
            f"{vals['fetcher.max_body_bytes']} + producer queue {queue >> 20}MiB + baseline "
-           f"{FETCHER_BASELINE_BYTES >> 20}MiB = {-(-need // (1 << 20))}Mi")
+           f"{FETCHER_BASELINE_BYTES >> 20}MiB + crawl state {state >> 20}MiB = {-(-need // (1 << 20))}Mi")
 
 
 def config_value(service, key):
@@ -278,8 +283,11 @@ def cmd_compose():
         expect(e.get("CRAWLSTREAM_KAFKA_BROKERS") == "kafka:9092", f"{where} CRAWLSTREAM_KAFKA_BROKERS=kafka:9092")
         expect(e.get("CRAWLSTREAM_SERVICE_HTTP_HOST") == "0.0.0.0", f"{where} admin endpoint binds 0.0.0.0")
         for var in e:
-            expect(re.fullmatch(r"CRAWLSTREAM_(SERVICE|KAFKA|TOPICS)_[A-Z0-9_]+", var) is not None,
-                   f"{where} env {var} is a shared key")
+            # Shared keys, or the service's own section (the fetcher's crawl
+            # state, which needs the volume compose mounts).
+            own = f"CRAWLSTREAM_(SERVICE|KAFKA|TOPICS|{name.upper()})_[A-Z0-9_]+"
+            expect(re.fullmatch(own, var) is not None,
+                   f"{where} env {var} is a shared key or one of {name}'s own")
         dep = s.get("depends_on", {})
         expect(dep.get("kafka", {}).get("condition") == "service_healthy", f"{where} depends on healthy kafka")
         expect(dep.get("topics-init", {}).get("condition") == "service_completed_successfully",
