@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <iterator>
@@ -29,6 +30,26 @@ uint64_t Fnv(std::string_view s, uint64_t h) {
 }
 
 uint64_t IdHash(std::string_view id) { return Fnv(id, 0xcbf29ce484222325ULL); }
+
+// revisions_ values: the revision in the high 32 bits, updated_at in whole
+// seconds since the epoch in the low 32 (clamped: good until 2106).
+uint32_t Seconds(const google::protobuf::Timestamp& t) {
+  return static_cast<uint32_t>(std::clamp<int64_t>(t.seconds(), 0, UINT32_MAX));
+}
+uint64_t PackRevision(uint32_t revision, uint32_t updated_s) {
+  return (uint64_t{revision} << 32) | updated_s;
+}
+uint32_t RevisionOf(uint64_t packed) { return static_cast<uint32_t>(packed >> 32); }
+uint32_t UpdatedSecondsOf(uint64_t packed) { return static_cast<uint32_t>(packed); }
+
+// Revisions are set only by dedup: an input carrying them (an article fed
+// back from `articles`) starts again at revision 0. Returns whether it did.
+bool ClearRevision(crawlstream::v1::Article* a) {
+  if (a->revision() == 0 && !a->has_updated_at()) return false;
+  a->clear_revision();
+  a->clear_updated_at();
+  return true;
+}
 
 KafkaHeaders Headers(const char* schema) {
   return {{"content-type", "application/x-protobuf"},
@@ -127,10 +148,19 @@ std::optional<OutRecord> DedupStage::DuplicateOutput(const Decision& decision,
                    Headers("crawlstream.v1.Duplicate")};
 }
 
+void DedupStage::LearnRevision(uint64_t id_hash, const crawlstream::v1::Article& article) {
+  if (article.revision() == 0) {
+    revisions_.Erase(id_hash);
+  } else {
+    revisions_.Set(id_hash, PackRevision(article.revision(), Seconds(article.updated_at())));
+  }
+}
+
 void DedupStage::Apply(const std::string& key, const std::string& value, RestoreStats* stats) {
   if (value.empty()) {
     dedup_->Forget(key);
     decided_.Erase(IdHash(key));
+    revisions_.Erase(IdHash(key));
     const uint64_t h = IdHash(key);
     if (auto it = unresolved_.find(h); it != unresolved_.end()) {  // the log resolved it
       unresolved_winners_.erase(it->second.winner);
@@ -162,6 +192,7 @@ void DedupStage::Apply(const std::string& key, const std::string& value, Restore
     if (stats) ++stats->undecodable;
     return;
   }
+  LearnRevision(IdHash(a.id()), a);  // the record the log holds for the id
   // Older articles are restored as they are (see kRestoreConflictWindow).
   if (a.has_extracted_at() &&
       google::protobuf::util::TimeUtil::TimestampToTimeT(a.extracted_at()) <
@@ -303,13 +334,21 @@ std::vector<OutRecord> DedupStage::ApplyForeign(const std::string& key, const st
     // A copy this instance retired keeps its decided content (replays of it
     // are still skipped); another instance's tombstone forgets the id.
     if (!retired_.erase(IdHash(key))) decided_.Erase(IdHash(key));
+    revisions_.Erase(IdHash(key));
     return out;
   }
   crawlstream::v1::Article article;
   if (!article.ParseFromString(value) || article.id().empty()) return out;
-  if (retired_.contains(IdHash(article.id()))) return out;  // already resolved
+  const uint64_t idh = IdHash(article.id());
+  if (retired_.contains(idh)) return out;  // already resolved
+  // An older revision than the one known (ours, read back after we published
+  // the next one): the newer record follows in the log.
+  if (auto known = revisions_.Get(idh); known && article.revision() < RevisionOf(*known)) {
+    return out;
+  }
+  LearnRevision(idh, article);
   uint64_t content = ContentHash(article);
-  if (decided_.Get(IdHash(article.id())) == content) return out;  // ours, or known
+  if (decided_.Get(idh) == content) return out;  // ours, or known
   auto decision = dedup_->Decide(article);
   if (!decision) {
     spdlog::error("dedup: tail: {}", decision.error().message);
@@ -363,31 +402,60 @@ StageResult DedupStage::Process(const InRecord& in) {
     CountDecision("url", "unchanged");
     return StageResult::Skip("unchanged");
   }
+  // Before Decide(), which would update the index record.
+  const std::optional<uint64_t> published = revisions_.Get(idh);
+  if (published && article.has_fetched_at() &&
+      Seconds(article.fetched_at()) < UpdatedSecondsOf(*published)) {
+    CountDecision("url", "stale");  // a late replay of an older version
+    return StageResult::Skip("stale");
+  }
   auto decision = dedup_->Decide(article);
   if (!decision) {
     return StageResult::DeadLetter("index_full", decision.error().message);
   }
-  CountDecision(MatchLevelName(decision->level), DecisionKindName(decision->kind));
+  CountDecision(MatchLevelName(decision->level), decision->kind == DecisionKind::kUpdateSameId
+                                                     ? std::string_view("revision")
+                                                     : DecisionKindName(decision->kind));
   StageResult r;
   auto emit_duplicate = [&] {
     if (auto duplicate = DuplicateOutput(*decision, article, content))
       r.outputs.push_back(std::move(*duplicate));
   };
+  // The record for `articles`: the input as it is unless dedup changed it.
+  auto publish = [&](bool changed) {
+    r.outputs.push_back({topics_.articles, article.id(),
+                         changed ? article.SerializeAsString() : in.value,
+                         Headers("crawlstream.v1.Article")});
+  };
   switch (decision->kind) {
     case DecisionKind::kPublishNew:
-    case DecisionKind::kUpdateSameId:
       decided_.Set(idh, content);
-      r.outputs.push_back({topics_.articles, article.id(), in.value, Headers("crawlstream.v1.Article")});
+      revisions_.Erase(idh);
+      publish(ClearRevision(&article));
       break;
+    case DecisionKind::kUpdateSameId: {
+      // The content differs from the published record's (else "unchanged").
+      const uint32_t revision = (published ? RevisionOf(*published) : 0) + 1;
+      article.set_revision(revision);
+      *article.mutable_updated_at() = article.has_fetched_at()
+                                          ? article.fetched_at()
+                                          : google::protobuf::util::TimeUtil::GetCurrentTime();
+      decided_.Set(idh, content);
+      revisions_.Set(idh, PackRevision(revision, Seconds(article.updated_at())));
+      publish(true);
+      break;
+    }
     case DecisionKind::kDuplicateOf:
       emit_duplicate();
       decided_.Set(idh, content);
       break;
     case DecisionKind::kReplaces:
-      r.outputs.push_back({topics_.articles, article.id(), in.value, Headers("crawlstream.v1.Article")});
+      revisions_.Erase(idh);
+      publish(ClearRevision(&article));
       emit_duplicate();  // before decided_ changes: reads the replaced copy's content
       decided_.Set(idh, content);
       retired_.insert(IdHash(decision->other_id));
+      revisions_.Erase(IdHash(decision->other_id));
       r.outputs.push_back({topics_.articles, decision->other_id, "", Headers("tombstone")});
       break;
   }

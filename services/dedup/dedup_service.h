@@ -3,12 +3,20 @@
 // (Duplicate) out.
 //
 // Decisions (deduplicator.h) become records:
-//   publish_new      -> articles[id] = article
-//   update_same_id   -> articles[id] = article, unless the content is the
-//                       one already published (a replay after a crash or an
-//                       unchanged re-fetch): then nothing is emitted
+//   publish_new      -> articles[id] = article (revision 0)
+//   update_same_id   -> articles[id] = article with revision = the
+//                       published record's revision + 1 and updated_at =
+//                       its fetched_at (article.proto), unless
+//                       - the content is the one already published (a
+//                         replay after a crash or an unchanged re-fetch):
+//                         skipped "unchanged", nothing emitted;
+//                       - it was fetched before the published revision
+//                         (a late replay of an older version): skipped
+//                         "stale", nothing emitted
+//                       (counted as decision "revision", "unchanged" and
+//                       "stale" in crawlstream_dedup_decisions_total)
 //   duplicate_of X   -> articles.duplicates[id] = Duplicate{id -> X}
-//   replaces X       -> articles[id] = article,
+//   replaces X       -> articles[id] = article (revision 0),
 //                       articles.duplicates[X] = Duplicate{X -> id},
 //                       articles[X] = tombstone (null value)
 // Downstream therefore sees, for a better canonical arriving late: the new
@@ -17,7 +25,9 @@
 //
 // State: Restore() rebuilds the index by reading the compacted `articles`
 // topic from the beginning to its end at start (it is its own changelog):
-// an input replayed after a crash finds its article already published.
+// an input replayed after a crash finds its article already published, and
+// a revised article's revision (and its fetch time, for the stale guard)
+// is read back from its record.
 //
 // Several instances share the input partitions and each keeps the whole
 // `articles` topic as a global table: after Restore(), PollTail() keeps
@@ -154,6 +164,13 @@ class DedupStage {
   // Content last decided per id, canonical or duplicate (replay and
   // unchanged re-fetch detection).
   IdContentMap decided_;
+  // The published record's revision and updated_at of each id whose
+  // revision is > 0, as revision << 32 | updated_at in seconds: most
+  // articles are never revised and have no entry (revision 0, no stale
+  // guard). 20-40 B per revised id.
+  IdContentMap revisions_;
+  // Keeps revisions_ equal to what `articles` holds for the id.
+  void LearnRevision(uint64_t id_hash, const crawlstream::v1::Article& article);
   // Ids this instance tombstoned, until their tombstone comes back through
   // the tail: their article records there are not new publications.
   std::unordered_set<uint64_t> retired_;

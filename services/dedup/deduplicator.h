@@ -3,8 +3,10 @@
 // Deduplicator owns a DedupIndex of the canonical articles (those published
 // on the compacted `articles` topic) and decides, for each extracted article:
 //   - kUpdateSameId: its id is already canonical (a re-fetch of the same
-//     canonical URL): publish it again under the same key; the index record
-//     is updated.
+//     canonical URL): an update of itself, never a duplicate: publish it
+//     again under the same key; the index record is updated. (The stage
+//     skips an unchanged or stale re-fetch before asking and publishes a
+//     changed one as the next revision: dedup_service.h.)
 //   - kDuplicateOf: an exact or verified near duplicate of canonical
 //     `other_id`, which stays canonical: publish a Duplicate record only.
 //   - kReplaces: a duplicate of `other_id` but a better canonical

@@ -1,6 +1,7 @@
 // Compact map from a 64-bit article-id hash to a 64-bit content hash: which
 // content this dedup stage last decided for an id, so that a replayed or
-// unchanged input is skipped instead of published again.
+// unchanged input is skipped instead of published again. (The stage also
+// keeps a second one for revised ids: id hash -> revision and updated_at.)
 //
 // Open addressing with linear probing over 16-byte slots; key 0 marks an
 // empty slot (a zero key is stored as 1). Grows by doubling at 80% load and

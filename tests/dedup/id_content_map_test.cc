@@ -63,5 +63,20 @@ TEST(IdContentMapTest, ReservedMapCostsAtMostFortyBytesPerEntry) {
   EXPECT_LE(m.MemoryBytes() / m.size(), 40u);
 }
 
+// The stage's revision map is not reserved (few ids are ever revised): it
+// grows by doubling at 80 % load, so it stays between 20 and 40 bytes per
+// entry once past its first 64 slots (1 KiB).
+TEST(IdContentMapTest, GrowingMapCostsTwentyToFortyBytesPerEntry) {
+  IdContentMap m;
+  EXPECT_EQ(m.MemoryBytes(), 0u);
+  for (uint64_t i = 1; i <= 200'000; ++i) {
+    m.Set(Mix64(i), i);
+    if (i >= 52 && (i % 997 == 0 || i == 200'000)) {
+      EXPECT_LE(m.MemoryBytes() / m.size(), 40u) << i;
+      EXPECT_GE(m.MemoryBytes() / m.size(), 20u) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace crawlstream::dedup

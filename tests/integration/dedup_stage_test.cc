@@ -358,6 +358,161 @@ TEST_F(DedupStageTest, RestoreFollowsTheLogWhenItSettledAPairTheOtherWay) {
   }
 }
 
+// crawlstream_dedup_decisions_total{level="url",decision=`decision`}.
+double UrlDecisions(prometheus::Registry& registry, const std::string& decision) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "crawlstream_dedup_decisions_total") continue;
+    for (const auto& m : family.metric) {
+      std::map<std::string, std::string> labels;
+      for (const auto& l : m.label) labels[l.name] = l.value;
+      if (labels["level"] == "url" && labels["decision"] == decision) return m.counter.value;
+    }
+  }
+  return 0;
+}
+
+// Revisions (issue 13 item 3): a changed article keeps its id and replaces
+// its record on `articles` with the next revision, stamped with the fetch
+// that brought it; the count survives a restart (restore) and is learnt
+// from other instances' records (tail); a late replay of an older version
+// is skipped as stale; another URL with the same text is still a copy.
+TEST_F(DedupStageTest, ChangedArticleIsPublishedAsItsNextRevision) {
+  auto converter = dedup::MakeOpenccConverter();
+  ASSERT_TRUE(converter);
+  auto producer = Producer::Create(kafka_, std::make_shared<prometheus::Registry>(), nullptr);
+  ASSERT_TRUE(producer);
+  auto publish = [&](const StageResult& r) {
+    for (const auto& o : r.outputs) ASSERT_TRUE((*producer)->Produce(o, nullptr));
+    ASSERT_TRUE((*producer)->Flush(10s));
+  };
+  auto process = [](dedup::DedupStage& stage, const crawlstream::v1::Article& a) {
+    InRecord in;
+    in.value = a.SerializeAsString();
+    return stage.Process(in);
+  };
+  auto at = [](int64_t seconds) {
+    google::protobuf::Timestamp t;
+    t.set_seconds(seconds);
+    return t;
+  };
+  constexpr int64_t t0 = 1'732'000'000;  // the first fetch
+  const crawlstream::v1::Article original = [&] {
+    crawlstream::v1::Article a = articles_.front();
+    *a.mutable_fetched_at() = at(t0);
+    return a;
+  }();
+  // The page as fetched at `fetched`, with `n` corrections appended (0 = none).
+  auto version = [&](int n, int64_t fetched) {
+    crawlstream::v1::Article a = original;
+    for (int i = 1; i <= n; ++i) a.set_body(a.body() + "\n\nCorrection " + std::to_string(i) + ".");
+    *a.mutable_fetched_at() = at(fetched);
+    return a;
+  };
+  // The single `articles` record of `r`.
+  auto published = [&](const StageResult& r) {
+    crawlstream::v1::Article a;
+    EXPECT_TRUE(r.skip_reason.empty()) << r.skip_reason;
+    EXPECT_EQ(r.outputs.size(), 1u);
+    if (r.outputs.size() != 1) return a;
+    EXPECT_EQ(r.outputs[0].topic, topics_.articles);
+    EXPECT_EQ(r.outputs[0].key, original.id());
+    EXPECT_TRUE(a.ParseFromString(r.outputs[0].value));
+    return a;
+  };
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  dedup::Deduplicator dd({}, converter->get());
+  dedup::DedupStage stage(&dd, topics_, registry);
+  ASSERT_TRUE(stage.Restore(kafka_, 30s));
+
+  // (a) First version: revision 0, no updated_at, the input as it came.
+  StageResult r = process(stage, original);
+  crawlstream::v1::Article got = published(r);
+  EXPECT_EQ(got.revision(), 0u);
+  EXPECT_FALSE(got.has_updated_at());
+  EXPECT_EQ(r.outputs[0].value, original.SerializeAsString());
+  publish(r);
+  // Changed body, an hour later: revision 1, updated_at = its fetched_at.
+  r = process(stage, version(1, t0 + 3600));
+  got = published(r);
+  EXPECT_EQ(got.revision(), 1u);
+  EXPECT_EQ(got.updated_at().seconds(), t0 + 3600);
+  EXPECT_EQ(got.body(), version(1, 0).body());
+  EXPECT_EQ(got.fetched_at().seconds(), t0 + 3600);
+  publish(r);
+  // The same content fetched again: nothing.
+  r = process(stage, version(1, t0 + 5400));
+  EXPECT_EQ(r.skip_reason, "unchanged");
+  EXPECT_TRUE(r.outputs.empty());
+  // Changed again: revision 2.
+  r = process(stage, version(2, t0 + 7200));
+  got = published(r);
+  EXPECT_EQ(got.revision(), 2u);
+  EXPECT_EQ(got.updated_at().seconds(), t0 + 7200);
+  publish(r);
+  EXPECT_EQ(UrlDecisions(*registry, "revision"), 2);
+
+  // (c) Late replays of versions fetched before revision 2: stale, whether
+  // their content is an older revision's or one never published.
+  for (const auto& old : {version(1, t0 + 3600), version(0, t0), version(5, t0 + 7199)}) {
+    r = process(stage, old);
+    EXPECT_EQ(r.skip_reason, "stale") << old.fetched_at().seconds();
+    EXPECT_TRUE(r.outputs.empty());
+  }
+  EXPECT_EQ(UrlDecisions(*registry, "stale"), 3);
+
+  // (d) The same text under another URL is a copy, not a revision.
+  crawlstream::v1::Article mirror = version(2, t0 + 7300);
+  mirror.set_id("00112233445566778899aabbccddeeff");
+  mirror.set_url("https://mirror.example.org/news/" + original.id() + ".html");
+  mirror.set_canonical_url(mirror.url());
+  mirror.set_site("example.org");
+  mirror.set_publisher("Mirror");
+  mirror.clear_published_at();  // undated: loses the election
+  r = process(stage, mirror);
+  ASSERT_EQ(r.outputs.size(), 1u);
+  EXPECT_EQ(r.outputs[0].topic, topics_.duplicates);
+  crawlstream::v1::Duplicate d;
+  ASSERT_TRUE(d.ParseFromString(r.outputs[0].value));
+  EXPECT_EQ(d.id(), mirror.id());
+  EXPECT_EQ(d.duplicate_of(), original.id());
+  EXPECT_EQ(d.method(), crawlstream::v1::Duplicate::METHOD_EXACT);
+
+  // (b) A restarted stage reads revision 2 back from `articles`: the next
+  // change is revision 3, and the stale guard still holds.
+  dedup::Deduplicator dd2({}, converter->get());
+  dedup::DedupStage restarted(&dd2, topics_, std::make_shared<prometheus::Registry>());
+  auto restored = restarted.Restore(kafka_, 30s);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(restored->records, 3);
+  r = process(restarted, version(2, t0 + 8000));
+  EXPECT_EQ(r.skip_reason, "unchanged");
+  r = process(restarted, version(5, t0 + 7000));
+  EXPECT_EQ(r.skip_reason, "stale");
+  r = process(restarted, version(3, t0 + 10800));
+  got = published(r);
+  EXPECT_EQ(got.revision(), 3u);
+  EXPECT_EQ(got.updated_at().seconds(), t0 + 10800);
+  publish(r);
+
+  // Another instance learns revisions from the records it reads (tail),
+  // and ignores an older revision read after a newer one.
+  auto records = testing_util::ReadAll(kafka_.brokers, topics_.articles, 2);
+  ASSERT_EQ(records.size(), 4u);
+  dedup::Deduplicator dd3({}, converter->get());
+  dedup::DedupStage other(&dd3, topics_, std::make_shared<prometheus::Registry>());
+  for (const auto& rec : records) EXPECT_TRUE(other.ApplyForeign(rec.key, rec.value).empty());
+  for (const auto& rec : records) {
+    crawlstream::v1::Article a;
+    ASSERT_TRUE(a.ParseFromString(rec.value));
+    if (a.revision() == 1) {
+      EXPECT_TRUE(other.ApplyForeign(rec.key, rec.value).empty());
+    }
+  }
+  r = process(other, version(4, t0 + 14400));
+  EXPECT_EQ(published(r).revision(), 4u);
+}
+
 // What one dedup stage decides for `inputs`, as comparable text: per input
 // the skip reason or the outputs (topic, key, tombstone or not).
 std::vector<std::string> Decisions(dedup::DedupStage* stage, const std::vector<std::string>& inputs) {
