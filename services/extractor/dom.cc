@@ -1,6 +1,8 @@
 #include "services/extractor/dom.h"
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "services/extractor/html_tags.h"
 #include "services/extractor/html_tokenizer.h"
@@ -51,6 +53,18 @@ bool IsStreamedSegment(const HtmlToken& t) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
 }
+
+// The id suffix of a React slot (<template id="B:1"> or "P:1": where
+// segment S:1 goes), else empty.
+std::string_view SlotSuffix(std::string_view id) {
+  if (id.size() < 3 || (id[0] != 'B' && id[0] != 'P') || id[1] != ':') return {};
+  return id.substr(2);
+}
+
+// Text of a fallback that stands in for a streamed segment ("Loading...",
+// a spinner's label) is at most this long when the boundary's end is not
+// marked (a page saved without its comments).
+constexpr size_t kMaxUnmarkedFallbackBytes = 64;
 
 bool IsHidden(const HtmlToken& t) {
   if (t.attribute_count == 0) return false;
@@ -178,6 +192,7 @@ class TreeBuilder {
       }
     }
     while (stack_.size() > 1) Pop();
+    ResolveStreamedSegments();
     for (int32_t h : h1_nodes_) doc_->head.h1.push_back(SubtreeText(*doc_, h));
     for (int32_t a : author_nodes_) {
       std::string text = SubtreeText(*doc_, a);
@@ -216,6 +231,7 @@ class TreeBuilder {
     if (!info.Has(kSpecial) || info.Has(kVoidElement)) ReopenFormatting();
 
     const int32_t parent = stack_.back().node;
+    if (info.name == "template" && parent >= 0) NoteStreamMarker(t, parent);
     bool suppressed = parent < 0 || info.Has(kDroppedElement);
     if (!suppressed && !options_.keep_hidden && IsHidden(t)) {
       ++doc_->removed_hidden;
@@ -225,6 +241,10 @@ class TreeBuilder {
     if (!suppressed) {
       open.node = AddElement(t, info, parent);
       open.owns_node = open.node != parent;
+      if (open.owns_node && IsStreamedSegment(t)) {
+        segments_.try_emplace(std::string(t.Attr("id").substr(2)), open.node);
+        stream_nodes_.insert(open.node);
+      }
     }
     if (info.Has(kVoidElement)) return;
     if (info.name.empty()) open.unknown_name = t.name;
@@ -602,12 +622,117 @@ class TreeBuilder {
     doc_->nodes.resize(static_cast<size_t>(idx));
     std::erase_if(h1_nodes_, [idx](int32_t n) { return n >= idx; });
     std::erase_if(author_nodes_, [idx](int32_t n) { return n >= idx; });
+    std::erase_if(markers_, [idx](const StreamMarker& m) { return m.node >= idx; });
+    std::erase_if(segments_, [idx](const auto& kv) { return kv.second >= idx; });
+    std::erase_if(boundary_ends_, [idx](int32_t n) { return n >= idx; });
+    std::erase_if(stream_nodes_, [idx](int32_t n) { return n >= idx; });
     doc_->head.times.resize(std::min(doc_->head.times.size(), e.times_mark));
   }
+
+  // Streamed segments (dom.h): an empty node where a React slot template
+  // or boundary end stood.
+  void NoteStreamMarker(const HtmlToken& t, int32_t parent) {
+    const std::string_view id = t.Attr("id");
+    const bool end = id == "/$";
+    const std::string_view suffix = SlotSuffix(id);
+    if (!end && suffix.empty()) return;
+    const int32_t depth = doc_->nodes[parent].depth + 1;
+    if (depth >= kMaxTreeDepth || elements_ >= kMaxElements) return;
+    ++elements_;
+    const auto idx = static_cast<int32_t>(doc_->nodes.size());
+    Node& n = doc_->nodes.emplace_back();
+    n.parent = parent;
+    n.depth = depth;
+    doc_->nodes[parent].children.push_back(idx);
+    markers_.push_back({idx, std::string(suffix), id[0] == 'B', end});
+    if (end) boundary_ends_.insert(idx);
+    stream_nodes_.insert(idx);
+  }
+
+  // Whether `node` lies in the subtree of `root`.
+  bool Inside(int32_t node, int32_t root) const {
+    for (int32_t n = node; n >= 0; n = doc_->nodes[n].parent)
+      if (n == root) return true;
+    return false;
+  }
+
+  // The deepest depth in the subtree of `root`, and (delta != 0) every
+  // depth there shifted by delta.
+  int32_t ShiftDepths(int32_t root, int32_t delta) {
+    int32_t deepest = 0;
+    std::vector<int32_t> todo{root};
+    while (!todo.empty()) {
+      Node& n = doc_->nodes[todo.back()];
+      todo.pop_back();
+      n.depth += delta;
+      deepest = std::max(deepest, n.depth);
+      todo.insert(todo.end(), n.children.begin(), n.children.end());
+    }
+    return deepest;
+  }
+
+  // Moves each segment's content to its slot, as React's inline scripts
+  // would ($RC for a boundary: the fallback up to the boundary's end goes;
+  // $RS for a placeholder), then drops the markers.
+  void ResolveStreamedSegments() {
+    for (const StreamMarker& m : markers_) {
+      if (m.boundary_end) continue;
+      auto seg = segments_.find(m.suffix);
+      if (seg == segments_.end() || seg->second < 0) continue;
+      const int32_t segment = seg->second;
+      const int32_t parent = doc_->nodes[m.node].parent;
+      // Parents precede children in the arena (content.cc relies on it),
+      // and a segment holding its own slot would make a cycle.
+      if (parent >= segment || Inside(m.node, segment)) continue;
+      const int32_t delta = doc_->nodes[m.node].depth - (doc_->nodes[segment].depth + 1);
+      if (ShiftDepths(segment, 0) + delta >= kMaxTreeDepth) continue;
+      std::vector<int32_t>& kids = doc_->nodes[parent].children;
+      const auto at = std::find(kids.begin(), kids.end(), m.node);
+      if (at == kids.end()) continue;
+      auto fallback_end = at + 1;
+      if (m.boundary) {
+        auto end = std::find_if(at + 1, kids.end(), [this](int32_t k) { return IsBoundaryEnd(k); });
+        if (end != kids.end()) {
+          fallback_end = end;
+        } else if (at + 1 != kids.end() && !IsStreamNode(*(at + 1)) &&
+                   SubtreeText(*doc_, *(at + 1)).size() <= kMaxUnmarkedFallbackBytes) {
+          fallback_end = at + 2;
+        }
+      }
+      std::vector<int32_t> moved = std::move(doc_->nodes[segment].children);
+      doc_->nodes[segment].children.clear();
+      for (int32_t c : moved) {
+        doc_->nodes[c].parent = parent;
+        ShiftDepths(c, delta);
+      }
+      const auto pos = kids.erase(at, fallback_end);
+      kids.insert(pos, moved.begin(), moved.end());
+      seg->second = -1;  // used
+    }
+    for (const StreamMarker& m : markers_) {
+      std::vector<int32_t>& kids = doc_->nodes[doc_->nodes[m.node].parent].children;
+      std::erase(kids, m.node);
+    }
+  }
+
+  bool IsBoundaryEnd(int32_t node) const { return boundary_ends_.contains(node); }
+  // A marker or a segment element: never taken for a fallback.
+  bool IsStreamNode(int32_t node) const { return stream_nodes_.contains(node); }
+
+  struct StreamMarker {
+    int32_t node;
+    std::string suffix;  // of B:/P: slots
+    bool boundary;       // B: (a fallback follows)
+    bool boundary_end;   // <!--/$-->
+  };
 
   Document* doc_;
   ParseOptions options_;
   std::vector<OpenElement> stack_;
+  std::vector<StreamMarker> markers_;
+  std::unordered_map<std::string, int32_t> segments_;  // S: suffix -> element
+  std::unordered_set<int32_t> boundary_ends_;          // markers_ of <!--/$-->
+  std::unordered_set<int32_t> stream_nodes_;           // markers_ and segment elements
   std::vector<int32_t> h1_nodes_;
   std::vector<int32_t> author_nodes_;
   bool seen_html_ = false;

@@ -15,6 +15,17 @@
 //     style display:none / visibility:hidden;
 //   - injected spam markup: empty elements with no text (harmless) and text
 //     that is itself escaped markup (e.g. `<li id="omoqo"></li>` as text).
+// Streamed segments: a page server-rendered by React 18+ with Suspense
+// (Next.js and others) sends a boundary's content late, in
+// <div hidden id="S:1"> near the end of the body, and an inline script
+// moves it to where <template id="B:1"> (or "P:1") stands, replacing the
+// fallback ("Loading...") up to the boundary's end comment <!--/$-->. The
+// builder keeps those segments (not hidden content) and does the move
+// itself: the segment's content takes the slot's place, and a boundary's
+// fallback goes (up to <!--/$-->, or without that comment only a first
+// sibling of at most kMaxUnmarkedFallbackBytes of text). Slots without a
+// segment, or whose move would break the arena's order or depth, are
+// left as they are.
 // <head> data (title, meta, link rel=canonical, JSON-LD, html lang) is
 // collected into Document::head. Nesting deeper than kMaxTreeDepth is
 // flattened into the deepest allowed ancestor, so every later pass can

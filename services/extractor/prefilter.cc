@@ -149,6 +149,32 @@ void AppendStartTag(std::string_view html, size_t lt, size_t name_end, size_t en
 
 enum class Drop { kNone, kWhole, kScript };
 
+// React's streaming markers (dom.h, "Streamed segments"): the empty
+// <template id="B:1"> (a Suspense boundary waiting for segment S:1) or
+// <template id="P:1"> (a placeholder for segment S:1), kept as that empty
+// element; and the comment that ends a boundary's fallback, <!--/$-->,
+// kept as <template id="/$"></template>. Everything else of a template
+// and every other comment goes.
+constexpr std::string_view kBoundaryEnd = "<!--/$-->";
+constexpr std::string_view kBoundaryEndMarker = "<template id=\"/$\"></template>";
+
+// The id of a React slot template in the start tag html[lt, end), or empty.
+std::string_view StreamSlotId(std::string_view tag) {
+  for (std::string_view key : {std::string_view(" id=\""), std::string_view(" id='")}) {
+    const size_t at = tag.find(key);
+    if (at == std::string_view::npos) continue;
+    const size_t from = at + key.size();
+    const size_t to = tag.find(key.back(), from);
+    if (to == std::string_view::npos) return {};
+    const std::string_view id = tag.substr(from, to - from);
+    if (id.size() < 3 || id.size() > 12 || (id[0] != 'B' && id[0] != 'P') || id[1] != ':') return {};
+    for (char c : id.substr(2))
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) return {};
+    return id;
+  }
+  return {};
+}
+
 Drop Classify(std::string_view n) {
   if (n == "script") return Drop::kScript;
   if (n == "style" || n == "noscript" || n == "template" || n == "svg" ||
@@ -188,6 +214,11 @@ std::string PrefilterHtml(std::string_view html, PrefilterStats* stats) {
     }
     char c1 = html[i + 1];
     if (c1 == '!') {
+      if (html.substr(i, kBoundaryEnd.size()) == kBoundaryEnd) {
+        out.append(kBoundaryEndMarker);
+        i += kBoundaryEnd.size();
+        continue;
+      }
       if (html.substr(i, 4) == "<!--") {
         size_t end = html.find("-->", i + 4);
         i = end == std::string_view::npos ? n : end + 3;
@@ -240,6 +271,11 @@ std::string PrefilterHtml(std::string_view html, PrefilterStats* stats) {
       continue;
     }
     if (drop == Drop::kWhole) {
+      if (tag == "template") {
+        if (const std::string_view id = StreamSlotId(html.substr(i, end - i)); !id.empty()) {
+          out.append("<template id=\"").append(id).append("\"></template>");
+        }
+      }
       bool self_closed = end >= 2 && html[end - 2] == '/';
       if (self_closed) {
         i = end;

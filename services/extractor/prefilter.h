@@ -3,11 +3,13 @@
 // Modern news pages are mostly scripts, styles, inline JSON and SVG; the
 // parser would tokenise all of it only for the DOM pass to throw it away.
 // PrefilterHtml copies `html` while cutting out, without parsing:
-//   - comments <!-- ... -->
+//   - comments <!-- ... --> (React's boundary end <!--/$--> becomes an
+//     empty <template id="/$">, see dom.h "Streamed segments")
 //   - the content of <script> (the element is dropped), EXCEPT
 //     <script type="application/ld+json">, kept whole for metadata
 //   - <style>, <noscript>, <template>, <svg>, <iframe>, <object> elements
-//     with their content
+//     with their content (a React slot, <template id="B:1"> or "P:1", is
+//     kept as that empty element)
 // keeps of each start tag only the attributes a later step reads
 // (id, class, itemprop, href, rel, hidden, aria-hidden, style, datetime,
 // content, name, property, type, lang, charset, http-equiv, role,

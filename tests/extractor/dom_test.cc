@@ -56,6 +56,53 @@ TEST(DomTest, KeepsStreamedSegments) {
   EXPECT_EQ(text.find("gone"), std::string::npos) << text;
 }
 
+// Each segment's content takes its slot's place, as React's scripts would
+// move it ($RC, $RS), and a boundary's fallback goes: up to the boundary's
+// end (<!--/$-->, which the prefilter turns into <template id="/$">), or
+// without it only a short first sibling. Input as the prefilter leaves it.
+TEST(DomTest, MovesStreamedSegmentsIntoTheirSlots) {
+  struct Case {
+    const char* html;
+    const char* want;
+  };
+  const Case cases[] = {
+      // Marked boundary: everything up to its end is fallback.
+      {"<div><p>Before.</p><template id=\"B:0\"></template><p>Loading...</p><p>Still loading.</p>"
+       "<template id=\"/$\"></template><p>After.</p></div>"
+       "<div hidden id=\"S:0\"><p>One.</p><p>Two.</p></div>",
+       "Before. One. Two. After."},
+      // Unmarked (comments lost): a short first sibling only; segments
+      // arriving out of order; a slot with no segment keeps its fallback.
+      {"<div><template id=\"B:0\"></template><div>Loading paragraph...</div>"
+       "<template id=\"B:1\"></template><div>Loading image...</div>"
+       "<template id=\"B:2\"></template><div>Loading forever...</div></div>"
+       "<div hidden id=\"S:1\"><p>Second.</p></div><div hidden id=\"S:0\"><p>First.</p></div>",
+       "First. Second. Loading forever..."},
+      // A long sibling is content, not a fallback.
+      {"<div><template id=\"B:0\"></template><p>A paragraph of the article that is far longer "
+       "than any loading message would ever be.</p></div><div hidden id=\"S:0\"><p>Lead.</p></div>",
+       "Lead. A paragraph of the article that is far longer than any loading message would ever be."},
+      // A placeholder inside a segment, filled by a later segment.
+      {"<main><template id=\"B:0\"></template><template id=\"/$\"></template></main>"
+       "<div hidden id=\"S:0\"><h1>Title.</h1><template id=\"P:1\"></template><p>End.</p></div>"
+       "<div hidden id=\"S:1\"><p>Body.</p></div>",
+       "Title. Body. End."},
+      // A segment holding its own slot stays where it is.
+      {"<div hidden id=\"S:0\"><p>Self.</p><template id=\"P:0\"></template></div>", "Self."},
+  };
+  for (const Case& c : cases) {
+    Document doc = ParseDocument(c.html);
+    std::string text = SubtreeText(doc, 0);
+    // SubtreeText joins blocks with new lines: compare word by word.
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    std::string squeezed;
+    for (char ch : text)
+      if (ch != ' ' || (!squeezed.empty() && squeezed.back() != ' ')) squeezed.push_back(ch);
+    while (!squeezed.empty() && squeezed.back() == ' ') squeezed.pop_back();
+    EXPECT_EQ(squeezed, c.want) << c.html;
+  }
+}
+
 TEST(DomTest, DropsEscapedMarkupSpam) {
   Document doc = ParseDocument(
       "<div>&lt;li id=\"omoqo\"&gt;&lt;/li&gt;</div><p>real text</p>");

@@ -17,6 +17,18 @@ TEST(PrefilterTest, CutsScriptsStylesAndComments) {
   EXPECT_EQ(st.elements_removed, 4u);
 }
 
+// React's slots and boundary ends survive as empty templates (dom.h,
+// "Streamed segments"); other templates and comments go.
+TEST(PrefilterTest, KeepsReactSlotsAsEmptyTemplates) {
+  const std::string out = PrefilterHtml(
+      "<!--$?--><template id=\"B:0\"></template><div>Loading</div><!--/$-->"
+      "<template id='P:1f'><p>junk</p></template><template><p>gone</p></template>"
+      "<template id=\"Signup\">gone</template><!-- note -->");
+  EXPECT_EQ(out,
+            "<template id=\"B:0\"></template><div>Loading</div><template id=\"/$\"></template>"
+            "<template id=\"P:1f\"></template>");
+}
+
 TEST(PrefilterTest, KeepsJsonLd) {
   std::string in =
       "<script type=\"application/ld+json\">{\"headline\":\"H\"}</script><p>x</p>";
