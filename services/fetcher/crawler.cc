@@ -564,6 +564,7 @@ struct Crawler::Impl {
       if (w.repoll_wait) {
         *s->mutable_next_due() = ToTimestamp(
             wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(*w.repoll_wait));
+        s->set_repoll_interval_ms(static_cast<uint64_t>(w.repoll_wait->count()));
       }
     } else if (auto next = NextRevisit(*s, Revisits())) {
       *s->mutable_next_due() = ToTimestamp(*next);
@@ -999,6 +1000,10 @@ struct Crawler::Impl {
   void MaybeRepoll(Work& w, const CrawlRequest& listing, const std::vector<DiscoveredLink>* entries,
                    PollFinding unlisted = PollFinding::kNotModified) {
     if (options.repoll_interval.count() <= 0 || listing.depth() != 0) return;
+    if (w.prior && w.prior->repoll_interval_ms() > 0) {
+      repoll_schedule->Resume(listing.url(),
+                              std::chrono::milliseconds(w.prior->repoll_interval_ms()));
+    }
     PollFinding finding = unlisted;
     std::chrono::milliseconds wait{0};
     if (entries) {

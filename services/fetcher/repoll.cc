@@ -133,6 +133,12 @@ std::chrono::milliseconds RepollSchedule::AfterNotModified(const std::string& li
   return l.interval;
 }
 
+void RepollSchedule::Resume(const std::string& listing, std::chrono::milliseconds interval) {
+  if (listings_.contains(listing) || interval.count() <= 0) return;
+  Listing& l = Touch(listing);
+  l.interval = std::clamp(interval, options_.min, std::max(options_.min, options_.max));
+}
+
 std::chrono::milliseconds RepollSchedule::AfterFailure(const std::string& listing) {
   Listing& l = Touch(listing);
   l.interval = NextRepollInterval(options_, l.interval, PollFinding::kFailed);

@@ -84,6 +84,11 @@ class RepollSchedule {
   std::chrono::milliseconds AfterNotModified(const std::string& listing);
   // A poll of `listing` failed (kFailed); its entries stay remembered.
   std::chrono::milliseconds AfterFailure(const std::string& listing);
+  // A listing this schedule does not remember had reached `interval`
+  // (the crawl state of a previous owner): it goes on from there (clamped
+  // into the bounds); its entries are not known, so its next 2xx poll
+  // finds kFirst and keeps the interval. No effect on a remembered one.
+  void Resume(const std::string& listing, std::chrono::milliseconds interval);
 
   size_t listings() const { return listings_.size(); }
   size_t remembered_entries() const { return remembered_; }

@@ -408,8 +408,9 @@ TEST_F(CrawlStateTest, RevisitsAreHandedBackWithTheirPartition) {
   EXPECT_EQ(CounterValue("crawlstream_fetch_revisits_total"), 0);
 }
 
-// A seed feed's next poll is kept in the crawl state: a restarted crawler
-// (no schedule in memory) polls it when it is due, not before.
+// A seed feed's next poll and its interval are kept in the crawl state: a
+// restarted crawler (no schedule in memory) polls it when it is due, not
+// before, and goes on from the interval it had reached.
 TEST_F(CrawlStateTest, SeedFeedPollsAreScheduledInTheState) {
   auto options = [](CrawlerOptions& o) {
     o.repoll_interval = 10min;
@@ -426,6 +427,7 @@ TEST_F(CrawlStateTest, SeedFeedPollsAreScheduledInTheState) {
   ASSERT_EQ(polls(), 1);
   ASSERT_TRUE(LastState(req.url()).has_next_due());
   EXPECT_EQ(LastState(req.url()).kind(), CrawlRequest::KIND_FEED);
+  EXPECT_EQ(LastState(req.url()).repoll_interval_ms(), 600'000u);  // 10 min
 
   Restart(options);
   clock_.Advance(8min);
@@ -434,10 +436,23 @@ TEST_F(CrawlStateTest, SeedFeedPollsAreScheduledInTheState) {
   clock_.Advance(3min);
   crawler_->Tick(0ms);
   RunUntilIdle();
-  EXPECT_EQ(polls(), 1);  // the second poll: 304
+  EXPECT_EQ(polls(), 1);  // the second poll: 304, the interval grows by half
   EXPECT_EQ(CounterValue("crawlstream_fetch_listing_polls_total", "finding", "not_modified"), 1);
   EXPECT_EQ(LastState(req.url()).revisit_count(), 1u);
-  EXPECT_TRUE(LastState(req.url()).has_next_due());  // and the next one
+  EXPECT_EQ(LastState(req.url()).repoll_interval_ms(), 900'000u);
+
+  // A third owner goes on from 15 min, not from 10: the feed gained an
+  // item (a 200), which it cannot tell from the entries it never saw, so
+  // the interval stays where the previous owner left it.
+  Restart(options);
+  clock_.Advance(16min);
+  crawler_->Tick(0ms);
+  RunUntilIdle();
+  EXPECT_EQ(polls(), 1);
+  EXPECT_EQ(CounterValue("crawlstream_fetch_listing_polls_total", "finding", "first"), 1);
+  const auto s = LastState(req.url());
+  EXPECT_EQ(s.repoll_interval_ms(), 900'000u);
+  EXPECT_EQ(s.next_due().seconds() - s.last_fetched().seconds(), 900);
 }
 
 TEST_F(CrawlerTest, HostileCasesEndWithTheRightOutcome) {

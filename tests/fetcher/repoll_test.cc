@@ -130,5 +130,21 @@ TEST(RepollTest, LeastRecentlyPolledListingIsForgottenPastTheCap) {
   EXPECT_EQ(f, PollFinding::kFirst) << "f2 was forgotten";
 }
 
+// A listing taken over from another instance goes on from the interval it
+// had reached there (crawl state), clamped; a remembered one is untouched.
+TEST(RepollTest, ResumedListingGoesOnFromItsInterval) {
+  RepollSchedule s(kOptions);
+  PollFinding f{};
+  s.Resume("moved", 40min);
+  EXPECT_EQ(s.AfterNotModified("moved"), 1h);  // 40 min * 1.5, capped
+  s.Resume("moved-2", 40min);
+  EXPECT_EQ(s.AfterListing("moved-2", {"a"}, &f), 40min);  // no entries to compare
+  EXPECT_EQ(f, PollFinding::kFirst);
+  s.Resume("tiny", 1s);
+  EXPECT_EQ(s.AfterFailure("tiny"), 2min);  // clamped up to 1 min, doubled
+  s.Resume("moved", 5min);  // remembered: ignored
+  EXPECT_EQ(s.AfterNotModified("moved"), 1h);
+}
+
 }  // namespace
 }  // namespace crawlstream::fetcher
