@@ -256,6 +256,23 @@ TEST_F(DueIndexTest, EntriesSupersededOrForgottenAreDroppedWhenTheirTimeComes) {
   EXPECT_EQ(Take(store.get(), 0, 5'000), std::vector<std::string>{"https://a.example/moved"});
 }
 
+// TakeDue goes on from where it stopped (past the entries it deleted), yet
+// an entry filed before that point later is still handed out.
+TEST_F(DueIndexTest, AnEntryFiledBehindTheScanIsNotMissed) {
+  auto store = OpenStore();
+  RestoreFrom(store.get(), 0, {});
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(store->Put(0, "https://a.example/" + std::to_string(i), DueAt(1'000 + i)));
+  }
+  EXPECT_EQ(Take(store.get(), 0, 5'000, 4).size(), 4u);
+  EXPECT_EQ(Take(store.get(), 0, 5'000, 4).size(), 4u);
+  ASSERT_TRUE(store->Put(0, "https://a.example/early", DueAt(500)));  // behind the scan
+  EXPECT_EQ(Take(store.get(), 0, 5'000), (std::vector<std::string>{
+                                             "https://a.example/early", "https://a.example/8",
+                                             "https://a.example/9"}));
+  EXPECT_TRUE(Take(store.get(), 0, 5'000).empty());
+}
+
 TEST_F(DueIndexTest, RestoreFilesTheScheduleAndADroppedPartitionLosesIt) {
   auto store = OpenStore();
   // An uncompacted changelog: two records of one URL, both due.
