@@ -437,7 +437,8 @@ struct Crawler::Impl {
     auto& caches = prometheus::BuildGauge()
                        .Name("crawlstream_fetch_cache_entries")
                        .Help("Entries of the fetcher's in-memory caches, each bounded: seen_urls "
-                             "(200,000 per host, oldest evicted), seen_hosts (20,000, least "
+                             "(200,000 per host, oldest evicted; fetcher.max_seen_urls in all, "
+                             "least recently used hosts evicted), seen_hosts (20,000, least "
                              "recently used evicted), validators (200,000, LRU), robots (one "
                              "per origin, 24 h at most), politeness_hosts (idle hosts pruned)")
                        .Register(r);
@@ -1167,7 +1168,8 @@ Result<std::unique_ptr<Crawler>> Crawler::Create(CrawlerOptions options, CrawlOu
   impl->retry = std::make_unique<RetryPolicy>(impl->options.retry,
                                               [raw] { return raw->uniform(raw->rng); });
   impl->validators = std::make_unique<ValidatorCache>(impl->options.max_validators);
-  impl->seen = std::make_unique<SeenUrls>(impl->options.seen_per_host, impl->options.seen_hosts);
+  impl->seen = std::make_unique<SeenUrls>(impl->options.seen_per_host, impl->options.seen_hosts,
+                                          impl->options.seen_urls);
   impl->sitemap_limits = std::make_unique<SitemapLimits>(*clock, impl->options.sitemaps);
   impl->repoll_schedule = std::make_unique<RepollSchedule>(RepollOptions{
       .initial = impl->options.repoll_interval,

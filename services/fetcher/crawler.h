@@ -169,6 +169,7 @@ struct CrawlerOptions {
   size_t max_validators = 200'000;
   size_t seen_per_host = 200'000;
   size_t seen_hosts = 20'000;
+  size_t seen_urls = 1'000'000;  // in all (validators.h SeenUrls)
   // Seed feeds and sitemaps (depth 0) are polled again: first after
   // repoll_interval (0 = never), then adaptively within [repoll_min,
   // repoll_max] (repoll.h).

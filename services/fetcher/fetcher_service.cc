@@ -260,6 +260,10 @@ void BindFetcherKeys(Config* c, FetcherServiceOptions* o) {
           "with fetcher.revisit_interval: how many times a page is revisited", 0, 30);
   c->Bind("fetcher.max_queued", &o->max_queued,
           "pause consuming above this backlog (the group membership is kept)", 1, 10'000'000);
+  c->Bind("fetcher.max_seen_urls", &o->max_seen_urls,
+          "URLs the in-memory seen set remembers in all hosts (about 60 bytes each; least "
+          "recently used hosts forgotten first: a forgotten URL may be fetched again)",
+          1'000, 100'000'000);
 }
 
 std::chrono::milliseconds SitemapCycle(const CrawlerOptions& crawler) {
@@ -277,6 +281,7 @@ Status FinishFetcherOptions(FetcherServiceOptions* o) {
   cr.sitemaps.max_per_host = o->max_sitemaps_per_host;
   cr.sitemaps.cycle = SitemapCycle(cr);
   cr.sitemaps.max_hosts = cr.seen_hosts;
+  cr.seen_urls = static_cast<size_t>(o->max_seen_urls);
   cr.http.low_speed_bytes = static_cast<long>(o->low_speed_bytes);
   cr.http.low_speed_time = std::chrono::duration_cast<std::chrono::seconds>(o->low_speed_time);
   cr.http.dns_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(o->dns_cache_ttl);

@@ -68,6 +68,7 @@ struct FetcherServiceOptions {
   std::string seeds_file;
   std::vector<std::string> feeds;
   int64_t max_queued = 50'000;  // stop taking input above this backlog
+  int64_t max_seen_urls = 1'000'000;  // URL-seen set, all hosts
   // Crawl state (state_keeper.h); empty: none.
   std::string state_dir;
   std::chrono::milliseconds state_restore_timeout{120'000};

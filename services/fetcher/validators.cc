@@ -63,18 +63,22 @@ uint64_t UrlHash(std::string_view url) {
   return h;
 }
 
-SeenUrls::SeenUrls(size_t max_per_host, size_t max_hosts)
-    : max_per_host_(std::max<size_t>(1, max_per_host)), max_hosts_(std::max<size_t>(1, max_hosts)) {}
+SeenUrls::SeenUrls(size_t max_per_host, size_t max_hosts, size_t max_urls)
+    : max_per_host_(std::clamp<size_t>(max_per_host, 1, std::max<size_t>(1, max_urls))),
+      max_hosts_(std::max<size_t>(1, max_hosts)),
+      max_urls_(std::max<size_t>(1, max_urls)) {}
+
+void SeenUrls::EvictLeastRecentHost() {
+  auto evicted = hosts_.find(host_lru_.back());
+  urls_ -= evicted->second.hashes.size();
+  hosts_.erase(evicted);
+  host_lru_.pop_back();
+}
 
 bool SeenUrls::Insert(const std::string& host, std::string_view url) {
   auto it = hosts_.find(host);
   if (it == hosts_.end()) {
-    if (hosts_.size() >= max_hosts_) {
-      auto evicted = hosts_.find(host_lru_.back());
-      urls_ -= evicted->second.hashes.size();
-      hosts_.erase(evicted);
-      host_lru_.pop_back();
-    }
+    if (hosts_.size() >= max_hosts_) EvictLeastRecentHost();
     host_lru_.push_front(host);
     it = hosts_.emplace(host, HostSet{}).first;
     it->second.lru = host_lru_.begin();
@@ -92,6 +96,9 @@ bool SeenUrls::Insert(const std::string& host, std::string_view url) {
     urls_ -= set.hashes.erase(set.order.front());
     set.order.pop_front();
   }
+  // Over the total: other hosts go, least recently used first (this one
+  // is the most recent, and alone it is within max_per_host <= max_urls).
+  while (urls_ > max_urls_ && hosts_.size() > 1) EvictLeastRecentHost();
   return true;
 }
 

@@ -7,8 +7,9 @@
 // without validators erases the entry.
 //
 // SeenUrls remembers 64-bit hashes of canonical URLs per host, at most
-// `max_per_host` per host (oldest forgotten first) and at most `max_hosts`
-// hosts (least recently used host forgotten first). A forgotten URL may be
+// `max_per_host` per host (oldest forgotten first), at most `max_hosts`
+// hosts and at most `max_urls` in all (least recently used hosts
+// forgotten first, whole; about 60 bytes per URL). A forgotten URL may be
 // fetched again, which is the safe direction. Hash collisions (about 1 in
 // 2^64 per pair) make a URL look seen.
 //
@@ -62,7 +63,7 @@ uint64_t UrlHash(std::string_view url);
 
 class SeenUrls {
  public:
-  SeenUrls(size_t max_per_host, size_t max_hosts);
+  SeenUrls(size_t max_per_host, size_t max_hosts, size_t max_urls = SIZE_MAX);
 
   // Records `url` under `host`; true when it was not seen before.
   bool Insert(const std::string& host, std::string_view url);
@@ -71,7 +72,7 @@ class SeenUrls {
   void Erase(const std::string& host, std::string_view url);
 
   size_t hosts() const { return hosts_.size(); }
-  // URLs held over all hosts (at most max_per_host x max_hosts).
+  // URLs held over all hosts (at most max_urls).
   size_t urls() const { return urls_; }
   size_t SizeFor(const std::string& host) const;
 
@@ -81,8 +82,11 @@ class SeenUrls {
     std::deque<uint64_t> order;  // insertion order, for eviction
     std::list<std::string>::iterator lru;
   };
+  void EvictLeastRecentHost();
+
   size_t max_per_host_;
   size_t max_hosts_;
+  size_t max_urls_;
   std::unordered_map<std::string, HostSet> hosts_;
   std::list<std::string> host_lru_;  // front = most recent
   size_t urls_ = 0;

@@ -92,6 +92,25 @@ TEST(SeenUrlsTest, BoundedHostCountForgetsLeastRecentHost) {
   EXPECT_EQ(seen.urls(), 2u);
 }
 
+// The total bound: least recently used hosts are forgotten whole, never
+// the host being inserted into.
+TEST(SeenUrlsTest, BoundedInAllForgetsLeastRecentHostsWhole) {
+  SeenUrls seen(/*max_per_host=*/10, /*max_hosts=*/100, /*max_urls=*/6);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(seen.Insert("a.example", "https://a.example/" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(seen.Insert("b.example", "https://b.example/" + std::to_string(i)));
+  EXPECT_TRUE(seen.Contains("a.example", "https://a.example/0"));  // a is now the least recent
+  ASSERT_TRUE(seen.Insert("c.example", "https://c.example/0"));    // 7 > 6: a goes
+  EXPECT_EQ(seen.urls(), 4u);
+  EXPECT_EQ(seen.hosts(), 2u);
+  EXPECT_FALSE(seen.Contains("a.example", "https://a.example/0"));
+  EXPECT_TRUE(seen.Contains("b.example", "https://b.example/2"));
+  // One host alone is bounded by min(max_per_host, max_urls).
+  for (int i = 0; i < 20; ++i) seen.Insert("d.example", "https://d.example/" + std::to_string(i));
+  EXPECT_EQ(seen.SizeFor("d.example"), 6u);
+  EXPECT_EQ(seen.urls(), 6u);
+  EXPECT_EQ(seen.hosts(), 1u);
+}
+
 TEST(SeenUrlsTest, HashIsStable) {
   EXPECT_EQ(UrlHash("http://example.com/"), UrlHash("http://example.com/"));
   EXPECT_NE(UrlHash("http://example.com/a"), UrlHash("http://example.com/b"));
