@@ -110,7 +110,9 @@ int64_t RssBytes() {
 void DrainDueIndex(crawlstream::fetcher::StateStore* store) {
   const int64_t scheduled = store->ScheduledUrls();
   const auto after_all = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
-  const auto due = [](const UrlState&) { return true; };
+  const auto due = [](const UrlState&) {
+    return std::optional<std::chrono::system_clock::time_point>(std::chrono::system_clock::time_point{});
+  };
   int64_t taken = 0;
   const auto t0 = Clock::now();
   while (true) {

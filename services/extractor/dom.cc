@@ -65,6 +65,10 @@ std::string_view SlotSuffix(std::string_view id) {
 // a spinner's label) is at most this long when the boundary's end is not
 // marked (a page saved without its comments).
 constexpr size_t kMaxUnmarkedFallbackBytes = 64;
+// Slots and boundary ends looked at per document (each move looks for its
+// slot among the slot's siblings): far more than real pages use (a few
+// dozen), few enough that a page of templates cannot make it quadratic.
+constexpr size_t kMaxStreamMarkers = 1024;
 
 bool IsHidden(const HtmlToken& t) {
   if (t.attribute_count == 0) return false;
@@ -244,6 +248,7 @@ class TreeBuilder {
       if (open.owns_node && IsStreamedSegment(t)) {
         segments_.try_emplace(std::string(t.Attr("id").substr(2)), open.node);
         stream_nodes_.insert(open.node);
+        segment_max_ = std::max(segment_max_, open.node);
       }
     }
     if (info.Has(kVoidElement)) return;
@@ -622,10 +627,17 @@ class TreeBuilder {
     doc_->nodes.resize(static_cast<size_t>(idx));
     std::erase_if(h1_nodes_, [idx](int32_t n) { return n >= idx; });
     std::erase_if(author_nodes_, [idx](int32_t n) { return n >= idx; });
-    std::erase_if(markers_, [idx](const StreamMarker& m) { return m.node >= idx; });
-    std::erase_if(segments_, [idx](const auto& kv) { return kv.second >= idx; });
-    std::erase_if(boundary_ends_, [idx](int32_t n) { return n >= idx; });
-    std::erase_if(stream_nodes_, [idx](int32_t n) { return n >= idx; });
+    // Streaming nodes inside the dropped reference (there are almost never
+    // any: markers are appended in index order, so look at the back only).
+    while (!markers_.empty() && markers_.back().node >= idx) {
+      boundary_ends_.erase(markers_.back().node);
+      stream_nodes_.erase(markers_.back().node);
+      markers_.pop_back();
+    }
+    if (!segments_.empty() && segment_max_ >= idx) {
+      std::erase_if(segments_, [idx](const auto& kv) { return kv.second >= idx; });
+      std::erase_if(stream_nodes_, [idx](int32_t n) { return n >= idx; });
+    }
     doc_->head.times.resize(std::min(doc_->head.times.size(), e.times_mark));
   }
 
@@ -636,6 +648,7 @@ class TreeBuilder {
     const bool end = id == "/$";
     const std::string_view suffix = SlotSuffix(id);
     if (!end && suffix.empty()) return;
+    if (markers_.size() >= kMaxStreamMarkers) return;
     const int32_t depth = doc_->nodes[parent].depth + 1;
     if (depth >= kMaxTreeDepth || elements_ >= kMaxElements) return;
     ++elements_;
@@ -685,7 +698,10 @@ class TreeBuilder {
       // and a segment holding its own slot would make a cycle.
       if (parent >= segment || Inside(m.node, segment)) continue;
       const int32_t delta = doc_->nodes[m.node].depth - (doc_->nodes[segment].depth + 1);
-      if (ShiftDepths(segment, 0) + delta >= kMaxTreeDepth) continue;
+      if (ShiftDepths(segment, 0) + delta >= kMaxTreeDepth) {
+        seg->second = -1;  // too deep here; measured once
+        continue;
+      }
       std::vector<int32_t>& kids = doc_->nodes[parent].children;
       const auto at = std::find(kids.begin(), kids.end(), m.node);
       if (at == kids.end()) continue;
@@ -709,9 +725,14 @@ class TreeBuilder {
       kids.insert(pos, moved.begin(), moved.end());
       seg->second = -1;  // used
     }
+    // The markers leave the tree: one pass over each parent's children.
+    std::unordered_set<int32_t> parents, markers;
     for (const StreamMarker& m : markers_) {
-      std::vector<int32_t>& kids = doc_->nodes[doc_->nodes[m.node].parent].children;
-      std::erase(kids, m.node);
+      parents.insert(doc_->nodes[m.node].parent);
+      markers.insert(m.node);
+    }
+    for (int32_t p : parents) {
+      std::erase_if(doc_->nodes[p].children, [&markers](int32_t k) { return markers.contains(k); });
     }
   }
 
@@ -733,6 +754,7 @@ class TreeBuilder {
   std::unordered_map<std::string, int32_t> segments_;  // S: suffix -> element
   std::unordered_set<int32_t> boundary_ends_;          // markers_ of <!--/$-->
   std::unordered_set<int32_t> stream_nodes_;           // markers_ and segment elements
+  int32_t segment_max_ = -1;                           // the largest node in segments_
   std::vector<int32_t> h1_nodes_;
   std::vector<int32_t> author_nodes_;
   bool seen_html_ = false;

@@ -485,12 +485,15 @@ struct Crawler::Impl {
     return next && *next <= clock->WallNow();
   }
 
-  // What the due index hands out: a listing whose next poll has come, a
-  // page due for a revisit.
-  bool DueFromIndex(const UrlState& s) const {
+  // When the due index should hand a URL out: a listing at its next poll,
+  // a page at its next revisit (as configured now); nullopt: never.
+  std::optional<std::chrono::system_clock::time_point> DueTimeOf(const UrlState& s) const {
     const bool listing = s.kind() == CrawlRequest::KIND_FEED || s.kind() == CrawlRequest::KIND_SITEMAP;
-    if (listing) return s.has_next_due() && FromTimestamp(s.next_due()) <= clock->WallNow();
-    return Due(s);
+    if (listing) {
+      if (!s.has_next_due()) return std::nullopt;
+      return FromTimestamp(s.next_due());
+    }
+    return NextRevisit(s, Revisits());
   }
 
   // Submits what has come due in the owned state partitions (crawler.h:
@@ -506,7 +509,7 @@ struct Crawler::Impl {
     const auto wall = clock->WallNow();
     for (int32_t partition : state_store->owned()) {
       auto due = state_store->TakeDue(partition, wall, kPerScan, kLease,
-                                      [this](const UrlState& s) { return DueFromIndex(s); });
+                                      [this](const UrlState& s) { return DueTimeOf(s); });
       if (!due) {
         spdlog::warn("fetcher: state partition {}: {}", partition, due.error().message);
         continue;
@@ -529,7 +532,10 @@ struct Crawler::Impl {
   // The state a finished request leaves (crawler.h, crawl state), written
   // once its emissions are acknowledged (RecordStates).
   void NoteState(Work& w) {
-    if (!state_store || w.state_source == 0 || w.origin.empty()) return;
+    // Early dead letters (bad_url, ssrf_refused before the origin is known)
+    // are recorded too: a due URL whose state is never written would be
+    // handed out again at every lease.
+    if (!state_store || w.state_source == 0 || w.req.url().empty()) return;
     const CrawlOutcome& outcome = w.tracker->outcome;
     if (outcome.outcome == "skipped" && outcome.reason == "duplicate") return;
     if (!state_store->Owns(StatePartition(w.state_source))) return;
@@ -642,6 +648,7 @@ struct Crawler::Impl {
     auto tracker = std::make_shared<Tracker>();
     tracker->done = std::move(done);
     tracker->source = source;
+    tracker->state_source = state_source;
     tracker->stats = &stats;
     tracker->outstanding = &outstanding;
     uint64_t id = next_id++;
@@ -1110,7 +1117,8 @@ struct Crawler::Impl {
       }
       w.tracker->revoked.store(true);
       for (auto& f : Tracker::TakeFollowers(w.tracker)) {
-        if (from.contains(f->source) || !f->request) {
+        const bool scheduled = state_store && f->source == 0 && f->state_source != 0;
+        if (from.contains(scheduled ? f->state_source : f->source) || !f->request) {
           ++result.duplicates;
           f->revoked.store(true);
           Tracker::Release(f);  // its follow token: nothing else holds it
@@ -1126,7 +1134,7 @@ struct Crawler::Impl {
       CrawlRequest req = std::move(*f->request);
       f->revoked.store(true);
       Tracker::Release(f);
-      Submit(std::move(req), std::move(done), f->source, f->source);
+      Submit(std::move(req), std::move(done), f->source, f->state_source);
     }
     stats.revoked.fetch_add(static_cast<int64_t>(ids.size() + result.duplicates));
     revoked_family->Add({{"state", "queued"}}).Increment(static_cast<double>(result.queued));

@@ -79,8 +79,8 @@
 //   - next_due: a page's next revisit (revisit.h: revisit_interval doubled
 //     after each revisit, `revisits` of them), a seed feed's or sitemap's
 //     next poll (the adaptive interval). Tick() takes what has come due
-//     from the store's due index (state_store.h; at most 256 a second,
-//     none while 10,000 requests are queued) and submits it with no
+//     from the store's due index (state_store.h; at most 256 per owned
+//     partition a second, none while 10,000 requests are queued) and submits it with no
 //     source (no input offset) and the state's partition: a page as a
 //     PAGE request fetched conditionally (a 200 with the body of the last
 //     fetch is skipped "unchanged" and sends nothing to the extractor; a

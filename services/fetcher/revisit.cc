@@ -7,9 +7,11 @@
 namespace crawlstream::fetcher {
 namespace {
 
-// The back-off stops doubling here (interval * 2^20: far beyond any
-// configured number of revisits).
-constexpr uint32_t kMaxDoublings = 20;
+// The back-off stops doubling here, and no wait is longer than
+// kMaxWait (an interval of a year doubled 30 times would not fit in
+// system_clock's nanoseconds).
+constexpr uint32_t kMaxDoublings = 30;
+constexpr std::chrono::hours kMaxWait(24 * 365 * 10);
 
 // Dead-letter reasons after which a page is still revisited: the failure
 // may pass (as for a request: crawler.cc kRetriedDeadLetters).
@@ -31,7 +33,11 @@ std::optional<std::chrono::system_clock::time_point> NextRevisit(const crawlstre
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::seconds(s.last_fetched().seconds()) +
           std::chrono::nanoseconds(s.last_fetched().nanos())));
-  const auto wait = options.interval * (int64_t{1} << std::min(s.revisit_count(), kMaxDoublings));
+  const uint32_t doublings = std::min(s.revisit_count(), kMaxDoublings);
+  const std::chrono::milliseconds cap = kMaxWait;
+  const auto wait = options.interval.count() > (cap.count() >> doublings)
+                        ? cap
+                        : std::min(cap, options.interval * (int64_t{1} << doublings));
   return last + std::chrono::duration_cast<std::chrono::system_clock::duration>(wait);
 }
 

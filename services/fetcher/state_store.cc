@@ -60,6 +60,11 @@ int64_t EpochMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+// Rounded up: an entry is never found before its time.
+int64_t CeilEpochMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::ceil<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 void PutInt64(std::string* out, int64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
 }
@@ -80,7 +85,8 @@ std::string DueKey(int32_t partition, int64_t millis, std::string_view url) {
 // The due-index key of a state with next_due, else empty.
 std::string DueKeyOf(int32_t partition, std::string_view url, const crawlstream::v1::UrlState& s) {
   if (!s.has_next_due()) return {};
-  const int64_t millis = s.next_due().seconds() * 1000 + s.next_due().nanos() / 1'000'000;
+  // Rounded up (see CeilEpochMillis).
+  const int64_t millis = s.next_due().seconds() * 1000 + (s.next_due().nanos() + 999'999) / 1'000'000;
   return DueKey(partition, millis, url);
 }
 
@@ -353,48 +359,61 @@ Result<std::string> StateStore::Put(int32_t partition, std::string_view url,
 Result<std::vector<DueUrl>> StateStore::TakeDue(int32_t partition,
                                                 std::chrono::system_clock::time_point now,
                                                 size_t max, std::chrono::milliseconds lease,
-                                                const DuePredicate& due) {
+                                                const DueTime& due_time) {
   std::vector<DueUrl> out;
   if (!Owns(partition) || max == 0) return out;
   const std::string prefix = DuePrefix(partition);
   // Everything filed at or before now: keys below the one of now + 1 ms.
-  const std::string upper_key = DueKey(partition, EpochMillis(now) + 1, "");
+  const int64_t now_ms = EpochMillis(now);
+  const std::string upper_key = DueKey(partition, now_ms + 1, "");
   rocksdb::Slice upper(upper_key);
   rocksdb::ReadOptions ro = impl_->read;
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
   rocksdb::WriteBatch batch;
-  const int64_t again = EpochMillis(now) + lease.count();
-  int64_t& scheduled = impl_->scheduled[partition];
-  std::string& cursor = impl_->due_cursor.try_emplace(partition, prefix).first->second;
-  size_t looked = 0;
+  auto cursor_it = impl_->due_cursor.try_emplace(partition, prefix).first;
+  std::string cursor = cursor_it->second;  // stored once the batch is written
+  int64_t deleted = 0;
+  std::vector<std::string> filed;  // again: leases and later due times
   std::unordered_set<std::string> taken;
-  std::vector<std::string> leased;  // filed again below, after the cursor moved
+  size_t looked = 0;
   for (it->Seek(cursor); it->Valid() && out.size() < max && looked < 4 * max; it->Next(), ++looked) {
     const rocksdb::Slice key = it->key();
     cursor.assign(key.data(), key.size());
     if (key.size() < prefix.size() + 8) continue;
     std::string url(key.data() + prefix.size() + 8, key.size() - prefix.size() - 8);
     batch.Delete(key);
-    --scheduled;
+    ++deleted;
     if (!taken.insert(url).second) continue;  // filed twice (a restore of an uncompacted log)
     auto state = std::make_unique<crawlstream::v1::UrlState>();
     std::string value;
     if (!impl_->db->Get(impl_->read, Key(partition, url), &value).ok() ||
-        !state->ParseFromString(value) || !due(*state)) {
-      continue;  // superseded or forgotten
+        !state->ParseFromString(value)) {
+      continue;  // forgotten
     }
-    leased.push_back(DueKey(partition, again, url));
-    batch.Put(leased.back(), rocksdb::Slice());
-    ++scheduled;
+    const auto when = due_time(*state);
+    if (!when) continue;  // never again
+    if (*when > now) {  // later than this entry said (the rule or the state changed)
+      // Filed for then, unless the state's own entry is that one already.
+      std::string later = DueKey(partition, CeilEpochMillis(*when), url);
+      if (later != DueKeyOf(partition, url, *state)) {
+        filed.push_back(std::move(later));
+        batch.Put(filed.back(), rocksdb::Slice());
+      }
+      continue;
+    }
+    filed.push_back(DueKey(partition, now_ms + lease.count(), url));
+    batch.Put(filed.back(), rocksdb::Slice());
     out.push_back(DueUrl{std::move(url), std::move(state)});
   }
   if (!it->status().ok()) return std::unexpected(FromRocks(it->status(), "due index"));
   if (batch.Count() > 0) {
     if (auto st = impl_->Write(&batch); !st) return std::unexpected(st.error());
   }
-  for (const std::string& key : leased) impl_->Filed(partition, key);
-  scheduled = std::max<int64_t>(scheduled, 0);
+  cursor_it->second = std::move(cursor);
+  for (const std::string& key : filed) impl_->Filed(partition, key);
+  int64_t& scheduled = impl_->scheduled[partition];
+  scheduled = std::max<int64_t>(scheduled - deleted + static_cast<int64_t>(filed.size()), 0);
   return out;
 }
 

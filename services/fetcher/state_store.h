@@ -119,12 +119,15 @@ class StateStore {
                           const crawlstream::v1::UrlState& state);
 
   // Up to `max` URLs of owned `partition` filed at or before `now` whose
-  // state `due` accepts, oldest first (see Schedule above); entries it
-  // rejects are deleted. Looks at most 4 * max entries per call.
-  using DuePredicate = std::function<bool(const crawlstream::v1::UrlState&)>;
+  // state is due by `due_time` (the caller's rule: when the URL is next
+  // due, nullopt = never), oldest first (see Schedule above). An entry
+  // whose URL is due later is filed again at that time; one never due, or
+  // without a state, is deleted. Looks at most 4 * max entries per call.
+  using DueTime = std::function<std::optional<std::chrono::system_clock::time_point>(
+      const crawlstream::v1::UrlState&)>;
   Result<std::vector<DueUrl>> TakeDue(int32_t partition, std::chrono::system_clock::time_point now,
                                       size_t max, std::chrono::milliseconds lease,
-                                      const DuePredicate& due);
+                                      const DueTime& due_time);
   // Entries in the due indexes of the owned partitions (an estimate:
   // superseded entries count until their time comes).
   int64_t ScheduledUrls() const;

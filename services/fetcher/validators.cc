@@ -96,9 +96,17 @@ bool SeenUrls::Insert(const std::string& host, std::string_view url) {
     urls_ -= set.hashes.erase(set.order.front());
     set.order.pop_front();
   }
-  // Over the total: other hosts go, least recently used first (this one
-  // is the most recent, and alone it is within max_per_host <= max_urls).
-  while (urls_ > max_urls_ && hosts_.size() > 1) EvictLeastRecentHost();
+  // Over the total: the oldest URLs of the least recently used host go
+  // (the host too once empty); this host is the most recent, and alone it
+  // stays within max_per_host <= max_urls.
+  while (urls_ > max_urls_ && hosts_.size() > 1) {
+    HostSet& victim = hosts_.find(host_lru_.back())->second;
+    while (!victim.order.empty() && urls_ > max_urls_) {
+      urls_ -= victim.hashes.erase(victim.order.front());
+      victim.order.pop_front();
+    }
+    if (victim.hashes.empty()) EvictLeastRecentHost();
+  }
   return true;
 }
 

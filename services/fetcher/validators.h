@@ -8,9 +8,10 @@
 //
 // SeenUrls remembers 64-bit hashes of canonical URLs per host, at most
 // `max_per_host` per host (oldest forgotten first), at most `max_hosts`
-// hosts and at most `max_urls` in all (least recently used hosts
-// forgotten first, whole; about 60 bytes per URL). A forgotten URL may be
-// fetched again, which is the safe direction. Hash collisions (about 1 in
+// hosts (least recently used forgotten first) and at most `max_urls` in
+// all (the oldest URLs of the least recently used hosts forgotten first;
+// about 60 bytes per URL). A forgotten URL may be fetched again, which is
+// the safe direction. Hash collisions (about 1 in
 // 2^64 per pair) make a URL look seen.
 //
 // Neither class is thread-safe: one per event loop.

@@ -55,6 +55,19 @@ TEST(NextRevisitTest, NeverWithoutAnIntervalAFetchOrAfterAPermanentFailure) {
   EXPECT_EQ(NextRevisit(FetchedState(1, "skipped", "unchanged"), o), After(60min));
 }
 
+// The longest schedule the configuration allows (a year, doubled up to 29
+// times) stays a wait of at most ten years, never an overflow.
+TEST(NextRevisitTest, LongBackoffsAreCappedNotOverflowed) {
+  const RevisitOptions o{.interval = std::chrono::hours(24 * 365), .revisits = 30};
+  for (uint32_t done : {0u, 3u, 4u, 20u, 29u}) {
+    auto next = NextRevisit(FetchedState(done), o);
+    ASSERT_TRUE(next) << done;
+    EXPECT_GT(*next, After(0s)) << done;
+    EXPECT_LE(*next, After(std::chrono::hours(24 * 365 * 10))) << done;
+  }
+  EXPECT_EQ(NextRevisit(FetchedState(29), o), After(std::chrono::hours(24 * 365 * 10)));
+}
+
 TEST(ClassifyRevisitTest, ComparesTheBodyHashOfTheLastFetch) {
   struct Case {
     std::string_view prior;

@@ -214,8 +214,10 @@ class DueIndexTest : public StateStoreTest {
   static std::vector<std::string> Take(StateStore* store, int32_t partition, int64_t now,
                                        size_t max = 100) {
     auto due = store->TakeDue(partition, At(now), max, std::chrono::minutes(10),
-                              [now](const UrlState& s) {
-                                return s.has_next_due() && s.next_due().seconds() <= now;
+                              [](const UrlState& s) -> std::optional<TimePoint> {
+                                if (!s.has_next_due()) return std::nullopt;
+                                return At(s.next_due().seconds()) +
+                                       std::chrono::nanoseconds(s.next_due().nanos());
                               });
     EXPECT_TRUE(due) << due.error().message;
     std::vector<std::string> urls;
@@ -271,6 +273,28 @@ TEST_F(DueIndexTest, AnEntryFiledBehindTheScanIsNotMissed) {
                                              "https://a.example/early", "https://a.example/8",
                                              "https://a.example/9"}));
   EXPECT_TRUE(Take(store.get(), 0, 5'000).empty());
+}
+
+// An entry is never found before its exact time (keys round up to the
+// millisecond), and one whose URL the caller's rule says is due later (the
+// configuration changed) is filed again for then, not lost.
+TEST_F(DueIndexTest, AUrlDueLaterIsFiledAgainNotDropped) {
+  auto store = OpenStore();
+  RestoreFrom(store.get(), 0, {});
+  UrlState precise = DueAt(1'000);
+  precise.mutable_next_due()->set_nanos(500'000'001);
+  ASSERT_TRUE(store->Put(0, "https://a.example/precise", precise));
+  ASSERT_TRUE(store->Put(0, "https://a.example/moved", DueAt(1'000)));
+  auto at = [](int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); };
+  auto later = store->TakeDue(0, at(1'000'500), 10, std::chrono::minutes(10),
+                              [&](const UrlState&) -> std::optional<TimePoint> { return At(3'000); });
+  ASSERT_TRUE(later);
+  EXPECT_TRUE(later->empty());  // "moved" is due at 3,000 s by the rule; "precise" not yet found
+  EXPECT_EQ(store->ScheduledUrls(), 2);
+  EXPECT_EQ(Take(store.get(), 0, 1'001), std::vector<std::string>{"https://a.example/precise"});
+  ASSERT_TRUE(store->Put(0, "https://a.example/precise", Fetched("e")));  // revisited: no more
+  EXPECT_TRUE(Take(store.get(), 0, 2'999).empty());
+  EXPECT_EQ(Take(store.get(), 0, 3'000), std::vector<std::string>{"https://a.example/moved"});
 }
 
 TEST_F(DueIndexTest, RestoreFilesTheScheduleAndADroppedPartitionLosesIt) {

@@ -92,18 +92,21 @@ TEST(SeenUrlsTest, BoundedHostCountForgetsLeastRecentHost) {
   EXPECT_EQ(seen.urls(), 2u);
 }
 
-// The total bound: least recently used hosts are forgotten whole, never
-// the host being inserted into.
-TEST(SeenUrlsTest, BoundedInAllForgetsLeastRecentHostsWhole) {
+// The total bound: the oldest URLs of the least recently used host go
+// first, never the host being inserted into.
+TEST(SeenUrlsTest, BoundedInAllForgetsTheOldestOfLeastRecentHosts) {
   SeenUrls seen(/*max_per_host=*/10, /*max_hosts=*/100, /*max_urls=*/6);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(seen.Insert("a.example", "https://a.example/" + std::to_string(i)));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(seen.Insert("b.example", "https://b.example/" + std::to_string(i)));
-  EXPECT_TRUE(seen.Contains("a.example", "https://a.example/0"));  // a is now the least recent
-  ASSERT_TRUE(seen.Insert("c.example", "https://c.example/0"));    // 7 > 6: a goes
-  EXPECT_EQ(seen.urls(), 4u);
-  EXPECT_EQ(seen.hosts(), 2u);
-  EXPECT_FALSE(seen.Contains("a.example", "https://a.example/0"));
+  ASSERT_TRUE(seen.Insert("a.example", "https://a.example/3"));  // b is now the least recent
+  EXPECT_EQ(seen.urls(), 6u);
+  EXPECT_FALSE(seen.Contains("b.example", "https://b.example/0"));  // b's oldest went
+  ASSERT_TRUE(seen.Insert("c.example", "https://c.example/0"));
+  EXPECT_EQ(seen.urls(), 6u);
+  EXPECT_FALSE(seen.Contains("b.example", "https://b.example/1"));
   EXPECT_TRUE(seen.Contains("b.example", "https://b.example/2"));
+  EXPECT_TRUE(seen.Contains("a.example", "https://a.example/0"));
+  EXPECT_EQ(seen.hosts(), 3u);
   // One host alone is bounded by min(max_per_host, max_urls).
   for (int i = 0; i < 20; ++i) seen.Insert("d.example", "https://d.example/" + std::to_string(i));
   EXPECT_EQ(seen.SizeFor("d.example"), 6u);
