@@ -75,31 +75,12 @@ def write_feed(root, base, items):
     os.replace(tmp, os.path.join(root, "feed.xml"))
 
 
-class AccessLog:
-    """Tails nginx's access log; every GET as (time seen, path, status)."""
-    LINE = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d+) ')
+def feed_polls(access):
+    return [g for g in access.gets if g[1] == "/feed.xml"]
 
-    def __init__(self, path):
-        self.path, self.offset, self.gets = path, 0, []
 
-    def poll(self):
-        if not os.path.exists(self.path):
-            return
-        with open(self.path, errors="replace") as f:
-            f.seek(self.offset)
-            data = f.read()
-        end = data.rfind("\n") + 1
-        self.offset += len(data[:end].encode())
-        for line in data[:end].splitlines():
-            m = self.LINE.search(line)
-            if m:
-                self.gets.append((time.time(), m.group(1), m.group(2)))
-
-    def feed_polls(self):
-        return [g for g in self.gets if g[1] == "/feed.xml"]
-
-    def pages(self):
-        return [g[1] for g in self.gets if g[1].startswith("/news/")]
+def pages(access):
+    return [g[1] for g in access.gets if g[1].startswith("/news/")]
 
 
 def wait_until(what, cond, access, fetcher, timeout_s):
@@ -155,16 +136,16 @@ def main():
     fetcher = subprocess.Popen([FETCHER, "--config", os.path.join(ROOT, "config/fetcher.yaml")],
                                stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     procs.append(fetcher)
-    access = AccessLog(access_path)
+    access = harness.AccessLog(access_path)
 
     # 1. First poll: the two recent pages, newest first; the 2001 one never.
-    wait_until("both recent pages fetched", lambda: len(access.pages()) >= 2, access, fetcher, 60)
-    if access.pages()[:2] != ["/news/2.html", "/news/1.html"]:
-        fail("pages not fetched newest first: %s" % access.pages())
+    wait_until("both recent pages fetched", lambda: len(pages(access)) >= 2, access, fetcher, 60)
+    if pages(access)[:2] != ["/news/2.html", "/news/1.html"]:
+        fail("pages not fetched newest first: %s" % pages(access))
 
     # 2. Unchanged: 304s, each wait longer, up to repoll_max.
-    wait_until("four feed polls", lambda: len(access.feed_polls()) >= 4, access, fetcher, 40)
-    polls = access.feed_polls()
+    wait_until("four feed polls", lambda: len(feed_polls(access)) >= 4, access, fetcher, 40)
+    polls = feed_polls(access)
     gaps = [b[0] - a[0] for a, b in zip(polls, polls[1:4])]
     log("feed polls: %s; gaps %s" % ([p[2] for p in polls], ["%.1f" % g for g in gaps]))
     if [p[2] for p in polls[:4]] != ["200", "304", "304", "304"]:
@@ -177,24 +158,24 @@ def main():
     # poll comes sooner.
     added = time.time()
     write_feed(root, base, [item("/news/3.html", 60)] + items)
-    wait_until("the new page fetched", lambda: "/news/3.html" in access.pages(), access, fetcher,
+    wait_until("the new page fetched", lambda: "/news/3.html" in pages(access), access, fetcher,
                REPOLL_MAX + 10)
     got_after = next(g[0] for g in access.gets if g[1] == "/news/3.html") - added
     log("new item added; its page fetched %.1f s later (interval in force %.0f s)" % (got_after, REPOLL_MAX))
     if got_after > REPOLL_MAX + 3:
         fail("the new page came %.1f s after it was listed, over %.0f s + 3 s" % (got_after, REPOLL_MAX))
-    found = [p for p in access.feed_polls() if p[2] == "200"][-1]
-    wait_until("the poll after the one that found it", lambda: access.feed_polls()[-1][0] > found[0],
+    found = [p for p in feed_polls(access) if p[2] == "200"][-1]
+    wait_until("the poll after the one that found it", lambda: feed_polls(access)[-1][0] > found[0],
                access, fetcher, REPOLL_MAX + 5)
-    gap = access.feed_polls()[-1][0] - found[0]
+    gap = feed_polls(access)[-1][0] - found[0]
     log("poll after the new item came %.1f s later" % gap)
     if abs(gap - REPOLL_MAX / 2) > SLACK:
         fail("after new items the interval should halve to about %.0f s, took %.1f s" % (REPOLL_MAX / 2, gap))
 
     # 4. Nothing fetched twice, the 2001 item never; /metrics agrees.
-    pages = access.pages()
-    if sorted(pages) != ["/news/1.html", "/news/2.html", "/news/3.html"]:
-        fail("page GETs %s, expected 1, 2 and 3 once each" % pages)
+    fetched = pages(access)
+    if sorted(fetched) != ["/news/1.html", "/news/2.html", "/news/3.html"]:
+        fail("page GETs %s, expected 1, 2 and 3 once each" % fetched)
     m = metrics()
     log("/metrics: %s" % m)
     if m.get("crawlstream_fetch_too_old_total", 0) < 1:

@@ -81,30 +81,6 @@ def fail(msg):
     sys.exit(1)
 
 
-class AccessLog:
-    """Tails nginx's access log: every GET as (path, status)."""
-    LINE = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d+) ')
-
-    def __init__(self, path):
-        self.path, self.offset, self.gets = path, 0, []
-
-    def poll(self):
-        if not os.path.exists(self.path):
-            return
-        with open(self.path, errors="replace") as f:
-            f.seek(self.offset)
-            data = f.read()
-        end = data.rfind("\n") + 1
-        self.offset += len(data[:end].encode())
-        for line in data[:end].splitlines():
-            m = self.LINE.search(line)
-            if m:
-                self.gets.append((m.group(1), m.group(2)))
-
-    def of(self, path):
-        return [status for p, status in self.gets if p == path]
-
-
 class Articles:
     """A downstream reader of `articles` (read_committed), kept open."""
 
@@ -211,7 +187,7 @@ def main():
             [binary, "--config", os.path.join(ROOT, "config/%s.yaml" % name)],
             stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         procs.append(services[name])
-    access = AccessLog(access_path)
+    access = harness.AccessLog(access_path)
     articles = Articles(bootstrap)
 
     # 1, 2. A is corrected as soon as its first fetch is over.

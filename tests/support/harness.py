@@ -5,6 +5,7 @@ Kafka cluster from scripts/kafka.sh. Everything listens on 127.0.0.1 on
 ports the OS picks and stops with its test."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,33 @@ def end_run(procs, work):
         if not os.path.exists(work):
             break
         time.sleep(1)
+
+
+class AccessLog:
+    """Tails an nginx access log (serve with --extra "access_log PATH;"):
+    after each poll(), `gets` holds every GET as (time seen, path,
+    status)."""
+    LINE = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d+) ')
+
+    def __init__(self, path):
+        self.path, self.offset, self.gets = path, 0, []
+
+    def poll(self):
+        if not os.path.exists(self.path):
+            return
+        with open(self.path, errors="replace") as f:
+            f.seek(self.offset)
+            data = f.read()
+        end = data.rfind("\n") + 1
+        self.offset += len(data[:end].encode())
+        for line in data[:end].splitlines():
+            m = self.LINE.search(line)
+            if m:
+                self.gets.append((time.time(), m.group(1), m.group(2)))
+
+    def of(self, path):
+        """The statuses of the GETs of `path`, in order."""
+        return [status for _, p, status in self.gets if p == path]
 
 
 def wait_for_file(path, timeout_s=20):
