@@ -17,9 +17,11 @@ on, transfers slowed to most of a second):
      fetches anything: every page is known, not due;
   4. every request is produced again and fetcher D, on C1's directory
      (C1 held both partitions when it was SIGTERMed: released with their
-     checkpoints) and with fetcher.revisit_interval 1s, resumes from the
-     local checkpoints (no record read back) and fetches every page again
-     with the stored validators: every answer is a 304.
+     checkpoints) and with fetcher.revisit_interval 1s (one revisit:
+     fetcher.revisits 1, so that the back-off does not schedule another
+     within the test), resumes from the local checkpoints (no record read
+     back) and fetches every page again with the stored validators: every
+     answer is a 304.
   5. a fetcher whose topics.state does not exist exits 2 naming the key;
   6. new pages: fetcher F on C1's directory is SIGKILLed mid-crawl with
      nothing committed and G restarts on the same directory (local
@@ -252,7 +254,8 @@ def main():
     # 4. Due again: fetched conditionally, with the validators from crawl.state.
     time.sleep(1.1)
     publish()
-    start_fetcher("D", env, {"CRAWLSTREAM_FETCHER_REVISIT_INTERVAL": "1s"}, state_of="C1")
+    start_fetcher("D", env, {"CRAWLSTREAM_FETCHER_REVISIT_INTERVAL": "1s",
+                             "CRAWLSTREAM_FETCHER_REVISITS": "1"}, state_of="C1")
     wait_until("D committed the requests", lambda: committed(bootstrap) >= 3 * args.pages)
     metrics = scrape_state_metrics("D")
     log("D /metrics: %s" % metrics)
